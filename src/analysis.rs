@@ -1,0 +1,608 @@
+//! Parse one source file with syn and say what it holds: its public fns, what its test modules
+//! already call, its out-of-line `mod` declarations, and where an existing `testsmith_tests`
+//! module ends. The interface to the syn parser is localized here: every file is parsed once.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibility};
+
+/// The name of the module testsmith writes and later extends.
+pub const MODULE_NAME: &str = "testsmith_tests";
+
+/// A public fn that could get a test.
+#[derive(Clone)]
+pub struct PublicFn {
+    /// Wire name: `function`, `Type::method`, prefixed by inline module names (`inner::function`).
+    pub name: String,
+    /// Inline modules between the file's top level and the item.
+    pub module_path: Vec<String>,
+    /// `Some` for a method or associated fn of an inherent impl.
+    pub impl_block: Option<ImplBlock>,
+    pub sig: Signature,
+    /// `#[cfg]` attributes of the item and of the modules and impl around it: a test must be
+    /// compiled under the same conditions as what it calls.
+    pub cfgs: Vec<Attribute>,
+    pub deprecated: bool,
+    /// 1-based line of the fn's name.
+    pub line: usize,
+}
+
+/// The inherent impl a method belongs to.
+#[derive(Clone)]
+pub struct ImplBlock {
+    /// The last segment of the self type's path, e.g. `Stack` for `impl<T> Stack<T>`.
+    pub type_name: String,
+    /// The self type as written (`Stack<T>`).
+    pub self_ty: Type,
+    pub generics: syn::Generics,
+}
+
+/// How a crate-local type can be built without knowing anything else about it.
+#[derive(Clone)]
+pub enum Constructor {
+    /// It derives or implements `Default`.
+    Default,
+    /// It has a public inherent `new` with these argument types and a `Self` return.
+    New(Vec<Type>),
+}
+
+/// An out-of-line `mod name;` declaration, to be resolved to a file by the scan.
+#[derive(Clone, Debug)]
+pub struct ModDecl {
+    pub name: String,
+    /// The value of a `#[path = "…"]` attribute.
+    pub path_attr: Option<String>,
+    /// Inline modules around the declaration (`mod a { mod b; }` → `["a"]`).
+    pub inline_parents: Vec<String>,
+    /// Declared under `#[cfg(test)]`: a file of tests, not of items.
+    pub is_test: bool,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where the existing `mod testsmith_tests` stands in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExistingModule {
+    /// Inline: byte offset of its closing brace, and the names of the fns already in it.
+    Inline {
+        close_brace: usize,
+        fns: BTreeSet<String>,
+    },
+    /// `mod testsmith_tests;` — its tests live in another file, which testsmith does not edit.
+    OutOfLine,
+}
+
+/// Names the file's test code calls or mentions.
+#[derive(Default, Debug)]
+pub struct Calls {
+    /// The last segment of every called path: `foo` in `foo()`, `a::foo()`, `Type::foo()`.
+    pub paths: HashSet<String>,
+    /// `(Type, name)` for every qualified path mentioned: `Type::name(…)`, `.map(Type::name)`.
+    pub qualified: HashSet<(String, String)>,
+    /// Method-call names: `x.name(…)`.
+    pub methods: HashSet<String>,
+}
+
+impl Calls {
+    pub fn extend(&mut self, other: Calls) {
+        self.paths.extend(other.paths);
+        self.qualified.extend(other.qualified);
+        self.methods.extend(other.methods);
+    }
+
+    /// Whether the test code calls `item`: a free fn by any path ending in its name, a method
+    /// by `Type::name` or by method-call syntax (the receiver's type is not known to syn).
+    pub fn covers(&self, item: &PublicFn) -> bool {
+        let ident = item.sig.ident.to_string();
+        match &item.impl_block {
+            None => self.paths.contains(&ident),
+            Some(block) => {
+                self.qualified
+                    .contains(&(block.type_name.clone(), ident.clone()))
+                    || self.qualified.contains(&("Self".to_owned(), ident.clone()))
+                    || (item.sig.receiver().is_some() && self.methods.contains(&ident))
+            }
+        }
+    }
+}
+
+/// Everything the later stages need from one parsed file.
+pub struct FileAnalysis {
+    pub items: Vec<PublicFn>,
+    pub calls: Calls,
+    pub existing: Option<ExistingModule>,
+    pub mod_decls: Vec<ModDecl>,
+    pub constructors: BTreeMap<String, Constructor>,
+}
+
+/// A file syn could not parse, with the position of the first error.
+#[derive(Debug, Clone)]
+pub struct ParseFailure {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parse `source` and analyse it.
+pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
+    let file = syn::parse_file(source).map_err(|err| {
+        let start = err.span().start();
+        ParseFailure {
+            line: start.line,
+            column: start.column + 1,
+            message: describe(&err.to_string()),
+        }
+    })?;
+    let mut walker = Walker {
+        offset: stripped_prefix_len(source, file.shebang.as_deref()),
+        out: FileAnalysis {
+            items: Vec::new(),
+            calls: Calls::default(),
+            existing: None,
+            mod_decls: Vec::new(),
+            constructors: BTreeMap::new(),
+        },
+    };
+    walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
+    // Spans are tracked in a thread-local map that only grows; a run over a big workspace should
+    // not keep every file's spans alive.
+    drop(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    Ok(walker.out)
+}
+
+/// Collect the calls in a whole file of tests (the target of a `#[cfg(test)] mod tests;`).
+pub fn test_file_calls(source: &str) -> Result<Calls, ParseFailure> {
+    let tokens: TokenStream = source
+        .strip_prefix('\u{feff}')
+        .unwrap_or(source)
+        .parse()
+        .map_err(|err: proc_macro2::LexError| {
+            let start = err.span().start();
+            ParseFailure {
+                line: start.line,
+                column: start.column + 1,
+                message: describe(&err.to_string()),
+            }
+        })?;
+    let mut calls = Calls::default();
+    scan_calls(tokens, &mut calls);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    Ok(calls)
+}
+
+/// proc-macro2's lexer says only "cannot parse string into token stream"; say what it means.
+fn describe(message: &str) -> String {
+    if message == "cannot parse string into token stream" {
+        "unbalanced delimiters or an invalid token".to_owned()
+    } else {
+        message.to_owned()
+    }
+}
+
+/// syn's spans count from after a byte-order mark and a shebang line; the file's bytes don't.
+fn stripped_prefix_len(source: &str, shebang: Option<&str>) -> usize {
+    let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    bom + shebang.map_or(0, str::len)
+}
+
+struct Walker {
+    offset: usize,
+    out: FileAnalysis,
+}
+
+impl Walker {
+    /// Items of the file or of an inline module. Only items a test at the file's top level can
+    /// name are collected: an inline module's own items, and deeper ones through `pub` modules.
+    fn items(&mut self, items: &[Item], modules: &mut Vec<String>, cfgs: &mut Vec<Attribute>) {
+        // An impl inside an inline module is reachable only when its type is `pub` there.
+        let pub_types: HashSet<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Struct(s) if is_public(&s.vis) => Some(s.ident.to_string()),
+                Item::Enum(e) if is_public(&e.vis) => Some(e.ident.to_string()),
+                Item::Union(u) if is_public(&u.vis) => Some(u.ident.to_string()),
+                Item::Type(t) if is_public(&t.vis) => Some(t.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        for item in items {
+            match item {
+                Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
+                    self.push_fn(&f.sig, &f.attrs, modules, cfgs, None);
+                }
+                Item::Impl(imp) => self.impl_block(imp, modules, cfgs, &pub_types),
+                Item::Struct(s) if derives_default(&s.attrs) => {
+                    self.constructor(s.ident.to_string(), Constructor::Default);
+                }
+                Item::Enum(e) if derives_default(&e.attrs) => {
+                    self.constructor(e.ident.to_string(), Constructor::Default);
+                }
+                Item::Mod(m) => self.module(m, modules, cfgs),
+                _ => {}
+            }
+        }
+    }
+
+    fn module(&mut self, m: &syn::ItemMod, modules: &mut Vec<String>, cfgs: &mut Vec<Attribute>) {
+        let name = m.ident.to_string();
+        let is_test = is_cfg_test(&m.attrs);
+        if modules.is_empty() && name == MODULE_NAME {
+            self.out.existing = Some(match &m.content {
+                Some((brace, items)) => ExistingModule::Inline {
+                    close_brace: self.offset + brace.span.close().byte_range().start,
+                    fns: items
+                        .iter()
+                        .filter_map(|item| match item {
+                            Item::Fn(f) => Some(f.sig.ident.to_string()),
+                            _ => None,
+                        })
+                        .collect(),
+                },
+                None => ExistingModule::OutOfLine,
+            });
+        }
+        match &m.content {
+            Some((_, items)) if is_test => {
+                for item in items {
+                    scan_calls(item.to_token_stream(), &mut self.out.calls);
+                }
+            }
+            // A private module inside an inline module cannot be named from the file's top level.
+            Some(_) if !modules.is_empty() && !is_public(&m.vis) => {}
+            Some((_, items)) => {
+                let pushed = push_cfgs(cfgs, &m.attrs);
+                modules.push(name);
+                self.items(items, modules, cfgs);
+                modules.pop();
+                cfgs.truncate(cfgs.len() - pushed);
+            }
+            None => {
+                let start = m.ident.span().start();
+                self.out.mod_decls.push(ModDecl {
+                    name,
+                    path_attr: path_attr(&m.attrs),
+                    inline_parents: modules.clone(),
+                    is_test,
+                    line: start.line,
+                    column: start.column + 1,
+                });
+            }
+        }
+    }
+
+    fn impl_block(
+        &mut self,
+        imp: &syn::ItemImpl,
+        modules: &[String],
+        cfgs: &mut Vec<Attribute>,
+        pub_types: &HashSet<String>,
+    ) {
+        let Type::Path(self_path) = &*imp.self_ty else {
+            return;
+        };
+        let Some(last) = self_path.path.segments.last() else {
+            return;
+        };
+        let type_name = last.ident.to_string();
+        if let Some((trait_path, _)) = &imp.trait_ {
+            if trait_path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Default")
+            {
+                self.constructor(type_name, Constructor::Default);
+            }
+            return;
+        }
+        if !modules.is_empty() && !pub_types.contains(&type_name) {
+            return;
+        }
+        let block = ImplBlock {
+            type_name: type_name.clone(),
+            self_ty: (*imp.self_ty).clone(),
+            generics: imp.generics.clone(),
+        };
+        let pushed = push_cfgs(cfgs, &imp.attrs);
+        for item in &imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            if !is_public(&f.vis) || !is_testable(&f.attrs) {
+                continue;
+            }
+            if f.sig.ident == "new"
+                && f.sig.receiver().is_none()
+                && returns_self(&f.sig, &type_name)
+            {
+                let args = typed_inputs(&f.sig).cloned().collect();
+                self.constructor(type_name.clone(), Constructor::New(args));
+            }
+            self.push_fn(&f.sig, &f.attrs, modules, cfgs, Some(block.clone()));
+        }
+        cfgs.truncate(cfgs.len() - pushed);
+    }
+
+    /// `Default` wins over `new`: it needs no arguments.
+    fn constructor(&mut self, type_name: String, ctor: Constructor) {
+        let entry = self
+            .out
+            .constructors
+            .entry(type_name)
+            .or_insert(ctor.clone());
+        if matches!(ctor, Constructor::Default) {
+            *entry = ctor;
+        }
+    }
+
+    fn push_fn(
+        &mut self,
+        sig: &Signature,
+        attrs: &[Attribute],
+        modules: &[String],
+        cfgs: &[Attribute],
+        impl_block: Option<ImplBlock>,
+    ) {
+        let mut name: Vec<String> = modules.to_vec();
+        if let Some(block) = &impl_block {
+            name.push(block.type_name.clone());
+        }
+        name.push(sig.ident.to_string());
+        let mut all_cfgs = cfgs.to_vec();
+        all_cfgs.extend(attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned());
+        self.out.items.push(PublicFn {
+            name: name.join("::"),
+            module_path: modules.to_vec(),
+            impl_block,
+            sig: sig.clone(),
+            cfgs: all_cfgs,
+            deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
+            line: sig.ident.span().start().line,
+        });
+    }
+}
+
+/// The arguments of a fn other than its receiver.
+pub fn typed_inputs(sig: &Signature) -> impl Iterator<Item = &Type> {
+    sig.inputs.iter().filter_map(|arg| match arg {
+        FnArg::Typed(pat) => Some(&*pat.ty),
+        FnArg::Receiver(_) => None,
+    })
+}
+
+fn returns_self(sig: &Signature, type_name: &str) -> bool {
+    match &sig.output {
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Path(p) => {
+                p.qself.is_none() && {
+                    let last = p.path.segments.last().map(|s| s.ident.to_string());
+                    last.as_deref() == Some("Self") || last.as_deref() == Some(type_name)
+                }
+            }
+            _ => false,
+        },
+        ReturnType::Default => false,
+    }
+}
+
+fn is_public(vis: &Visibility) -> bool {
+    matches!(vis, Visibility::Public(_))
+}
+
+/// Tests themselves, procedural macros (which panic outside the compiler) and hidden items are
+/// not API worth a test.
+fn is_testable(attrs: &[Attribute]) -> bool {
+    !attrs.iter().any(|attr| {
+        let path = attr.path();
+        path.is_ident("test")
+            || path.is_ident("proc_macro")
+            || path.is_ident("proc_macro_derive")
+            || path.is_ident("proc_macro_attribute")
+            || (path.is_ident("doc") && contains_ident(attr.meta.to_token_stream(), "hidden"))
+    })
+}
+
+fn push_cfgs(cfgs: &mut Vec<Attribute>, attrs: &[Attribute]) -> usize {
+    let before = cfgs.len();
+    cfgs.extend(attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned());
+    cfgs.len() - before
+}
+
+/// `#[cfg(test)]`, `#[cfg(all(test, …))]`: any cfg naming `test` outside a `not(…)`.
+fn is_cfg_test(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("cfg")
+            && match &attr.meta {
+                syn::Meta::List(list) => mentions_test(list.tokens.clone()),
+                _ => false,
+            }
+    })
+}
+
+fn mentions_test(tokens: TokenStream) -> bool {
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(tree) = iter.next() {
+        match tree {
+            TokenTree::Ident(ident) if ident == "not" => {
+                iter.next(); // skip the negated group
+            }
+            TokenTree::Ident(ident) if ident == "test" => return true,
+            TokenTree::Group(group) if mentions_test(group.stream()) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn contains_ident(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => ident == name,
+        TokenTree::Group(group) => contains_ident(group.stream(), name),
+        _ => false,
+    })
+}
+
+fn derives_default(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("derive") && contains_ident(attr.meta.to_token_stream(), "Default")
+    })
+}
+
+fn path_attr(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|attr| match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Record the calls in a token stream. Tokens rather than syn's expression tree, because most
+/// test calls sit inside macros (`assert_eq!(add(1, 2), 3)`) whose bodies syn leaves unparsed.
+pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => scan_calls(group.stream(), calls),
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                let qualifier = qualifier_before(&trees, i);
+                if let Some(qualifier) = &qualifier {
+                    calls.qualified.insert((qualifier.clone(), name.clone()));
+                }
+                if !is_called(&trees, i + 1) {
+                    continue;
+                }
+                if i > 0 && is_punct(&trees[i - 1], '.') {
+                    calls.methods.insert(name);
+                } else {
+                    calls.paths.insert(name);
+                }
+            }
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
+}
+
+/// Whether the tokens from `at` open an argument list, possibly after a turbofish.
+fn is_called(trees: &[TokenTree], mut at: usize) -> bool {
+    if is_path_sep(trees, at) && trees.get(at + 2).is_some_and(|t| is_punct(t, '<')) {
+        at = skip_angle_forward(trees, at + 2);
+    }
+    matches!(trees.get(at), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+}
+
+/// The path segment before `::` that precedes the ident at `i`, skipping a turbofish:
+/// `Stack::<i32>::new` → `Stack`.
+fn qualifier_before(trees: &[TokenTree], i: usize) -> Option<String> {
+    if i < 3 || !is_path_sep(trees, i - 2) {
+        return None;
+    }
+    let mut at = i - 3;
+    if is_punct(&trees[at], '>') {
+        at = skip_angle_backward(trees, at)?;
+        if at < 3 || !is_path_sep(trees, at - 2) {
+            return None;
+        }
+        at -= 3;
+    }
+    match &trees[at] {
+        TokenTree::Ident(ident) => Some(ident.to_string()),
+        _ => None,
+    }
+}
+
+fn is_punct(tree: &TokenTree, ch: char) -> bool {
+    matches!(tree, TokenTree::Punct(p) if p.as_char() == ch)
+}
+
+/// `::` starting at `at`.
+fn is_path_sep(trees: &[TokenTree], at: usize) -> bool {
+    matches!(trees.get(at), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
+        && trees.get(at + 1).is_some_and(|t| is_punct(t, ':'))
+}
+
+/// From a `<` at `at`, the index after its matching `>`.
+fn skip_angle_forward(trees: &[TokenTree], at: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, tree) in trees.iter().enumerate().skip(at) {
+        if is_punct(tree, '<') {
+            depth += 1;
+        } else if is_punct(tree, '>') {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                return j + 1;
+            }
+        }
+    }
+    trees.len()
+}
+
+/// From a `>` at `at`, the index of its matching `<`.
+fn skip_angle_backward(trees: &[TokenTree], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for j in (0..=at).rev() {
+        if is_punct(&trees[j], '>') {
+            depth += 1;
+        } else if is_punct(&trees[j], '<') {
+            depth -= 1;
+            if depth == 0 {
+                return Some(j);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(src: &str) -> Calls {
+        let mut calls = Calls::default();
+        scan_calls(src.parse().unwrap(), &mut calls);
+        calls
+    }
+
+    #[test]
+    fn calls_inside_macros_and_turbofish_are_seen() {
+        let c = calls(
+            "assert_eq!(add(1, 2), 3); let s = Stack::<i32>::new(); s.push(1); x.map(Parser::parse);",
+        );
+        assert!(c.paths.contains("add"));
+        assert!(c.paths.contains("new"));
+        assert!(c.qualified.contains(&("Stack".into(), "new".into())));
+        assert!(c.qualified.contains(&("Parser".into(), "parse".into())));
+        assert!(c.methods.contains("push"));
+        assert!(!c.paths.contains("push"));
+        assert!(!c.paths.contains("s"));
+    }
+
+    #[test]
+    fn cfg_test_detection_ignores_negation() {
+        let attrs = |src: &str| {
+            syn::parse_str::<syn::ItemMod>(&format!("{src} mod m {{}}"))
+                .unwrap()
+                .attrs
+        };
+        assert!(is_cfg_test(&attrs("#[cfg(test)]")));
+        assert!(is_cfg_test(&attrs("#[cfg(all(test, feature = \"x\"))]")));
+        assert!(!is_cfg_test(&attrs("#[cfg(not(test))]")));
+        assert!(!is_cfg_test(&attrs("#[cfg(feature = \"test\")]")));
+    }
+
+    #[test]
+    fn existing_module_offset_accounts_for_bom_and_shebang() {
+        let src =
+            "\u{feff}#!/usr/bin/env run\nfn main() {}\n#[cfg(test)]\nmod testsmith_tests {\n}\n";
+        let analysis = analyze(src).unwrap();
+        let Some(ExistingModule::Inline { close_brace, .. }) = analysis.existing else {
+            panic!("module not found");
+        };
+        assert_eq!(&src[close_brace..], "}\n");
+    }
+}

@@ -1,0 +1,119 @@
+//! The command line: `cargo testsmith [OPTIONS] [PATH]...`, also reachable as
+//! `cargo-testsmith testsmith …` (how cargo runs a subcommand) and as plain `cargo-testsmith …`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How cargo calls us: `cargo-testsmith testsmith <args>`.
+#[derive(Parser, Debug)]
+#[command(name = "cargo", bin_name = "cargo")]
+enum CargoCli {
+    Testsmith(Args),
+}
+
+/// Write unit tests for the public items of a crate that have none.
+///
+/// Each untested `pub fn` (free or in an inherent `impl`) gets a `#[test]` in a
+/// `#[cfg(test)] mod testsmith_tests` at the end of its own file. Offline scaffolds build the
+/// arguments, call the item and end in a `todo!()` naming what to assert; they are
+/// `#[ignore]`d, so `cargo test` stays green and `cargo test -- --ignored` lists the work left.
+/// Nothing outside the generated module is ever changed.
+///
+/// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error.
+#[derive(clap::Args, Debug, Clone)]
+#[command(version, verbatim_doc_comment)]
+pub struct Args {
+    /// Only these files, or the files under these directories
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH", help_heading = "Package Selection")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Package to generate tests for (name or name@version)
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
+    pub packages: Vec<String>,
+
+    /// All packages in the workspace
+    #[arg(long, help_heading = "Package Selection", conflicts_with = "packages")]
+    pub workspace: bool,
+
+    /// Exclude packages from --workspace
+    #[arg(
+        long,
+        value_name = "SPEC",
+        requires = "workspace",
+        help_heading = "Package Selection"
+    )]
+    pub exclude: Vec<String>,
+
+    /// Print the changes as a unified diff; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write nothing; exit 1 listing the public items without a test, exit 0 if there are none
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+
+    /// Say what is done with each file and item
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// No progress bar and no summary; warnings and errors still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Coloring
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parse the process arguments; exits with status 2 on a usage error, as clap does.
+pub fn parse() -> Args {
+    parse_from(std::env::args_os())
+}
+
+/// Accept both `cargo-testsmith testsmith …` and `cargo-testsmith …`.
+pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_none_or(|arg| arg != "testsmith") {
+        args.insert(1, OsString::from("testsmith"));
+    }
+    let CargoCli::Testsmith(args) = CargoCli::parse_from(args);
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        CargoCli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommand_word_is_optional() {
+        let with =
+            parse_from(["cargo-testsmith", "testsmith", "--check", "src"].map(OsString::from));
+        let without = parse_from(["cargo-testsmith", "--check", "src"].map(OsString::from));
+        assert!(with.check && without.check);
+        assert_eq!(with.paths, without.paths);
+    }
+}

@@ -1,0 +1,128 @@
+//! Everything the user sees: warnings, the progress bar, diffs and the summary. The interface
+//! to the indicatif and console crates is localized here.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::Color;
+use crate::error::Warning;
+
+pub struct Console {
+    quiet: bool,
+    verbose: bool,
+    bar: ProgressBar,
+}
+
+impl Console {
+    pub fn new(quiet: bool, verbose: bool, color: Color) -> Console {
+        match color {
+            Color::Always => set_colors(true),
+            Color::Never => set_colors(false),
+            Color::Auto => {}
+        }
+        // indicatif draws nothing when stderr is not a terminal.
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        };
+        Console {
+            quiet,
+            verbose,
+            bar,
+        }
+    }
+
+    /// A spinner while the module trees are walked.
+    pub fn scanning(&self) {
+        self.bar.set_style(
+            ProgressStyle::with_template("{spinner} Scanning {pos} files").expect("valid template"),
+        );
+        self.bar.enable_steady_tick(Duration::from_millis(100));
+    }
+
+    pub fn scanned(&self, files: usize) {
+        self.bar.set_position(files as u64);
+    }
+
+    /// A bar over the files being generated for.
+    pub fn generating(&self, files: usize) {
+        self.bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} files {wide_msg}")
+                .expect("valid template"),
+        );
+        self.bar.set_position(0);
+        self.bar.set_length(files as u64);
+    }
+
+    pub fn file_done(&self, display: &str) {
+        self.bar.set_message(display.to_owned());
+        self.bar.inc(1);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    pub fn warn(&self, warning: &Warning) {
+        let label = console::style("warning").yellow().bold().for_stderr();
+        self.bar.suspend(|| eprintln!("{label}: {warning}"));
+    }
+
+    pub fn warn_text(&self, text: &str) {
+        let label = console::style("warning").yellow().bold().for_stderr();
+        self.bar.suspend(|| eprintln!("{label}: {text}"));
+    }
+
+    /// Detail shown with `--verbose`.
+    pub fn detail(&self, text: &str) {
+        if self.verbose {
+            self.bar.suspend(|| eprintln!("{text}"));
+        }
+    }
+
+    /// A line of the command's result, on stdout.
+    pub fn output(&self, text: &str) {
+        self.bar.suspend(|| println!("{text}"));
+    }
+
+    /// A unified diff on stdout, coloured like `git diff`.
+    pub fn diff(&self, diff: &str) {
+        let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+        for line in diff.split_inclusive('\n') {
+            let styled = if line.starts_with("+++") || line.starts_with("---") {
+                console::style(line).bold()
+            } else if line.starts_with('+') {
+                console::style(line).green()
+            } else if line.starts_with('-') {
+                console::style(line).red()
+            } else if line.starts_with("@@") {
+                console::style(line).cyan()
+            } else {
+                console::style(line)
+            };
+            out.push_str(&styled.to_string());
+        }
+        self.bar.suspend(|| print!("{out}"));
+    }
+
+    /// The closing line, unless `--quiet`.
+    pub fn summary(&self, text: &str) {
+        if !self.quiet {
+            let label = console::style("testsmith").green().bold().for_stderr();
+            self.bar.suspend(|| eprintln!("{label}: {text}"));
+        }
+    }
+}
+
+fn set_colors(on: bool) {
+    console::set_colors_enabled(on);
+    console::set_colors_enabled_stderr(on);
+}
+
+/// A fatal error, on stderr.
+pub fn error(err: &dyn std::fmt::Display) {
+    let label = console::style("error").red().bold().for_stderr();
+    eprintln!("{label}: {err}");
+}

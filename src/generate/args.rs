@@ -1,0 +1,409 @@
+//! Build a value for a parameter type, when the type allows: literals for primitives, empty
+//! strings and collections, `None`, `Default::default()` or `new()` for crate types. Generic
+//! parameters and `impl Trait` are first replaced by a concrete type that meets their bounds.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::visit_mut::VisitMut;
+use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
+
+use crate::analysis::Constructor;
+
+/// What the builder knows besides the type itself.
+pub struct Env<'a> {
+    pub constructors: &'a BTreeMap<String, Constructor>,
+    /// Generic parameter (and `Self`) → the concrete type chosen for it.
+    pub substitutions: HashMap<String, Type>,
+    /// Const generic parameter → the value chosen for it.
+    pub consts: HashMap<String, syn::Expr>,
+    /// Constructor paths may be named only for items at the file's top level: inside an inline
+    /// module a type may be a private import that the test module cannot see.
+    pub can_name_types: bool,
+}
+
+/// How far `new(…)` arguments are followed into other `new(…)`s.
+const MAX_DEPTH: usize = 3;
+
+impl Env<'_> {
+    /// `ty` with generic parameters, `Self` and `impl Trait` replaced by concrete types.
+    pub fn concrete(&self, ty: &Type) -> Option<Type> {
+        let mut ty = ty.clone();
+        let mut sub = Substitute {
+            map: &self.substitutions,
+            consts: &self.consts,
+            failed: false,
+        };
+        sub.visit_type_mut(&mut ty);
+        (!sub.failed).then_some(ty)
+    }
+
+    /// An expression of type `ty` (already concrete), or `None` when none can be written.
+    pub fn build(&self, ty: &Type) -> Option<TokenStream> {
+        self.build_at(ty, 0)
+    }
+
+    fn build_at(&self, ty: &Type, depth: usize) -> Option<TokenStream> {
+        match ty {
+            Type::Paren(inner) => self.build_at(&inner.elem, depth),
+            Type::Group(inner) => self.build_at(&inner.elem, depth),
+            Type::Tuple(tuple) => {
+                let elems = tuple
+                    .elems
+                    .iter()
+                    .map(|t| self.build_at(t, depth))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(if elems.len() == 1 {
+                    quote!((#(#elems),*,))
+                } else {
+                    quote!((#(#elems),*))
+                })
+            }
+            Type::Array(array) => {
+                let elem = self.build_at(&array.elem, depth)?;
+                let len = &array.len;
+                Some(if is_literal(&elem) {
+                    quote!([#elem; #len])
+                } else {
+                    quote!(::std::array::from_fn(|_| #elem))
+                })
+            }
+            Type::Reference(reference) => self.build_reference(reference, depth),
+            Type::Ptr(ptr) => Some(
+                if matches!(ptr.mutability, syn::PointerMutability::Mut(_)) {
+                    quote!(::std::ptr::null_mut())
+                } else {
+                    quote!(::std::ptr::null())
+                },
+            ),
+            Type::Path(path) if path.qself.is_none() => self.build_path(&path.path, depth),
+            _ => None,
+        }
+    }
+
+    /// Behind a reference; `&str`, `&[T]`, `&Path` and `&OsStr` have literal forms.
+    fn build_reference(&self, reference: &syn::TypeReference, depth: usize) -> Option<TokenStream> {
+        let mutable = reference.mutability.is_some();
+        match &*reference.elem {
+            Type::Slice(_) => Some(if mutable {
+                quote!(&mut [])
+            } else {
+                quote!(&[])
+            }),
+            Type::Path(p) if !mutable && p.path.is_ident("str") => Some(quote!("")),
+            Type::Path(p) if !mutable && last_ident(&p.path) == Some("Path".into()) => {
+                Some(quote!(::std::path::Path::new("")))
+            }
+            Type::Path(p) if !mutable && last_ident(&p.path) == Some("OsStr".into()) => {
+                Some(quote!(::std::ffi::OsStr::new("")))
+            }
+            Type::TraitObject(_) | Type::ImplTrait(_) => None,
+            inner => {
+                let value = self.build_at(inner, depth)?;
+                Some(if mutable {
+                    quote!(&mut #value)
+                } else {
+                    quote!(&#value)
+                })
+            }
+        }
+    }
+
+    fn build_path(&self, path: &syn::Path, depth: usize) -> Option<TokenStream> {
+        let last = path.segments.last()?;
+        let name = last.ident.to_string();
+        let first_arg = || match &last.arguments {
+            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let value = match name.as_str() {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+            | "u128" | "usize" => quote!(0),
+            "f32" | "f64" => quote!(0.0),
+            "bool" => quote!(false),
+            "char" => quote!('a'),
+            "String" => quote!(String::new()),
+            "Vec" => quote!(Vec::new()),
+            "Option" => quote!(None),
+            "Box" | "Rc" | "Arc" => {
+                let inner = self.build_at(first_arg()?, depth)?;
+                match name.as_str() {
+                    "Box" => quote!(Box::new(#inner)),
+                    "Rc" => quote!(::std::rc::Rc::new(#inner)),
+                    _ => quote!(::std::sync::Arc::new(#inner)),
+                }
+            }
+            "HashMap" | "HashSet" | "BTreeMap" | "BTreeSet" | "VecDeque" | "BinaryHeap"
+            | "PathBuf" | "OsString" | "Duration" | "Cow" | "Cell" | "RefCell" | "Mutex"
+            | "RwLock" | "PhantomData" | "AtomicBool" | "AtomicUsize" | "AtomicIsize"
+            | "AtomicU64" | "AtomicI64" | "AtomicU32" | "AtomicI32" => {
+                quote!(Default::default())
+            }
+            _ => return self.build_crate_type(path, &name, depth),
+        };
+        Some(value)
+    }
+
+    fn build_crate_type(&self, path: &syn::Path, name: &str, depth: usize) -> Option<TokenStream> {
+        match self.constructors.get(name)? {
+            Constructor::Default => Some(quote!(Default::default())),
+            Constructor::New(args) if self.can_name_types && depth < MAX_DEPTH => {
+                let path = expr_path(path)?;
+                let args = args
+                    .iter()
+                    .map(|ty| {
+                        self.concrete(ty)
+                            .and_then(|ty| self.build_at(&ty, depth + 1))
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(quote!(#path::new(#(#args),*)))
+            }
+            Constructor::New(_) => None,
+        }
+    }
+}
+
+/// A type path written as an expression path: turbofish for generic arguments, lifetimes left
+/// to inference. `None` for paths relative to a module (`self::`, `super::`), which would
+/// resolve differently from inside the test module.
+pub fn expr_path(path: &syn::Path) -> Option<TokenStream> {
+    let first = path.segments.first()?;
+    if first.ident == "self" || first.ident == "super" {
+        return None;
+    }
+    let mut path = path.clone();
+    for segment in &mut path.segments {
+        if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
+            args.args = args
+                .args
+                .iter()
+                .filter(|a| !matches!(a, GenericArgument::Lifetime(_)))
+                .cloned()
+                .collect();
+            if args.args.is_empty() {
+                segment.arguments = PathArguments::None;
+            } else {
+                args.colon2_token = Some(Default::default());
+            }
+        }
+    }
+    Some(path.to_token_stream())
+}
+
+/// Named lifetimes replaced by `'_`, so the type can annotate a local binding.
+pub fn elide_lifetimes(ty: &Type) -> Type {
+    struct Elide;
+    impl VisitMut for Elide {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            if lifetime.ident != "static" {
+                *lifetime = syn::Lifetime::new("'_", lifetime.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Elide.visit_type_mut(&mut ty);
+    ty
+}
+
+fn last_ident(path: &syn::Path) -> Option<String> {
+    path.segments.last().map(|s| s.ident.to_string())
+}
+
+fn is_literal(tokens: &TokenStream) -> bool {
+    let text = tokens.to_string();
+    matches!(text.as_str(), "0" | "0.0" | "false" | "'a'")
+}
+
+struct Substitute<'a> {
+    map: &'a HashMap<String, Type>,
+    consts: &'a HashMap<String, syn::Expr>,
+    failed: bool,
+}
+
+impl VisitMut for Substitute<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Path(p) = expr
+            && let Some(value) = p
+                .path
+                .get_ident()
+                .and_then(|i| self.consts.get(&i.to_string()))
+        {
+            *expr = value.clone();
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        match ty {
+            Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                let ident = p.path.segments[0].ident.to_string();
+                if let Some(concrete) = self.map.get(&ident) {
+                    *ty = concrete.clone();
+                    return;
+                }
+            }
+            Type::ImplTrait(imp) => {
+                match choose(imp.bounds.iter()) {
+                    Some(concrete) => *ty = concrete,
+                    None => self.failed = true,
+                }
+                return;
+            }
+            _ => {}
+        }
+        syn::visit_mut::visit_type_mut(self, ty);
+    }
+}
+
+/// The traits each candidate type implements, by the last segment of the bound as written.
+const CANDIDATES: &[(&str, &[&str])] = &[
+    (
+        "i32",
+        &[
+            "Copy",
+            "Clone",
+            "Debug",
+            "Display",
+            "Default",
+            "PartialEq",
+            "Eq",
+            "PartialOrd",
+            "Ord",
+            "Hash",
+            "Send",
+            "Sync",
+            "Unpin",
+            "ToString",
+            "Sized",
+            "FromStr",
+            "Into<i64>",
+            "Into<f64>",
+            "Into<i128>",
+        ],
+    ),
+    (
+        "&'static str",
+        &[
+            "Copy",
+            "Clone",
+            "Debug",
+            "Display",
+            "Default",
+            "PartialEq",
+            "Eq",
+            "PartialOrd",
+            "Ord",
+            "Hash",
+            "Send",
+            "Sync",
+            "Unpin",
+            "ToString",
+            "Sized",
+            "AsRef<str>",
+            "AsRef<[u8]>",
+            "AsRef<Path>",
+            "AsRef<OsStr>",
+            "Into<String>",
+            "Into<PathBuf>",
+            "Into<Box<str>>",
+            "Into<Vec<u8>>",
+        ],
+    ),
+    (
+        "String",
+        &[
+            "Clone",
+            "Debug",
+            "Display",
+            "Default",
+            "PartialEq",
+            "Eq",
+            "PartialOrd",
+            "Ord",
+            "Hash",
+            "Send",
+            "Sync",
+            "Unpin",
+            "ToString",
+            "Sized",
+            "FromStr",
+            "AsRef<str>",
+            "AsRef<[u8]>",
+            "AsRef<Path>",
+            "AsRef<OsStr>",
+            "Into<String>",
+            "Into<PathBuf>",
+            "Into<Box<str>>",
+            "Into<Vec<u8>>",
+            "Borrow<str>",
+        ],
+    ),
+];
+
+/// A concrete type meeting all `bounds`, or `None` when no candidate is known to.
+pub fn choose<'b>(bounds: impl Iterator<Item = &'b TypeParamBound> + Clone) -> Option<Type> {
+    CANDIDATES.iter().find_map(|(ty, traits)| {
+        let fits = bounds.clone().all(|bound| match bound {
+            TypeParamBound::Trait(t) => {
+                // `?Sized` relaxes a bound; every candidate is sized anyway.
+                t.maybe.is_some()
+                    || t.path.segments.last().is_some_and(|s| {
+                        let text = quote!(#s).to_string().replace(' ', "");
+                        traits.contains(&text.as_str())
+                    })
+            }
+            TypeParamBound::Lifetime(_) => true,
+            _ => false,
+        });
+        fits.then(|| syn::parse_str(ty).expect("candidate types parse"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(ty: &str) -> Option<String> {
+        let constructors = BTreeMap::from([
+            ("Config".to_owned(), Constructor::Default),
+            (
+                "Client".to_owned(),
+                Constructor::New(vec![syn::parse_str("&str").unwrap()]),
+            ),
+        ]);
+        let env = Env {
+            constructors: &constructors,
+            substitutions: HashMap::from([("T".to_owned(), syn::parse_str("i32").unwrap())]),
+            consts: HashMap::from([("N".to_owned(), syn::parse_str("1").unwrap())]),
+            can_name_types: true,
+        };
+        let ty = env.concrete(&syn::parse_str(ty).unwrap())?;
+        env.build(&ty).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn values_for_common_types() {
+        assert_eq!(build("u64").as_deref(), Some("0"));
+        assert_eq!(build("&str").as_deref(), Some("\"\""));
+        assert_eq!(build("&mut [u8]").as_deref(), Some("& mut []"));
+        assert_eq!(build("(bool, char)").as_deref(), Some("(false , 'a')"));
+        assert_eq!(build("[u8; 4]").as_deref(), Some("[0 ; 4]"));
+        assert_eq!(
+            build("[String; N]").as_deref(),
+            Some(":: std :: array :: from_fn (| _ | String :: new ())")
+        );
+        assert_eq!(build("Option<Url>").as_deref(), Some("None"));
+        assert_eq!(build("Vec<T>").as_deref(), Some("Vec :: new ()"));
+        assert_eq!(build("&Config").as_deref(), Some("& Default :: default ()"));
+        assert_eq!(build("Client<'a>").as_deref(), Some("Client :: new (\"\")"));
+        assert_eq!(build("impl AsRef<str>").as_deref(), Some("\"\""));
+        assert_eq!(build("Url"), None);
+        assert_eq!(build("&dyn Fn()"), None);
+        assert_eq!(build("impl Fn(u8)"), None);
+    }
+}

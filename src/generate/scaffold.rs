@@ -1,0 +1,340 @@
+//! The offline generator: for each item a `#[test]` that builds arguments where the types allow,
+//! calls the item and ends in a `todo!()` naming what to assert. It is `#[ignore]`d, so
+//! `cargo test` stays green and `cargo test -- --ignored` lists the work left.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
+
+use super::args::{Env, choose, elide_lifetimes, expr_path};
+use super::{FileRequest, GeneratedTest, Generator, test_fn_name};
+use crate::analysis::PublicFn;
+
+/// Generates scaffolds; needs no network and no configuration.
+pub struct ScaffoldGenerator;
+
+impl Generator for ScaffoldGenerator {
+    fn generate(&self, request: &FileRequest<'_>) -> Vec<GeneratedTest> {
+        request
+            .items
+            .iter()
+            .map(|item| GeneratedTest {
+                item: item.name.clone(),
+                function: scaffold(item, request),
+            })
+            .collect()
+    }
+}
+
+/// What the body could not fill in, which decides the `todo!` text and the lints to allow.
+#[derive(Default)]
+struct Gaps {
+    /// Arguments or a receiver stand in as `todo!()`, so the call is unreachable.
+    placeholders: bool,
+}
+
+fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
+    let name = format_ident!("{}", test_fn_name(&item.name));
+    let mut gaps = Gaps::default();
+    let (body, task) = match call_body(item, request, &mut gaps) {
+        Some((body, task)) => (body, task),
+        None => {
+            let task = format!(
+                "pick concrete types for the generic parameters of `{}`, call it and assert on the result",
+                item.name
+            );
+            (quote!(todo!(#task);), task)
+        }
+    };
+    let reason = format!("testsmith scaffold: {task}");
+    let cfgs = &item.cfgs;
+    let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
+    let unreachable = gaps
+        .placeholders
+        .then(|| quote!(#[allow(unreachable_code)]));
+    let tokens = quote! {
+        #(#cfgs)*
+        #[test]
+        #[ignore = #reason]
+        #deprecated
+        #unreachable
+        fn #name() {
+            #body
+        }
+    };
+    syn::parse2(tokens).expect("generated scaffolds are valid Rust")
+}
+
+/// The statements that call `item`, and what is left to do; `None` when generic parameters
+/// could not be given concrete types.
+fn call_body(
+    item: &PublicFn,
+    request: &FileRequest<'_>,
+    gaps: &mut Gaps,
+) -> Option<(TokenStream, String)> {
+    let sig = &item.sig;
+    let mut substitutions = HashMap::new();
+    let mut consts = HashMap::new();
+    let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts)?;
+    if let Some(block) = &item.impl_block {
+        substitute_generics(&block.generics, &mut substitutions, &mut consts)?;
+        let self_ty = Env {
+            constructors: request.constructors,
+            substitutions: substitutions.clone(),
+            consts: consts.clone(),
+            can_name_types: false,
+        }
+        .concrete(&block.self_ty)?;
+        substitutions.insert("Self".to_owned(), self_ty);
+    }
+    let env = Env {
+        constructors: request.constructors,
+        substitutions,
+        consts,
+        can_name_types: item.module_path.is_empty(),
+    };
+    let module_prefix: Vec<_> = item
+        .module_path
+        .iter()
+        .map(|m| format_ident!("{}", m))
+        .collect();
+
+    let mut stmts = Vec::new();
+    // Locals must not shadow what the call names.
+    let mut taken: HashSet<String> = ["value", "_result", "_future"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    taken.insert(item.sig.ident.to_string());
+    taken.extend(item.module_path.iter().cloned());
+
+    let ident = &sig.ident;
+    let callee = match &item.impl_block {
+        None => quote!(#(#module_prefix::)* #ident #fn_turbofish),
+        Some(block) => {
+            let self_ty = env.substitutions.get("Self")?;
+            let Type::Path(self_path) = self_ty else {
+                return None;
+            };
+            let self_expr = expr_path(&self_path.path)?;
+            let self_expr = quote!(#(#module_prefix::)* #self_expr);
+            taken.insert(block.type_name.clone());
+            match sig.receiver() {
+                None => quote!(#self_expr::#ident #fn_turbofish),
+                Some(receiver) => {
+                    let value_ty = elide_lifetimes(self_ty);
+                    let value = match env.build(self_ty) {
+                        Some(value) => value,
+                        None => {
+                            gaps.placeholders = true;
+                            let what = format!("build a `{}`", type_text(self_ty));
+                            quote!(todo!(#what))
+                        }
+                    };
+                    // `mut self` is the callee's business; only `&mut self` needs a mutable local.
+                    let mutable = matches!(&receiver.kind, ReceiverKind::Reference(_, _, Some(_)));
+                    let mutable = mutable.then(|| quote!(mut));
+                    stmts
+                        .push(quote!(let #mutable value: #(#module_prefix::)* #value_ty = #value;));
+                    match &receiver.kind {
+                        ReceiverKind::Typed(_, ty) if !is_box_self(ty) => return None,
+                        ReceiverKind::Typed(..) => quote!(Box::new(value).#ident #fn_turbofish),
+                        _ => quote!(value.#ident #fn_turbofish),
+                    }
+                }
+            }
+        }
+    };
+
+    let mut args = Vec::new();
+    for (index, input) in sig.inputs.iter().enumerate() {
+        let FnArg::Typed(pat_type) = input else {
+            continue;
+        };
+        let local = local_name(&pat_type.pat, index, &mut taken);
+        let ty = env.concrete(&pat_type.ty)?;
+        let Some(value) = env.build(&ty) else {
+            gaps.placeholders = true;
+            let what = format!("a `{}` for `{}`", type_text(&pat_type.ty), local);
+            args.push(quote!(todo!(#what)));
+            continue;
+        };
+        if is_literal_ref(&value) {
+            args.push(value);
+        } else if let Type::Reference(reference) = &ty {
+            // Bind the owned value and lend it, so what the call returns may borrow from it.
+            let owned = strip_borrow(&value);
+            if reference.mutability.is_some() {
+                stmts.push(quote!(let mut #local = #owned;));
+                args.push(quote!(&mut #local));
+            } else {
+                stmts.push(quote!(let #local = #owned;));
+                args.push(quote!(&#local));
+            }
+        } else {
+            stmts.push(quote!(let #local = #value;));
+            args.push(quote!(#local));
+        }
+    }
+
+    let call = quote!(#callee(#(#args),*));
+    let call = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+        quote!(unsafe { #call })
+    } else {
+        call
+    };
+    let name = &item.name;
+    let returns_unit = match &sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
+    };
+    let (call_stmt, mut task) = if sig.asyncness.is_some() {
+        (
+            quote!(let _future = #call;),
+            format!("run the future `{name}` returns on an async runtime and assert on its output"),
+        )
+    } else if returns_unit {
+        (quote!(#call;), format!("assert on the effects of `{name}`"))
+    } else {
+        (
+            quote!(let _result = #call;),
+            format!("assert on what `{name}` returns"),
+        )
+    };
+    if gaps.placeholders {
+        task = format!("build the arguments of `{name}`, then {task}");
+    }
+    let body = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+        // The safety contract comes first: the unsafe call must not run until a person has
+        // chosen arguments that uphold it.
+        gaps.placeholders = true;
+        let task = format!("uphold the safety contract of `{name}`, then {task}");
+        (quote!(todo!(#task); #(#stmts)* #call_stmt), task)
+    } else {
+        (quote!(#(#stmts)* #call_stmt todo!(#task);), task)
+    };
+    Some(body)
+}
+
+/// Fill `substitutions` for each type and const parameter; the turbofish to call with.
+/// `None` when a parameter has bounds no candidate type is known to meet, or a where-clause
+/// constrains something other than a plain parameter.
+fn substitute_generics(
+    generics: &syn::Generics,
+    substitutions: &mut HashMap<String, Type>,
+    consts: &mut HashMap<String, syn::Expr>,
+) -> Option<Option<TokenStream>> {
+    let mut turbofish = Vec::new();
+    for param in &generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            GenericParam::Type(tp) => {
+                let name = tp.ident.to_string();
+                let mut bounds: Vec<_> = tp.bounds.iter().collect();
+                for predicate in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+                    match predicate {
+                        WherePredicate::Type(pt) if is_param(&pt.bounded_ty, &name) => {
+                            bounds.extend(pt.bounds.iter());
+                        }
+                        _ => {}
+                    }
+                }
+                let concrete = choose(bounds.into_iter())?;
+                turbofish.push(quote!(#concrete));
+                substitutions.insert(name, concrete);
+            }
+            GenericParam::Const(cp) => {
+                let value = match &cp.ty {
+                    Type::Path(p) if p.path.is_ident("bool") => quote!(false),
+                    Type::Path(p) if p.path.is_ident("char") => quote!('a'),
+                    _ => quote!(1),
+                };
+                consts.insert(cp.ident.to_string(), syn::parse2(value.clone()).ok()?);
+                turbofish.push(value);
+            }
+        }
+    }
+    // Bounds on compound types (`Vec<T>: Debug`) are not checked; don't guess.
+    for predicate in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let WherePredicate::Type(pt) = predicate
+            && !is_any_param(&pt.bounded_ty, generics)
+        {
+            return None;
+        }
+    }
+    Some((!turbofish.is_empty()).then(|| quote!(::<#(#turbofish),*>)))
+}
+
+fn is_param(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+fn is_any_param(ty: &Type, generics: &syn::Generics) -> bool {
+    generics
+        .type_params()
+        .any(|tp| is_param(ty, &tp.ident.to_string()))
+}
+
+fn is_box_self(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    last.ident == "Box"
+        && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+            if a.args.len() == 1 && matches!(&a.args[0], syn::GenericArgument::Type(Type::Path(s)) if s.path.is_ident("Self")))
+}
+
+/// A local for the argument: the parameter's own name when it is a plain identifier that does
+/// not clash with what the call names, else `arg{index}`.
+fn local_name(pat: &Pat, index: usize, taken: &mut HashSet<String>) -> syn::Ident {
+    let base = match pat {
+        Pat::Ident(p) if p.ident != "_" => p.ident.to_string().trim_start_matches("r#").to_owned(),
+        _ => format!("arg{index}"),
+    };
+    let base = base.trim_start_matches('_');
+    let mut name = if base.is_empty() {
+        format!("arg{index}")
+    } else {
+        base.to_owned()
+    };
+    while taken.contains(&name) || syn::parse_str::<syn::Ident>(&name).is_err() {
+        name.push_str("_arg");
+    }
+    taken.insert(name.clone());
+    syn::Ident::new(&name, Span::call_site())
+}
+
+/// Values that are references already (`""`, `&[]`, `Path::new("")`): passed as they are.
+fn is_literal_ref(value: &TokenStream) -> bool {
+    let text = value.to_string();
+    text == "\"\""
+        || text == "& []"
+        || text == "& mut []"
+        || text.starts_with(":: std :: path")
+        || text.starts_with(":: std :: ffi")
+}
+
+fn strip_borrow(value: &TokenStream) -> TokenStream {
+    let mut trees = value.clone().into_iter().peekable();
+    trees.next(); // `&`
+    if matches!(trees.peek(), Some(proc_macro2::TokenTree::Ident(i)) if i == "mut") {
+        trees.next();
+    }
+    trees.collect()
+}
+
+/// A type as a person would write it, for messages.
+fn type_text(ty: &Type) -> String {
+    quote!(#ty)
+        .to_string()
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace(" :: ", "::")
+}

@@ -1,0 +1,14 @@
+//! `cargo testsmith`: parse the command line, run, and turn the outcome into an exit status.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cargo_testsmith::cli::parse();
+    match cargo_testsmith::run(&args) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            cargo_testsmith::console::error(&err);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Find the packages to work on and their lib and bin targets, the way `cargo test` selects
+//! them. The interface to `cargo metadata` (through the cargo_metadata crate) is localized here.
+
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::{Metadata, MetadataCommand, Package};
+
+use crate::error::Error;
+
+/// Which packages to work on: `--manifest-path`, `-p`, `--workspace`, `--exclude`.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub manifest_path: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    pub exclude: Vec<String>,
+}
+
+/// The selected packages of one workspace.
+#[derive(Debug)]
+pub struct Workspace {
+    /// Canonical path of the workspace root directory.
+    pub root: PathBuf,
+    pub packages: Vec<PackageSources>,
+    /// Specs given to `--exclude` that named no member.
+    pub unknown_excludes: Vec<String>,
+}
+
+/// One package and the root files of its lib and bin targets.
+#[derive(Debug)]
+pub struct PackageSources {
+    pub name: String,
+    /// Canonical path of the directory holding the package's `Cargo.toml`.
+    pub root: PathBuf,
+    /// Canonical paths of the crate root files (`src/lib.rs`, `src/main.rs`, `src/bin/x.rs`).
+    pub target_roots: Vec<PathBuf>,
+}
+
+/// Run `cargo metadata` (without resolving dependencies: no network, no lock file needed) and
+/// select packages.
+pub fn load(selection: &Selection) -> Result<Workspace, Error> {
+    let mut command = MetadataCommand::new();
+    command.no_deps();
+    if let Some(path) = &selection.manifest_path {
+        command.manifest_path(path);
+    }
+    let metadata = command.exec().map_err(|err| match err {
+        cargo_metadata::Error::CargoMetadata { stderr } => Error::Cargo(cargo_reason(&stderr)),
+        other => Error::Cargo(other.to_string()),
+    })?;
+    let (packages, unknown_excludes) = select(&metadata, selection)?;
+    let root = canonical(metadata.workspace_root.as_std_path());
+    let packages = packages
+        .into_iter()
+        .map(|package| {
+            let manifest = package.manifest_path.as_std_path();
+            PackageSources {
+                name: package.name.to_string(),
+                root: canonical(manifest.parent().unwrap_or(manifest)),
+                target_roots: package
+                    .targets
+                    .iter()
+                    .filter(|t| t.is_bin() || is_library(t))
+                    .map(|t| canonical(t.src_path.as_std_path()))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Workspace {
+        root,
+        packages,
+        unknown_excludes,
+    })
+}
+
+/// Lib targets come in several kinds (`lib`, `rlib`, `cdylib`, `proc-macro`, …).
+fn is_library(target: &cargo_metadata::Target) -> bool {
+    use cargo_metadata::TargetKind as K;
+    target.kind.iter().any(|k| {
+        matches!(
+            k,
+            K::Lib | K::RLib | K::DyLib | K::CDyLib | K::StaticLib | K::ProcMacro
+        )
+    })
+}
+
+/// cargo's own reason, without its `error: ` prefix (ours is added when printed).
+fn cargo_reason(stderr: &str) -> String {
+    let text = stderr.trim();
+    text.strip_prefix("error: ").unwrap_or(text).to_owned()
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}
+
+fn select<'m>(
+    metadata: &'m Metadata,
+    selection: &Selection,
+) -> Result<(Vec<&'m Package>, Vec<String>), Error> {
+    let members = metadata.workspace_packages();
+    if !selection.packages.is_empty() {
+        let mut chosen = Vec::new();
+        for spec in &selection.packages {
+            let package = members
+                .iter()
+                .find(|p| matches_spec(p, spec))
+                .ok_or_else(|| Error::UnknownPackage(spec.clone()))?;
+            if !chosen.iter().any(|c: &&Package| c.id == package.id) {
+                chosen.push(*package);
+            }
+        }
+        return Ok((chosen, Vec::new()));
+    }
+    if selection.workspace {
+        let unknown = selection
+            .exclude
+            .iter()
+            .filter(|spec| !members.iter().any(|p| matches_spec(p, spec)))
+            .cloned()
+            .collect();
+        let chosen = members
+            .into_iter()
+            .filter(|p| !selection.exclude.iter().any(|spec| matches_spec(p, spec)))
+            .collect();
+        return Ok((chosen, unknown));
+    }
+    if let Some(package) = current_package(metadata, selection) {
+        return Ok((vec![package], Vec::new()));
+    }
+    // A virtual manifest: its default members, as `cargo test` does.
+    let defaults = if metadata.workspace_default_members.is_available() {
+        metadata.workspace_default_packages()
+    } else {
+        members
+    };
+    Ok((defaults, Vec::new()))
+}
+
+/// The package whose manifest is the one cargo would use: `--manifest-path`, or the nearest
+/// `Cargo.toml` above the current directory.
+fn current_package<'m>(metadata: &'m Metadata, selection: &Selection) -> Option<&'m Package> {
+    let manifest = match &selection.manifest_path {
+        Some(path) => canonical(path),
+        None => {
+            let cwd = std::env::current_dir().ok()?;
+            cwd.ancestors()
+                .map(|dir| dir.join("Cargo.toml"))
+                .find(|candidate| candidate.is_file())
+                .map(|path| canonical(&path))?
+        }
+    };
+    metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+}
+
+/// `name` or `name@version`, like cargo's package ID specs in their common forms.
+fn matches_spec(package: &Package, spec: &str) -> bool {
+    match spec.split_once('@') {
+        Some((name, version)) => {
+            package.name.as_str() == name && package.version.to_string() == version
+        }
+        None => package.name.as_str() == spec,
+    }
+}
