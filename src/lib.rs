@@ -82,15 +82,11 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
     let selected: Vec<&scan::SourceFile> = scan.files.iter().filter(|f| f.selected).collect();
     console.generating(selected.len());
     let generator = ScaffoldGenerator;
-    let mut unchecked = Vec::new();
     for file in selected {
         let result = process_file(file, &scan, &generator, args, &console, &mut outcome);
         if let Err(warning) = result {
             console.warn(&warning);
             *outcome.skipped.entry(warning.kind()).or_default() += 1;
-        }
-        if args.check {
-            unchecked.push(file);
         }
         console.file_done(&file.display);
     }
@@ -99,15 +95,24 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
-/// Generate for one file and write, diff or list the result.
-fn process_file(
-    file: &scan::SourceFile,
-    scan: &scan::Scan,
+/// What one file needs: the items without a test, and the file's new text.
+pub struct FilePlan<'a> {
+    /// Items that already have a test, by the test code's calls or by a generated test's name.
+    pub tested: Vec<&'a PublicFn>,
+    pub untested: Vec<&'a PublicFn>,
+    /// Items whose test fn name another item of the file already takes; left for a later run.
+    pub name_clashes: Vec<&'a PublicFn>,
+    /// The file with the generated tests added; `None` when nothing is to be added.
+    pub new_source: Option<String>,
+}
+
+/// Decide and generate for one file, writing nothing. `generate` is false for `--check`.
+pub fn plan_file<'a>(
+    file: &'a scan::SourceFile,
+    scan: &'a scan::Scan,
     generator: &dyn Generator,
-    args: &Args,
-    console: &Console,
-    outcome: &mut Outcome,
-) -> Result<(), Warning> {
+    generate: bool,
+) -> Result<FilePlan<'a>, Warning> {
     let analysis = &file.analysis;
     let existing_fns = match &analysis.existing {
         Some(ExistingModule::OutOfLine) => {
@@ -118,33 +123,71 @@ fn process_file(
         Some(ExistingModule::Inline { fns, .. }) => fns.clone(),
         None => Default::default(),
     };
+    let mut plan = FilePlan {
+        tested: Vec::new(),
+        untested: Vec::new(),
+        name_clashes: Vec::new(),
+        new_source: None,
+    };
     let mut names: HashSet<String> = existing_fns.iter().cloned().collect();
-    let mut untested: Vec<&PublicFn> = Vec::new();
     for item in &analysis.items {
         let test_name = test_fn_name(&item.name);
         if analysis.calls.covers(item) || existing_fns.contains(&test_name) {
-            outcome.already_tested += 1;
-            console.detail(&format!(
-                "{}:{}: `{}` has a test",
-                file.display, item.line, item.name
-            ));
+            plan.tested.push(item);
         } else if names.insert(test_name) {
-            untested.push(item);
+            plan.untested.push(item);
         } else {
-            console.detail(&format!(
-                "{}:{}: `{}` would get a test fn name already used in this file; left for a later run",
-                file.display, item.line, item.name
-            ));
+            plan.name_clashes.push(item);
         }
     }
-    if untested.is_empty() {
+    if generate && !plan.untested.is_empty() {
+        let tests = generator.generate(&FileRequest {
+            display: &file.display,
+            source: &file.source,
+            items: plan.untested.clone(),
+            constructors: &scan.constructors[file.package],
+        });
+        let functions: Vec<syn::ItemFn> = tests.into_iter().map(|t| t.function).collect();
+        plan.new_source = Some(emit::splice(
+            &file.source,
+            analysis.existing.as_ref(),
+            &functions,
+        ));
+    }
+    Ok(plan)
+}
+
+/// Plan one file and write, diff or list the result.
+fn process_file(
+    file: &scan::SourceFile,
+    scan: &scan::Scan,
+    generator: &dyn Generator,
+    args: &Args,
+    console: &Console,
+    outcome: &mut Outcome,
+) -> Result<(), Warning> {
+    let plan = plan_file(file, scan, generator, !args.check)?;
+    outcome.already_tested += plan.tested.len();
+    for item in &plan.tested {
+        console.detail(&format!(
+            "{}:{}: `{}` has a test",
+            file.display, item.line, item.name
+        ));
+    }
+    for item in &plan.name_clashes {
+        console.detail(&format!(
+            "{}:{}: `{}` would get a test fn name another item of this file already takes; left for a later run",
+            file.display, item.line, item.name
+        ));
+    }
+    if plan.untested.is_empty() {
         return Ok(());
     }
     outcome.files_changed += 1;
-    outcome.tests += untested.len();
+    outcome.tests += plan.untested.len();
     if args.check {
         outcome.check_failed = true;
-        for item in &untested {
+        for item in &plan.untested {
             console.output(&format!(
                 "{}:{}: `{}` has no test",
                 file.display, item.line, item.name
@@ -152,14 +195,9 @@ fn process_file(
         }
         return Ok(());
     }
-    let tests = generator.generate(&FileRequest {
-        display: &file.display,
-        source: &file.source,
-        items: untested,
-        constructors: &scan.constructors[file.package],
-    });
-    let functions: Vec<syn::ItemFn> = tests.into_iter().map(|t| t.function).collect();
-    let new_source = emit::splice(&file.source, analysis.existing.as_ref(), &functions);
+    let Some(new_source) = plan.new_source else {
+        return Ok(());
+    };
     if args.dry_run {
         console.diff(&emit::unified_diff(
             &file.display,
@@ -175,7 +213,7 @@ fn process_file(
     console.detail(&format!(
         "{}: wrote {} tests",
         file.display,
-        functions.len()
+        plan.untested.len()
     ));
     Ok(())
 }

@@ -1,0 +1,121 @@
+//! Helpers for the integration tests: fixture workspaces copied into temp dirs, the real
+//! binary, and real `cargo test` runs inside the copies.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// A copy of `fixtures/<name>` in a fresh temp dir.
+pub fn fixture(name: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    copy_tree(&from, dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The binary, run as cargo runs it (`cargo-testsmith testsmith …`) in `dir`.
+pub fn testsmith(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("cargo-testsmith").unwrap();
+    cmd.current_dir(dir)
+        .arg("testsmith")
+        .env_remove("CARGO_TARGET_DIR");
+    cmd
+}
+
+/// Every file under `dir` (but `target/`), path → bytes.
+pub fn snapshot_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_name() == "target" || entry.file_name() == "Cargo.lock" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            walk(root, &path, files);
+        } else {
+            let rel = path.strip_prefix(root).unwrap().to_owned();
+            files.insert(rel, std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// The files whose bytes differ between two snapshots.
+pub fn changed(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Vec<String> {
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "files were added or removed"
+    );
+    before
+        .iter()
+        .filter(|(path, bytes)| after[*path] != **bytes)
+        .map(|(path, _)| path.display().to_string())
+        .collect()
+}
+
+/// The text appended to a file, checking that every original byte is still there in front.
+pub fn appended<'a>(before: &[u8], after: &'a [u8]) -> &'a str {
+    assert!(after.starts_with(before), "original bytes changed");
+    std::str::from_utf8(&after[before.len()..]).unwrap()
+}
+
+/// `cargo test` (with extra args) in `dir`, on a target dir shared between tests so that
+/// repeated fixture builds are incremental. Returns stdout+stderr; panics on failure.
+pub fn cargo_test(dir: &Path, extra: &[&str]) -> String {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
+    let output = Command::new(env!("CARGO"))
+        .arg("test")
+        .args(extra)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUSTFLAGS", "-D warnings -A dead_code")
+        .output()
+        .expect("cargo runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "cargo test failed in {}:\n{text}",
+        dir.display()
+    );
+    text
+}
+
+pub fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap()
+}

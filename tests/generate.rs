@@ -1,0 +1,212 @@
+//! The offline pipeline end to end: the real binary on copies of the fixture crates, and real
+//! `cargo test` runs proving that what it writes compiles.
+
+mod common;
+
+use common::{appended, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
+use predicates::prelude::*;
+
+#[test]
+fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
+    let dir = fixture("basic");
+    let before = snapshot_tree(dir.path());
+
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "generated 30 tests in 5 files, 3 items already tested",
+        ));
+
+    let after = snapshot_tree(dir.path());
+    let mut files = changed(&before, &after);
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "src/geometry/vector_impl.rs",
+            "src/lib.rs",
+            "src/shapes/circle.rs",
+            "src/shapes/mod.rs",
+            "src/text.rs"
+        ]
+    );
+    for file in &files {
+        let key = std::path::Path::new(file);
+        let added = appended(&before[key], &after[key]);
+        assert_eq!(added.matches("mod testsmith_tests").count(), 1, "{file}");
+    }
+    let lib = std::path::Path::new("src/lib.rs");
+    insta::assert_snapshot!("basic_lib_module", appended(&before[lib], &after[lib]));
+    let circle = std::path::Path::new("src/shapes/circle.rs");
+    insta::assert_snapshot!(
+        "basic_circle_module",
+        appended(&before[circle], &after[circle])
+    );
+
+    // Already tested: by a test in the file, by `Type::method` call, and from `#[cfg(test)] mod tests;`.
+    let lib_text = read(dir.path(), "src/lib.rs");
+    let lib_text = &lib_text[lib_text.find("mod testsmith_tests").unwrap()..];
+    assert!(!lib_text.contains("fn test_add()"));
+    assert!(!lib_text.contains("fn test_config_retries()"));
+    assert!(!read(dir.path(), "src/text.rs").contains("fn test_reverse()"));
+    // Not public API: private, pub(crate), and pub items of a private nested module.
+    assert!(!lib_text.contains("test_config_private_helper"));
+    assert!(!lib_text.contains("test_config_crate_only"));
+    assert!(!lib_text.contains("unreachable_from_outside"));
+    assert!(lib_text.contains("fn test_inner_helper()"));
+
+    // The scaffolds compile (with warnings denied), stay ignored, and cargo test is green,
+    // with and without the feature a cfg-gated item needs.
+    let out = cargo_test(dir.path(), &[]);
+    assert!(
+        out.contains("test result: ok. 3 passed; 0 failed; 29 ignored"),
+        "{out}"
+    );
+    let out = cargo_test(dir.path(), &["--features", "extra"]);
+    assert!(out.contains("30 ignored"), "{out}");
+    assert!(
+        out.contains("testsmith_tests::test_only_with_extra ... ignored"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_second_run_changes_nothing() {
+    let dir = fixture("basic");
+    testsmith(dir.path()).assert().success();
+    let first = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "nothing to generate, 33 items already tested",
+        ));
+    assert!(changed(&first, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn new_items_are_added_inside_the_existing_module_without_touching_edited_tests() {
+    let dir = fixture("basic");
+    testsmith(dir.path()).arg("src/shapes").assert().success();
+    // The user fills in a generated test and adds a new public fn above the module.
+    let path = dir.path().join("src/shapes/mod.rs");
+    let generated = std::fs::read_to_string(&path).unwrap();
+    let edited = generated
+        .replace(
+            "let _result = unit_square_area();\n        todo!(\"assert on what `unit_square_area` returns\");",
+            "assert_eq!(unit_square_area(), 1.0);",
+        )
+        .replace(
+            "pub fn unit_square_area",
+            "pub fn unit_circle_area() -> f64 {\n    std::f64::consts::PI\n}\n\npub fn unit_square_area",
+        );
+    assert_ne!(edited, generated);
+    std::fs::write(&path, &edited).unwrap();
+
+    testsmith(dir.path()).arg("src/shapes").assert().success();
+    let after = std::fs::read_to_string(&path).unwrap();
+    let close = edited.rfind('}').unwrap();
+    assert!(
+        after.starts_with(&edited[..close]),
+        "bytes before the module's closing brace changed"
+    );
+    assert!(after.ends_with("}\n"));
+    assert_eq!(after.matches("mod testsmith_tests").count(), 1);
+    assert!(after.contains("assert_eq!(unit_square_area(), 1.0);"));
+    assert!(after.contains("fn test_unit_circle_area()"));
+    cargo_test(dir.path(), &[]);
+}
+
+#[test]
+fn check_lists_untested_items_and_writes_nothing() {
+    let dir = fixture("basic");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "src/lib.rs:16: `greet` has no test",
+        ))
+        .stdout(predicate::str::contains(
+            "src/shapes/circle.rs:7: `Circle::new` has no test",
+        ))
+        .stdout(predicate::str::contains("`add`").not())
+        .stderr(predicate::str::contains(
+            "30 public items in 5 files without a test",
+        ));
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+
+    testsmith(dir.path()).assert().success();
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+}
+
+#[test]
+fn dry_run_prints_a_unified_diff_and_writes_nothing() {
+    let dir = fixture("basic");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["--dry-run", "--color", "never", "src/shapes/mod.rs"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "--- a/src/shapes/mod.rs\n+++ b/src/shapes/mod.rs\n@@ -5,3 +5,15 @@",
+        ))
+        .stdout(predicate::str::contains(
+            "+mod testsmith_tests {\n+    use super::*;\n",
+        ))
+        .stdout(predicate::str::contains("circle.rs").not())
+        .stderr(predicate::str::contains("would generate 1 test in 1 file"));
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn paths_restrict_the_files_written() {
+    let dir = fixture("basic");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["src/shapes", "src/text.rs"])
+        .assert()
+        .success();
+    let mut files = changed(&before, &snapshot_tree(dir.path()));
+    files.sort();
+    assert_eq!(
+        files,
+        ["src/shapes/circle.rs", "src/shapes/mod.rs", "src/text.rs"]
+    );
+
+    testsmith(dir.path())
+        .arg("src/nowhere")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "path `src/nowhere` does not exist",
+        ));
+}
+
+#[test]
+fn quiet_prints_nothing_and_no_progress_bar_without_a_terminal() {
+    let dir = fixture("basic");
+    testsmith(dir.path())
+        .arg("-q")
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::is_empty());
+    // Not a TTY: the only stderr line is the summary, with no progress bar or escape codes.
+    let dir = fixture("basic");
+    let out = testsmith(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}

@@ -1,0 +1,130 @@
+//! Package selection like `cargo test`, and bad input: files that cannot be read or parsed are
+//! reported and left alone while the rest of the run goes on.
+
+mod common;
+
+use common::{appended, cargo_test, changed, fixture, snapshot_tree, testsmith};
+use predicates::prelude::*;
+
+fn changed_files(args: &[&str]) -> Vec<String> {
+    let dir = fixture("workspace");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path()).args(args).assert().success();
+    let mut files = changed(&before, &snapshot_tree(dir.path()));
+    files.sort();
+    files
+}
+
+#[test]
+fn a_virtual_workspace_selects_its_default_members() {
+    assert_eq!(changed_files(&[]), ["alpha/src/lib.rs", "beta/src/lib.rs"]);
+}
+
+#[test]
+fn workspace_exclude_and_package_select_like_cargo() {
+    assert_eq!(
+        changed_files(&["--workspace", "--exclude", "beta"]),
+        ["alpha/src/lib.rs", "gamma/src/main.rs"]
+    );
+    assert_eq!(
+        changed_files(&["-p", "gamma", "-p", "beta@0.1.0"]),
+        ["beta/src/lib.rs", "gamma/src/main.rs"]
+    );
+}
+
+#[test]
+fn inside_a_member_the_current_package_is_selected() {
+    let dir = fixture("workspace");
+    let before = snapshot_tree(dir.path());
+    testsmith(&dir.path().join("gamma/src")).assert().success();
+    assert_eq!(
+        changed(&before, &snapshot_tree(dir.path())),
+        ["gamma/src/main.rs"]
+    );
+    cargo_test(dir.path(), &["--workspace"]);
+}
+
+#[test]
+fn manifest_path_selects_the_package() {
+    let dir = fixture("workspace");
+    let before = snapshot_tree(dir.path());
+    testsmith(std::env::temp_dir().as_path())
+        .arg("--manifest-path")
+        .arg(dir.path().join("beta/Cargo.toml"))
+        .assert()
+        .success();
+    assert_eq!(
+        changed(&before, &snapshot_tree(dir.path())),
+        ["beta/src/lib.rs"]
+    );
+}
+
+#[test]
+fn unknown_packages_and_bad_manifests_exit_2_with_cargos_reason() {
+    let dir = fixture("workspace");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["-p", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: package ID specification `nope` did not match any packages",
+        ));
+    testsmith(dir.path())
+        .args(["--manifest-path", "missing/Cargo.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "manifest path `missing/Cargo.toml` does not exist",
+        ));
+    std::fs::write(dir.path().join("alpha/Cargo.toml"), "[package\nname = ").unwrap();
+    testsmith(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("alpha/Cargo.toml"));
+    let after = snapshot_tree(dir.path());
+    assert_eq!(changed(&before, &after), ["alpha/Cargo.toml"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = fixture("workspace");
+    testsmith(dir.path())
+        .arg("--check")
+        .arg("--dry-run")
+        .assert()
+        .code(2);
+    testsmith(dir.path())
+        .arg("--exclude")
+        .arg("alpha")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn unreadable_files_are_reported_and_the_rest_goes_on() {
+    let dir = fixture("broken");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: src/bad_syntax.rs:3:14: could not parse (unbalanced delimiters or an invalid token); file left untouched",
+        ))
+        .stderr(predicate::str::contains(
+            "warning: src/latin1.rs is not valid UTF-8 (invalid byte at offset 6); file left untouched",
+        ))
+        .stderr(predicate::str::contains(
+            "warning: src/lib.rs:5:9: no file for module `missing` (looked for src/missing.rs and src/missing/mod.rs); skipped",
+        ))
+        .stderr(predicate::str::contains(
+            "generated 2 tests in 2 files, 0 items already tested, 3 files skipped (1 missing module file, 1 not UTF-8, 1 unparsable)",
+        ));
+    let after = snapshot_tree(dir.path());
+    assert_eq!(changed(&before, &after), ["src/good.rs", "src/lib.rs"]);
+    // CRLF in, CRLF out: the added text has no bare line feed.
+    let key = std::path::Path::new("src/good.rs");
+    let added = appended(&before[key], &after[key]);
+    assert!(added.contains("mod testsmith_tests {\r\n"));
+    assert!(!added.replace("\r\n", "").contains('\n'));
+}
