@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibility};
 
@@ -12,40 +12,60 @@ use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibil
 pub const MODULE_NAME: &str = "testsmith_tests";
 
 /// A public fn that could get a test.
-#[derive(Clone)]
+///
+/// Syntax is kept as source text rather than syn trees: syn's trees cannot cross threads, and
+/// files are analysed and generated for in parallel. A generator re-parses the small stubs.
+#[derive(Clone, Debug)]
 pub struct PublicFn {
     /// Wire name: `function`, `Type::method`, prefixed by inline module names (`inner::function`).
     pub name: String,
+    /// The fn's own identifier.
+    pub ident: String,
     /// Inline modules between the file's top level and the item.
     pub module_path: Vec<String>,
     /// `Some` for a method or associated fn of an inherent impl.
     pub impl_block: Option<ImplBlock>,
-    pub sig: Signature,
-    /// `#[cfg]` attributes of the item and of the modules and impl around it: a test must be
-    /// compiled under the same conditions as what it calls.
-    pub cfgs: Vec<Attribute>,
+    /// Takes `self` in some form.
+    pub has_receiver: bool,
+    /// `#[cfg(…)]* <signature> {}`: the cfg attributes of the item and of the modules and impl
+    /// around it (a test must compile under the same conditions as what it calls), and the
+    /// signature, parseable as a `syn::ItemFn`.
+    pub stub: String,
     pub deprecated: bool,
     /// 1-based line of the fn's name.
     pub line: usize,
 }
 
+impl PublicFn {
+    /// The stub as a syn fn: cfg attributes and signature.
+    pub fn parse_stub(&self) -> syn::ItemFn {
+        syn::parse_str(&self.stub).expect("stubs are printed from parsed syntax")
+    }
+}
+
 /// The inherent impl a method belongs to.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ImplBlock {
     /// The last segment of the self type's path, e.g. `Stack` for `impl<T> Stack<T>`.
     pub type_name: String,
-    /// The self type as written (`Stack<T>`).
-    pub self_ty: Type,
-    pub generics: syn::Generics,
+    /// `impl<…> SelfTy where … {}`, parseable as a `syn::ItemImpl`.
+    pub stub: String,
+}
+
+impl ImplBlock {
+    pub fn parse_stub(&self) -> syn::ItemImpl {
+        syn::parse_str(&self.stub).expect("stubs are printed from parsed syntax")
+    }
 }
 
 /// How a crate-local type can be built without knowing anything else about it.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum Constructor {
     /// It derives or implements `Default`.
     Default,
-    /// It has a public inherent `new` with these argument types and a `Self` return.
-    New(Vec<Type>),
+    /// It has a public inherent `new` with these argument types (as source text) and a `Self`
+    /// return.
+    New(Vec<String>),
 }
 
 /// An out-of-line `mod name;` declaration, to be resolved to a file by the scan.
@@ -95,14 +115,14 @@ impl Calls {
     /// Whether the test code calls `item`: a free fn by any path ending in its name, a method
     /// by `Type::name` or by method-call syntax (the receiver's type is not known to syn).
     pub fn covers(&self, item: &PublicFn) -> bool {
-        let ident = item.sig.ident.to_string();
+        let ident = &item.ident;
         match &item.impl_block {
-            None => self.paths.contains(&ident),
+            None => self.paths.contains(ident),
             Some(block) => {
                 self.qualified
                     .contains(&(block.type_name.clone(), ident.clone()))
                     || self.qualified.contains(&("Self".to_owned(), ident.clone()))
-                    || (item.sig.receiver().is_some() && self.methods.contains(&ident))
+                    || (item.has_receiver && self.methods.contains(ident))
             }
         }
     }
@@ -136,6 +156,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         }
     })?;
     let mut walker = Walker {
+        source,
         offset: stripped_prefix_len(source, file.shebang.as_deref()),
         out: FileAnalysis {
             items: Vec::new(),
@@ -188,12 +209,27 @@ fn stripped_prefix_len(source: &str, shebang: Option<&str>) -> usize {
     bom + shebang.map_or(0, str::len)
 }
 
-struct Walker {
+struct Walker<'s> {
+    source: &'s str,
     offset: usize,
     out: FileAnalysis,
 }
 
-impl Walker {
+impl Walker<'_> {
+    /// The file's text from the start of `from` to the start of `to`: the source as written is
+    /// cheaper to keep than printing the syntax tree back.
+    fn text_between(&self, from: Span, to: Span) -> &str {
+        let start = self.offset + from.byte_range().start;
+        let end = self.offset + to.byte_range().start;
+        self.source.get(start..end).unwrap_or_default()
+    }
+
+    fn attr_text(&self, attr: &Attribute) -> String {
+        let start = self.offset + attr.pound_token.span.byte_range().start;
+        let end = self.offset + attr.bracket_token.span.close().byte_range().end;
+        self.source.get(start..end).unwrap_or_default().to_owned()
+    }
+
     /// Items of the file or of an inline module. Only items a test at the file's top level can
     /// name are collected: an inline module's own items, and deeper ones through `pub` modules.
     fn items(&mut self, items: &[Item], modules: &mut Vec<String>, cfgs: &mut Vec<Attribute>) {
@@ -211,7 +247,9 @@ impl Walker {
         for item in items {
             match item {
                 Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
-                    self.push_fn(&f.sig, &f.attrs, modules, cfgs, None);
+                    let sig_text =
+                        self.text_between(sig_start(&f.sig), f.block.brace_token.span.open());
+                    self.push_fn(&f.sig, sig_text.to_owned(), &f.attrs, modules, cfgs, None);
                 }
                 Item::Impl(imp) => self.impl_block(imp, modules, cfgs, &pub_types),
                 Item::Struct(s) if derives_default(&s.attrs) => {
@@ -300,10 +338,10 @@ impl Walker {
         if !modules.is_empty() && !pub_types.contains(&type_name) {
             return;
         }
+        let header = self.text_between(imp.impl_token.span, imp.brace_token.span.open());
         let block = ImplBlock {
             type_name: type_name.clone(),
-            self_ty: (*imp.self_ty).clone(),
-            generics: imp.generics.clone(),
+            stub: format!("{header}{{}}"),
         };
         let pushed = push_cfgs(cfgs, &imp.attrs);
         for item in &imp.items {
@@ -315,10 +353,21 @@ impl Walker {
                 && f.sig.receiver().is_none()
                 && returns_self(&f.sig, &type_name)
             {
-                let args = typed_inputs(&f.sig).cloned().collect();
+                let args = typed_inputs(&f.sig)
+                    .map(|ty| ty.to_token_stream().to_string())
+                    .collect();
                 self.constructor(type_name.clone(), Constructor::New(args));
             }
-            self.push_fn(&f.sig, &f.attrs, modules, cfgs, Some(block.clone()));
+            let sig_text = self.text_between(sig_start(&f.sig), f.block.brace_token.span.open());
+            let sig_text = sig_text.to_owned();
+            self.push_fn(
+                &f.sig,
+                sig_text,
+                &f.attrs,
+                modules,
+                cfgs,
+                Some(block.clone()),
+            );
         }
         cfgs.truncate(cfgs.len() - pushed);
     }
@@ -338,6 +387,7 @@ impl Walker {
     fn push_fn(
         &mut self,
         sig: &Signature,
+        sig_text: String,
         attrs: &[Attribute],
         modules: &[String],
         cfgs: &[Attribute],
@@ -348,17 +398,41 @@ impl Walker {
             name.push(block.type_name.clone());
         }
         name.push(sig.ident.to_string());
-        let mut all_cfgs = cfgs.to_vec();
-        all_cfgs.extend(attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned());
+        let mut stub = String::new();
+        let own_cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
+        for attr in cfgs.iter().chain(own_cfgs) {
+            stub.push_str(&self.attr_text(attr));
+            stub.push('\n');
+        }
+        stub.push_str(&sig_text);
+        stub.push_str("{}");
         self.out.items.push(PublicFn {
             name: name.join("::"),
+            ident: sig.ident.to_string(),
             module_path: modules.to_vec(),
             impl_block,
-            sig: sig.clone(),
-            cfgs: all_cfgs,
+            has_receiver: sig.receiver().is_some(),
+            stub,
             deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
             line: sig.ident.span().start().line,
         });
+    }
+}
+
+/// The first token of a signature: `const`, `async`, `unsafe`, `extern` or `fn`.
+fn sig_start(sig: &Signature) -> Span {
+    if let Some(token) = &sig.constness {
+        token.span
+    } else if let Some(token) = &sig.asyncness {
+        token.span
+    } else if let syn::Safety::Unsafe(token) = &sig.safety {
+        token.span
+    } else if let syn::Safety::Safe(token) = &sig.safety {
+        token.span
+    } else if let Some(abi) = &sig.abi {
+        abi.extern_token.span
+    } else {
+        sig.fn_token.span
     }
 }
 

@@ -72,23 +72,24 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
         .collect::<Result<Vec<PathBuf>, Error>>()?;
 
     console.scanning();
-    let scan = scan::scan(&workspace, &filter, |n| console.scanned(n));
+    let scan = scan::scan(&workspace, &filter, &|n| console.scanned(n));
     let mut outcome = Outcome::default();
     for warning in &scan.warnings {
         console.warn(warning);
         *outcome.skipped.entry(warning.kind()).or_default() += 1;
     }
 
-    let selected: Vec<&scan::SourceFile> = scan.files.iter().filter(|f| f.selected).collect();
-    console.generating(selected.len());
-    let generator = ScaffoldGenerator;
-    for file in selected {
-        let result = process_file(file, &scan, &generator, args, &console, &mut outcome);
+    let selected = scan.files.iter().filter(|f| f.selected).count();
+    console.generating(selected);
+    let plans = plan_all(&scan, &ScaffoldGenerator, !args.check, &|file| {
+        console.file_done(&file.display);
+    });
+    for (file, plan) in plans {
+        let result = plan.and_then(|plan| act(file, plan, args, &console, &mut outcome));
         if let Err(warning) = result {
             console.warn(&warning);
             *outcome.skipped.entry(warning.kind()).or_default() += 1;
         }
-        console.file_done(&file.display);
     }
     console.finish();
     console.summary(&summary(args, &outcome));
@@ -157,16 +158,33 @@ pub fn plan_file<'a>(
     Ok(plan)
 }
 
-/// Plan one file and write, diff or list the result.
-fn process_file(
+/// Plan every selected file, in parallel, in path order.
+pub fn plan_all<'a>(
+    scan: &'a scan::Scan,
+    generator: &(dyn Generator + Sync),
+    generate: bool,
+    on_file: &(dyn Fn(&scan::SourceFile) + Sync),
+) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
+    use rayon::prelude::*;
+    scan.files
+        .par_iter()
+        .filter(|file| file.selected)
+        .map(|file| {
+            let plan = plan_file(file, scan, generator, generate);
+            on_file(file);
+            (file, plan)
+        })
+        .collect()
+}
+
+/// Write, diff or list what was planned for one file.
+fn act(
     file: &scan::SourceFile,
-    scan: &scan::Scan,
-    generator: &dyn Generator,
+    plan: FilePlan<'_>,
     args: &Args,
     console: &Console,
     outcome: &mut Outcome,
 ) -> Result<(), Warning> {
-    let plan = plan_file(file, scan, generator, !args.check)?;
     outcome.already_tested += plan.tested.len();
     for item in &plan.tested {
         console.detail(&format!(

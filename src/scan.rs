@@ -2,10 +2,11 @@
 //! `x/mod.rs` or a `#[path]`, and read and analyse every file once. Files under `#[cfg(test)]`
 //! are read only for the calls their tests make, which count for the file that declares them.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use crate::analysis::{self, Constructor, FileAnalysis, ModDecl};
+use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl};
 use crate::error::Warning;
 use crate::workspace::Workspace;
 
@@ -38,45 +39,99 @@ struct Pending {
     /// files) rather than to a directory named after it.
     mod_rs: bool,
     /// `Some(parent)`: a `#[cfg(test)]` file whose calls count for file `parent`.
-    tests_for: Option<usize>,
-    /// Where it was declared, for a missing-file warning.
-    declared: Option<(usize, ModDecl, String)>,
+    tests_for: Option<PathBuf>,
+    /// The declaring file, the declaration and the candidates looked at, for a missing-file
+    /// warning.
+    declared: Option<(PathBuf, ModDecl, String)>,
 }
 
 /// Walk all selected packages. `filter` holds canonical files or directories; empty means all.
-pub fn scan(workspace: &Workspace, filter: &[PathBuf], mut on_file: impl FnMut(usize)) -> Scan {
-    let mut scan = Scan {
-        files: Vec::new(),
-        warnings: Vec::new(),
-        constructors: vec![BTreeMap::new(); workspace.packages.len()],
+/// Files are read and analysed in parallel; the result is ordered by path.
+pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) + Sync)) -> Scan {
+    let state = Mutex::new(State {
+        scan: Scan {
+            files: Vec::new(),
+            warnings: Vec::new(),
+            constructors: vec![BTreeMap::new(); workspace.packages.len()],
+        },
+        seen: HashSet::new(),
+        test_calls: Vec::new(),
+    });
+    let walk = Walk {
+        workspace,
+        filter,
+        on_file,
+        state: &state,
     };
-    let mut seen = HashSet::new();
-    let mut queue: VecDeque<Pending> = VecDeque::new();
-    for (package, sources) in workspace.packages.iter().enumerate() {
-        for root in &sources.target_roots {
-            queue.push_back(Pending {
-                path: root.clone(),
-                package,
-                mod_rs: true,
-                tests_for: None,
-                declared: None,
-            });
+    rayon::scope(|scope| {
+        for (package, sources) in workspace.packages.iter().enumerate() {
+            for root in &sources.target_roots {
+                let pending = Pending {
+                    path: root.clone(),
+                    package,
+                    mod_rs: true,
+                    tests_for: None,
+                    declared: None,
+                };
+                let walk = &walk;
+                scope.spawn(move |scope| walk.visit(scope, pending));
+            }
+        }
+    });
+    let State {
+        mut scan,
+        test_calls,
+        ..
+    } = state.into_inner().expect("no walker panicked");
+    // Calls of `#[cfg(test)] mod x;` files count for the file declaring them.
+    for (parent, calls) in test_calls {
+        if let Some(file) = scan.files.iter_mut().find(|f| f.path == parent) {
+            file.analysis.calls.extend(calls);
         }
     }
-    let selected = |path: &Path| filter.is_empty() || filter.iter().any(|f| path.starts_with(f));
-    while let Some(pending) = queue.pop_front() {
+    scan.files.sort_by(|a, b| a.display.cmp(&b.display));
+    scan.warnings.sort_by_key(ToString::to_string);
+    scan
+}
+
+struct State {
+    scan: Scan,
+    seen: HashSet<PathBuf>,
+    /// (declaring file, calls) of `#[cfg(test)]` module files.
+    test_calls: Vec<(PathBuf, Calls)>,
+}
+
+struct Walk<'a> {
+    workspace: &'a Workspace,
+    filter: &'a [PathBuf],
+    on_file: &'a (dyn Fn(usize) + Sync),
+    state: &'a Mutex<State>,
+}
+
+impl Walk<'_> {
+    fn selected(&self, path: &Path) -> bool {
+        self.filter.is_empty() || self.filter.iter().any(|f| path.starts_with(f))
+    }
+
+    fn warn(&self, warning: Warning) {
+        self.state.lock().expect("lock").scan.warnings.push(warning);
+    }
+
+    /// Read and analyse one file, then spawn its module children.
+    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, pending: Pending) {
+        let workspace = self.workspace;
         let display = relative(&workspace.root, &pending.path);
         let package = &workspace.packages[pending.package];
         let path = match pending.path.canonicalize() {
             Ok(path) => path,
             Err(source) => {
-                if selected(&pending.path) {
-                    scan.warnings.push(match pending.declared {
-                        Some((line, decl, candidates))
+                if self.selected(&pending.path) {
+                    self.warn(match pending.declared {
+                        Some((file, decl, candidates))
                             if source.kind() == std::io::ErrorKind::NotFound =>
                         {
                             Warning::MissingModule {
-                                file: display_of(&scan, line),
+                                file: relative(&workspace.root, &file),
                                 line: decl.line,
                                 column: decl.column,
                                 name: decl.name,
@@ -89,60 +144,63 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], mut on_file: impl FnMut(u
                         },
                     });
                 }
-                continue;
+                return;
             }
         };
-        if !seen.insert(path.clone()) {
-            continue;
+        let is_selected = self.selected(&path);
+        {
+            let mut state = self.state.lock().expect("lock");
+            if !state.seen.insert(path.clone()) {
+                return;
+            }
+            (self.on_file)(state.seen.len());
         }
-        let is_selected = selected(&path);
         if !path.starts_with(&package.root) {
             if is_selected {
-                scan.warnings.push(Warning::OutsidePackage {
+                self.warn(Warning::OutsidePackage {
                     file: display,
                     package: package.name.clone(),
                 });
             }
-            continue;
+            return;
         }
-        on_file(scan.files.len());
         let source = match read_source(&path, &display) {
             Ok(source) => source,
             Err(warning) => {
                 if is_selected {
-                    scan.warnings.push(warning);
+                    self.warn(warning);
                 }
-                continue;
+                return;
             }
+        };
+        let parse_warning = |failure: analysis::ParseFailure| Warning::Parse {
+            file: display.clone(),
+            line: failure.line,
+            column: failure.column,
+            message: failure.message,
         };
         if let Some(parent) = pending.tests_for {
             match analysis::test_file_calls(&source) {
-                Ok(calls) => scan.files[parent].analysis.calls.extend(calls),
-                Err(failure) if is_selected => scan.warnings.push(Warning::Parse {
-                    file: display,
-                    line: failure.line,
-                    column: failure.column,
-                    message: failure.message,
-                }),
+                Ok(calls) => self
+                    .state
+                    .lock()
+                    .expect("lock")
+                    .test_calls
+                    .push((parent, calls)),
+                Err(failure) if is_selected => self.warn(parse_warning(failure)),
                 Err(_) => {}
             }
-            continue;
+            return;
         }
         let analysis = match analysis::analyze(&source) {
             Ok(analysis) => analysis,
             Err(failure) => {
                 if is_selected {
-                    scan.warnings.push(Warning::Parse {
-                        file: display,
-                        line: failure.line,
-                        column: failure.column,
-                        message: failure.message,
-                    });
+                    self.warn(parse_warning(failure));
                 }
-                continue;
+                return;
             }
         };
-        let index = scan.files.len();
         for decl in &analysis.mod_decls {
             let (child, mod_rs, candidates) = resolve_module(&path, pending.mod_rs, decl);
             let candidates = candidates
@@ -150,21 +208,23 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], mut on_file: impl FnMut(u
                 .map(|c| relative(&workspace.root, c))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            queue.push_back(Pending {
+            let child = Pending {
                 path: child,
                 package: pending.package,
                 mod_rs,
-                tests_for: decl.is_test.then_some(index),
-                declared: Some((index, decl.clone(), candidates)),
-            });
+                tests_for: decl.is_test.then(|| path.clone()),
+                declared: Some((path.clone(), decl.clone(), candidates)),
+            };
+            scope.spawn(move |scope| self.visit(scope, child));
         }
+        let mut state = self.state.lock().expect("lock");
         for (name, ctor) in &analysis.constructors {
-            let known = &mut scan.constructors[pending.package];
+            let known = &mut state.scan.constructors[pending.package];
             if matches!(ctor, Constructor::Default) || !known.contains_key(name) {
                 known.insert(name.clone(), ctor.clone());
             }
         }
-        scan.files.push(SourceFile {
+        state.scan.files.push(SourceFile {
             path,
             display,
             package: pending.package,
@@ -173,11 +233,6 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], mut on_file: impl FnMut(u
             selected: is_selected,
         });
     }
-    scan
-}
-
-fn display_of(scan: &Scan, index: usize) -> String {
-    scan.files[index].display.clone()
 }
 
 /// Read a file as UTF-8, or say why not.

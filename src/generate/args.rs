@@ -156,7 +156,8 @@ impl Env<'_> {
                 let args = args
                     .iter()
                     .map(|ty| {
-                        self.concrete(ty)
+                        let ty: Type = syn::parse_str(ty).ok()?;
+                        self.concrete(&ty)
                             .and_then(|ty| self.build_at(&ty, depth + 1))
                     })
                     .collect::<Option<Vec<_>>>()?;
@@ -373,7 +374,7 @@ mod tests {
             ("Config".to_owned(), Constructor::Default),
             (
                 "Client".to_owned(),
-                Constructor::New(vec![syn::parse_str("&str").unwrap()]),
+                Constructor::New(vec!["&str".to_owned()]),
             ),
         ]);
         let env = Env {

@@ -37,8 +37,9 @@ struct Gaps {
 
 fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
     let name = format_ident!("{}", test_fn_name(&item.name));
+    let stub = item.parse_stub();
     let mut gaps = Gaps::default();
-    let (body, task) = match call_body(item, request, &mut gaps) {
+    let (body, task) = match call_body(item, &stub.sig, request, &mut gaps) {
         Some((body, task)) => (body, task),
         None => {
             let task = format!(
@@ -49,7 +50,7 @@ fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
         }
     };
     let reason = format!("testsmith scaffold: {task}");
-    let cfgs = &item.cfgs;
+    let cfgs = &stub.attrs;
     let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
     let unreachable = gaps
         .placeholders
@@ -71,22 +72,23 @@ fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
 /// could not be given concrete types.
 fn call_body(
     item: &PublicFn,
+    sig: &syn::Signature,
     request: &FileRequest<'_>,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
-    let sig = &item.sig;
     let mut substitutions = HashMap::new();
     let mut consts = HashMap::new();
     let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts)?;
     if let Some(block) = &item.impl_block {
-        substitute_generics(&block.generics, &mut substitutions, &mut consts)?;
+        let imp = block.parse_stub();
+        substitute_generics(&imp.generics, &mut substitutions, &mut consts)?;
         let self_ty = Env {
             constructors: request.constructors,
             substitutions: substitutions.clone(),
             consts: consts.clone(),
             can_name_types: false,
         }
-        .concrete(&block.self_ty)?;
+        .concrete(&imp.self_ty)?;
         substitutions.insert("Self".to_owned(), self_ty);
     }
     let env = Env {
@@ -107,7 +109,7 @@ fn call_body(
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    taken.insert(item.sig.ident.to_string());
+    taken.insert(item.ident.clone());
     taken.extend(item.module_path.iter().cloned());
 
     let ident = &sig.ident;
