@@ -15,7 +15,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "generated 30 tests in 5 files, 3 items already tested",
+            "generated 31 tests in 6 files, 3 items already tested",
         ));
 
     let after = snapshot_tree(dir.path());
@@ -28,7 +28,8 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
             "src/lib.rs",
             "src/shapes/circle.rs",
             "src/shapes/mod.rs",
-            "src/text.rs"
+            "src/text.rs",
+            "src/util/strings.rs"
         ]
     );
     for file in &files {
@@ -60,11 +61,11 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     // with and without the feature a cfg-gated item needs.
     let out = cargo_test(dir.path(), &[]);
     assert!(
-        out.contains("test result: ok. 3 passed; 0 failed; 29 ignored"),
+        out.contains("test result: ok. 3 passed; 0 failed; 30 ignored"),
         "{out}"
     );
     let out = cargo_test(dir.path(), &["--features", "extra"]);
-    assert!(out.contains("30 ignored"), "{out}");
+    assert!(out.contains("31 ignored"), "{out}");
     assert!(
         out.contains("testsmith_tests::test_only_with_extra ... ignored"),
         "{out}"
@@ -80,7 +81,7 @@ fn a_second_run_changes_nothing() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "nothing to generate, 33 items already tested",
+            "nothing to generate, 34 items already tested",
         ));
     assert!(changed(&first, &snapshot_tree(dir.path())).is_empty());
 }
@@ -127,14 +128,14 @@ fn check_lists_untested_items_and_writes_nothing() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "src/lib.rs:16: `greet` has no test",
+            "src/lib.rs:20: `greet` has no test",
         ))
         .stdout(predicate::str::contains(
             "src/shapes/circle.rs:7: `Circle::new` has no test",
         ))
         .stdout(predicate::str::contains("`add`").not())
         .stderr(predicate::str::contains(
-            "30 public items in 5 files without a test",
+            "31 public items in 6 files without a test",
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 

@@ -128,3 +128,38 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
     assert!(added.contains("mod testsmith_tests {\r\n"));
     assert!(!added.replace("\r\n", "").contains('\n'));
 }
+
+#[test]
+fn a_module_file_outside_the_package_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside.rs");
+    std::fs::write(&outside, "pub fn elsewhere() -> u8 {\n    1\n}\n").unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("src")).unwrap();
+    std::fs::write(
+        pkg.join("Cargo.toml"),
+        "[package]\nname = \"pkg\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("src/lib.rs"),
+        "#[path = \"../../outside.rs\"]\npub mod outside;\n\npub fn inside() -> u8 {\n    2\n}\n",
+    )
+    .unwrap();
+    testsmith(&pkg)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "outside.rs is outside package `pkg`; skipped",
+        ))
+        .stderr(predicate::str::contains("generated 1 test in 1 file"));
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "pub fn elsewhere() -> u8 {\n    1\n}\n"
+    );
+    assert!(
+        std::fs::read_to_string(pkg.join("src/lib.rs"))
+            .unwrap()
+            .contains("fn test_inside()")
+    );
+}
