@@ -8,8 +8,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cargo_testsmith::generate::Progress;
 use cargo_testsmith::generate::ScaffoldGenerator;
-use cargo_testsmith::{plan_all, scan, workspace};
+use cargo_testsmith::{generate_and_render, plan_all, request_for, scan, workspace};
+
+struct NoProgress;
+
+impl Progress for NoProgress {
+    fn file_done(&self, _: &str) {}
+}
 
 const FILES: usize = 1000;
 const RUNS: usize = 7;
@@ -44,12 +51,15 @@ fn main() {
         let started = Instant::now();
         let scan = scan::scan(&ws, &[], &|_| {});
         assert_eq!(scan.files.len(), FILES, "every synthetic file is found");
-        tests_generated = 0;
-        for (_, plan) in plan_all(&scan, &ScaffoldGenerator, true, &|_| {}) {
-            let plan = plan.expect("plans");
-            tests_generated += plan.untested.len();
-            std::hint::black_box(plan.new_source);
-        }
+        let plans = plan_all(&scan);
+        let requests: Vec<_> = plans
+            .iter()
+            .map(|(file, plan)| request_for(file, plan.as_ref().expect("plans"), &scan, &ws))
+            .collect();
+        let rendered = generate_and_render(&requests, &scan, &ScaffoldGenerator, &NoProgress)
+            .expect("scaffolds never fail");
+        tests_generated = rendered.iter().map(|r| r.tests).sum();
+        std::hint::black_box(rendered);
         testsmith_times.push(started.elapsed());
     }
     let parse = median(&mut parse_times);

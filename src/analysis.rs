@@ -27,6 +27,8 @@ pub struct PublicFn {
     pub impl_block: Option<ImplBlock>,
     /// Takes `self` in some form.
     pub has_receiver: bool,
+    /// The item as written: doc comments, attributes, signature and body.
+    pub source: String,
     /// `#[cfg(…)]* <signature> {}`: the cfg attributes of the item and of the modules and impl
     /// around it (a test must compile under the same conditions as what it calls), and the
     /// signature, parseable as a `syn::ItemFn`.
@@ -135,6 +137,10 @@ pub struct FileAnalysis {
     pub existing: Option<ExistingModule>,
     pub mod_decls: Vec<ModDecl>,
     pub constructors: BTreeMap<String, Constructor>,
+    /// The source of the file's `#[cfg(test)]` modules, as a style example for a model.
+    pub test_source: String,
+    /// Struct, enum and type alias definitions by name, as written, for a model's context.
+    pub type_defs: BTreeMap<String, String>,
 }
 
 /// A file syn could not parse, with the position of the first error.
@@ -164,6 +170,8 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
             existing: None,
             mod_decls: Vec::new(),
             constructors: BTreeMap::new(),
+            test_source: String::new(),
+            type_defs: BTreeMap::new(),
         },
     };
     walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
@@ -224,6 +232,20 @@ impl Walker<'_> {
         self.source.get(start..end).unwrap_or_default()
     }
 
+    /// The file's text from the start of `from` to the end of `to`.
+    fn text_to_end(&self, from: Span, to: Span) -> String {
+        let start = self.offset + from.byte_range().start;
+        let end = self.offset + to.byte_range().end;
+        self.source.get(start..end).unwrap_or_default().to_owned()
+    }
+
+    /// Record a type's definition: from its first attribute to `end`.
+    fn type_def(&mut self, ident: &syn::Ident, attrs: &[Attribute], keyword: Span, end: Span) {
+        let start = attrs.first().map_or(keyword, |a| a.pound_token.span);
+        let text = self.text_to_end(start, end);
+        self.out.type_defs.insert(ident.to_string(), text);
+    }
+
     fn attr_text(&self, attr: &Attribute) -> String {
         let start = self.offset + attr.pound_token.span.byte_range().start;
         let end = self.offset + attr.bracket_token.span.close().byte_range().end;
@@ -247,16 +269,30 @@ impl Walker<'_> {
         for item in items {
             match item {
                 Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
-                    let sig_text =
-                        self.text_between(sig_start(&f.sig), f.block.brace_token.span.open());
-                    self.push_fn(&f.sig, sig_text.to_owned(), &f.attrs, modules, cfgs, None);
+                    let body = &f.block.brace_token;
+                    self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, None);
                 }
                 Item::Impl(imp) => self.impl_block(imp, modules, cfgs, &pub_types),
-                Item::Struct(s) if derives_default(&s.attrs) => {
-                    self.constructor(s.ident.to_string(), Constructor::Default);
+                Item::Struct(s) => {
+                    let end = match (&s.semi_token, &s.fields) {
+                        (Some(semi), _) => semi.span,
+                        (None, syn::Fields::Named(named)) => named.brace_token.span.close(),
+                        (None, _) => s.ident.span(),
+                    };
+                    self.type_def(&s.ident, &s.attrs, s.struct_token.span, end);
+                    if derives_default(&s.attrs) {
+                        self.constructor(s.ident.to_string(), Constructor::Default);
+                    }
                 }
-                Item::Enum(e) if derives_default(&e.attrs) => {
-                    self.constructor(e.ident.to_string(), Constructor::Default);
+                Item::Enum(e) => {
+                    let end = e.brace_token.span.close();
+                    self.type_def(&e.ident, &e.attrs, e.enum_token.span, end);
+                    if derives_default(&e.attrs) {
+                        self.constructor(e.ident.to_string(), Constructor::Default);
+                    }
+                }
+                Item::Type(t) => {
+                    self.type_def(&t.ident, &t.attrs, t.type_token.span, t.semi_token.span);
                 }
                 Item::Mod(m) => self.module(m, modules, cfgs),
                 _ => {}
@@ -283,10 +319,13 @@ impl Walker<'_> {
             });
         }
         match &m.content {
-            Some((_, items)) if is_test => {
+            Some((brace, items)) if is_test => {
                 for item in items {
                     scan_calls(item.to_token_stream(), &mut self.out.calls);
                 }
+                let text = self.text_to_end(m.mod_token.span, brace.span.close());
+                self.out.test_source.push_str(&text);
+                self.out.test_source.push('\n');
             }
             // A private module inside an inline module cannot be named from the file's top level.
             Some(_) if !modules.is_empty() && !is_public(&m.vis) => {}
@@ -358,16 +397,8 @@ impl Walker<'_> {
                     .collect();
                 self.constructor(type_name.clone(), Constructor::New(args));
             }
-            let sig_text = self.text_between(sig_start(&f.sig), f.block.brace_token.span.open());
-            let sig_text = sig_text.to_owned();
-            self.push_fn(
-                &f.sig,
-                sig_text,
-                &f.attrs,
-                modules,
-                cfgs,
-                Some(block.clone()),
-            );
+            let body = &f.block.brace_token;
+            self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, Some(block.clone()));
         }
         cfgs.truncate(cfgs.len() - pushed);
     }
@@ -387,8 +418,8 @@ impl Walker<'_> {
     fn push_fn(
         &mut self,
         sig: &Signature,
-        sig_text: String,
         attrs: &[Attribute],
+        body: &syn::token::Brace,
         modules: &[String],
         cfgs: &[Attribute],
         impl_block: Option<ImplBlock>,
@@ -398,13 +429,22 @@ impl Walker<'_> {
             name.push(block.type_name.clone());
         }
         name.push(sig.ident.to_string());
+        let sig_text = self.text_between(sig_start(sig), body.span.open());
+        // The item as written, from its first attribute (doc comments included) or its `pub`.
+        let source = match attrs.first() {
+            Some(attr) => self.text_to_end(attr.pound_token.span, body.span.close()),
+            None => format!(
+                "pub {}",
+                self.text_to_end(sig_start(sig), body.span.close())
+            ),
+        };
         let mut stub = String::new();
         let own_cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
         for attr in cfgs.iter().chain(own_cfgs) {
             stub.push_str(&self.attr_text(attr));
             stub.push('\n');
         }
-        stub.push_str(&sig_text);
+        stub.push_str(sig_text);
         stub.push_str("{}");
         self.out.items.push(PublicFn {
             name: name.join("::"),
@@ -412,6 +452,7 @@ impl Walker<'_> {
             module_path: modules.to_vec(),
             impl_block,
             has_receiver: sig.receiver().is_some(),
+            source,
             stub,
             deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
             line: sig.ident.span().start().line,

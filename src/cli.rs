@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+pub use crate::llm::providers::ProviderKind;
+
 /// How cargo calls us: `cargo-testsmith testsmith <args>`.
 #[derive(Parser, Debug)]
 #[command(name = "cargo", bin_name = "cargo")]
@@ -23,8 +25,11 @@ enum CargoCli {
 ///
 /// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error.
 #[derive(clap::Args, Debug, Clone)]
-#[command(version, verbatim_doc_comment)]
+#[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Only these files, or the files under these directories
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -74,6 +79,63 @@ pub struct Args {
     /// Coloring
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Ask an LLM for real test bodies instead of scaffolds
+    #[arg(long, help_heading = "LLM")]
+    pub llm: bool,
+
+    /// Which API to speak [env: TESTSMITH_PROVIDER] [default: the one whose key is set, else ollama]
+    #[arg(long, value_enum, requires = "llm", help_heading = "LLM")]
+    pub provider: Option<ProviderKind>,
+
+    /// Model name [env: TESTSMITH_MODEL]
+    #[arg(long, value_name = "NAME", requires = "llm", help_heading = "LLM")]
+    pub model: Option<String>,
+
+    /// Server URL [env: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST]
+    #[arg(long, value_name = "URL", requires = "llm", help_heading = "LLM")]
+    pub base_url: Option<String>,
+
+    /// Attempts per call, the first one included [default: 3]
+    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    pub max_retries: Option<u32>,
+
+    /// Requests in flight at most [default: 5]
+    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    pub max_concurrent: Option<usize>,
+
+    /// Seconds before one request is given up [default: 120]
+    #[arg(long, value_name = "SECS", requires = "llm", help_heading = "LLM")]
+    pub timeout: Option<f64>,
+
+    /// Where generated tests are cached [default: target/testsmith/cache]
+    #[arg(long, value_name = "DIR", help_heading = "LLM")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the cache
+    #[arg(long, requires = "llm", help_heading = "LLM")]
+    pub no_cache: bool,
+
+    /// One call per item instead of one per file
+    #[arg(long, requires = "llm", help_heading = "LLM")]
+    pub no_batch: bool,
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Inspect or clear the LLM cache
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(clap::Subcommand, Debug, Clone, Copy)]
+pub enum CacheAction {
+    /// Print the cache's directory and number of entries
+    Stats,
+    /// Remove every cached entry
+    Clear,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +168,21 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         CargoCli::command().debug_assert();
+    }
+
+    #[test]
+    fn cache_subcommand_and_paths_do_not_clash() {
+        let args =
+            parse_from(["cargo-testsmith", "testsmith", "cache", "stats"].map(OsString::from));
+        assert!(matches!(
+            args.command,
+            Some(Command::Cache {
+                action: CacheAction::Stats
+            })
+        ));
+        let args = parse_from(["cargo-testsmith", "src/cache.rs"].map(OsString::from));
+        assert!(args.command.is_none());
+        assert_eq!(args.paths, [PathBuf::from("src/cache.rs")]);
     }
 
     #[test]

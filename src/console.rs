@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::Color;
 use crate::error::Warning;
+use crate::generate::Progress;
 
 pub struct Console {
     quiet: bool,
@@ -46,19 +47,18 @@ impl Console {
         self.bar.set_position(files as u64);
     }
 
-    /// A bar over the files being generated for.
-    pub fn generating(&self, files: usize) {
-        self.bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} files {wide_msg}")
-                .expect("valid template"),
-        );
+    /// A bar over the files being generated for; with an LLM it also shows the calls in
+    /// flight and the cache hits.
+    pub fn generating(&self, files: usize, llm: bool) {
+        let template = if llm {
+            "{spinner} {bar:30} {pos}/{len} files · {prefix} {wide_msg}"
+        } else {
+            "{bar:30} {pos}/{len} files {wide_msg}"
+        };
+        self.bar
+            .set_style(ProgressStyle::with_template(template).expect("valid template"));
         self.bar.set_position(0);
         self.bar.set_length(files as u64);
-    }
-
-    pub fn file_done(&self, display: &str) {
-        self.bar.set_message(display.to_owned());
-        self.bar.inc(1);
     }
 
     pub fn finish(&self) {
@@ -113,6 +113,19 @@ impl Console {
             let label = console::style("testsmith").green().bold().for_stderr();
             self.bar.suspend(|| eprintln!("{label}: {text}"));
         }
+    }
+}
+
+impl Progress for Console {
+    fn file_done(&self, display: &str) {
+        self.bar.set_message(display.to_owned());
+        self.bar.inc(1);
+    }
+
+    fn calls(&self, in_flight: usize, cache_hits: usize) {
+        self.bar.set_prefix(format!(
+            "{in_flight} calls in flight · {cache_hits} cache hits"
+        ));
     }
 }
 

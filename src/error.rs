@@ -13,6 +13,13 @@ pub enum Error {
     UnknownPackage(String),
     #[error("path `{}` does not exist", .0.display())]
     MissingPath(PathBuf),
+    /// The LLM cannot be used at all: no key, no server, a refused key, an unknown model.
+    #[error("{0}")]
+    Llm(String),
+    #[error("interrupted; no file was written")]
+    Interrupted,
+    #[error("{0}")]
+    Io(String),
 }
 
 /// One file that could not be handled; each names the file (relative to the workspace root).
@@ -48,6 +55,12 @@ pub enum Warning {
         "{file} declares `mod testsmith_tests;` in a file of its own; testsmith only extends an inline module, so the file is left untouched"
     )]
     OutOfLineModule { file: String },
+    /// A piece of a model's reply that was not used.
+    #[error("{file}: dropped {what}")]
+    Dropped { file: String, what: String },
+    /// No test could be had for the file's items from the model.
+    #[error("{file}: no tests generated: {message}")]
+    Generation { file: String, message: String },
     #[error("could not write {file}: {source}; file left as it was")]
     Write {
         file: String,
@@ -66,6 +79,13 @@ impl Warning {
             Warning::OutsidePackage { .. } => "outside its package",
             Warning::OutOfLineModule { .. } => "out-of-line testsmith_tests",
             Warning::Write { .. } => "write failed",
+            Warning::Dropped { .. } => "dropped",
+            Warning::Generation { .. } => "generation failed",
         }
+    }
+
+    /// Whether the warning means a file was left out (and counts in the summary's skipped).
+    pub fn skips_file(&self) -> bool {
+        !matches!(self, Warning::Dropped { .. })
     }
 }

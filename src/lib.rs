@@ -2,8 +2,8 @@
 //!
 //! The stages run in one direction: [`workspace`] (cargo metadata → packages → target roots)
 //! → [`scan`] and [`analysis`] (module tree → syn → public items and existing tests) →
-//! [`generate`] (scaffolds) → [`emit`] (splice, atomic write, diff). [`run`] wires them
-//! together; `DESIGN.md` maps each module.
+//! [`generate`] (scaffolds, or [`llm`] bodies) → [`emit`] (splice, atomic write, diff).
+//! [`run`] wires them together; `DESIGN.md` maps each module.
 
 pub mod analysis;
 pub mod cli;
@@ -11,19 +11,22 @@ pub mod console;
 pub mod emit;
 pub mod error;
 pub mod generate;
+pub mod llm;
 pub mod scan;
 pub mod workspace;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use quote::ToTokens;
+
 use analysis::{ExistingModule, PublicFn};
-use cli::Args;
+use cli::{Args, CacheAction, Command};
 use console::Console;
 use error::{Error, Warning};
-use generate::{FileRequest, Generator, ScaffoldGenerator, test_fn_name};
-use workspace::Selection;
+use generate::{FileOutput, FileRequest, Generator, ScaffoldGenerator, test_fn_name};
+use workspace::{Selection, Workspace};
 
 /// What a run did, for the exit status and for callers of the library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -59,6 +62,9 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
         workspace: args.workspace,
         exclude: args.exclude.clone(),
     })?;
+    if let Some(Command::Cache { action }) = args.command {
+        return cache_command(action, args, &workspace, &console);
+    }
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
@@ -70,50 +76,120 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
                 .map_err(|_| Error::MissingPath(path.clone()))
         })
         .collect::<Result<Vec<PathBuf>, Error>>()?;
+    // An LLM that cannot be used is found out before any file is read.
+    let llm = if args.llm && !args.check {
+        Some(llm::build(llm_settings(args, &workspace)?)?)
+    } else {
+        None
+    };
+    let generator: &dyn Generator = match &llm {
+        Some(llm) => llm,
+        None => &ScaffoldGenerator,
+    };
 
     console.scanning();
     let scan = scan::scan(&workspace, &filter, &|n| console.scanned(n));
     let mut outcome = Outcome::default();
     for warning in &scan.warnings {
-        console.warn(warning);
-        *outcome.skipped.entry(warning.kind()).or_default() += 1;
+        report(&console, &mut outcome, warning);
     }
 
-    let selected = scan.files.iter().filter(|f| f.selected).count();
-    console.generating(selected);
-    let plans = plan_all(&scan, &ScaffoldGenerator, !args.check, &|file| {
-        console.file_done(&file.display);
-    });
+    let plans = plan_all(&scan);
+    let requests: Vec<FileRequest<'_>> = plans
+        .iter()
+        .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
+        .filter(|(_, plan)| !args.check && !plan.untested.is_empty())
+        .map(|(file, plan)| request_for(file, plan, &scan, &workspace))
+        .collect();
+    console.generating(requests.len(), args.llm);
+    let rendered = generate_and_render(&requests, &scan, generator, &console)?;
+    console.finish();
+    let mut rendered: BTreeMap<&str, Rendered> =
+        requests.iter().map(|r| r.display).zip(rendered).collect();
+
     for (file, plan) in plans {
-        let result = plan.and_then(|plan| act(file, plan, args, &console, &mut outcome));
+        let output = rendered.remove(file.display.as_str());
+        let result = plan.and_then(|plan| act(file, plan, output, args, &console, &mut outcome));
         if let Err(warning) = result {
-            console.warn(&warning);
-            *outcome.skipped.entry(warning.kind()).or_default() += 1;
+            report(&console, &mut outcome, &warning);
         }
     }
-    console.finish();
+    if args.verbose
+        && let Some((hits, misses, entries)) = generator.cache_stats()
+    {
+        console.output(&format!(
+            "LLM cache — hits: {hits} misses: {misses} entries: {entries}"
+        ));
+    }
     console.summary(&summary(args, &outcome));
     Ok(outcome)
 }
 
-/// What one file needs: the items without a test, and the file's new text.
+fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
+    console.warn(warning);
+    if warning.skips_file() {
+        *outcome.skipped.entry(warning.kind()).or_default() += 1;
+    }
+}
+
+fn llm_settings(args: &Args, workspace: &Workspace) -> Result<llm::config::Settings, Error> {
+    let flags = llm::config::LlmFlags {
+        provider: args.provider,
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        max_retries: args.max_retries,
+        max_concurrent: args.max_concurrent,
+        timeout: args.timeout,
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+        no_batch: args.no_batch,
+    };
+    llm::config::resolve(
+        &flags,
+        &|name| std::env::var(name).ok(),
+        &workspace.config,
+        &workspace.target_dir,
+        &workspace.root,
+    )
+}
+
+/// `cargo testsmith cache stats|clear`.
+fn cache_command(
+    action: CacheAction,
+    args: &Args,
+    workspace: &Workspace,
+    console: &Console,
+) -> Result<Outcome, Error> {
+    let dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| llm::config::default_cache_dir(&workspace.target_dir));
+    let shown = scan::relative(&workspace.root, &dir);
+    match action {
+        CacheAction::Stats => {
+            let entries = llm::cache::count_entries(&dir);
+            console.output(&format!("LLM cache — entries: {entries} ({shown})"));
+        }
+        CacheAction::Clear => {
+            let removed = llm::cache::clear(&dir)
+                .map_err(|err| Error::Io(format!("could not clear {shown}: {err}")))?;
+            console.output(&format!("removed {removed} LLM cache entries from {shown}"));
+        }
+    }
+    Ok(Outcome::default())
+}
+
+/// Which items of one file need a test.
 pub struct FilePlan<'a> {
     /// Items that already have a test, by the test code's calls or by a generated test's name.
     pub tested: Vec<&'a PublicFn>,
     pub untested: Vec<&'a PublicFn>,
     /// Items whose test fn name another item of the file already takes; left for a later run.
     pub name_clashes: Vec<&'a PublicFn>,
-    /// The file with the generated tests added; `None` when nothing is to be added.
-    pub new_source: Option<String>,
 }
 
-/// Decide and generate for one file, writing nothing. `generate` is false for `--check`.
-pub fn plan_file<'a>(
-    file: &'a scan::SourceFile,
-    scan: &'a scan::Scan,
-    generator: &dyn Generator,
-    generate: bool,
-) -> Result<FilePlan<'a>, Warning> {
+/// Decide for one file which items need a test.
+pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
     let analysis = &file.analysis;
     let existing_fns = match &analysis.existing {
         Some(ExistingModule::OutOfLine) => {
@@ -128,7 +204,6 @@ pub fn plan_file<'a>(
         tested: Vec::new(),
         untested: Vec::new(),
         name_clashes: Vec::new(),
-        new_source: None,
     };
     let mut names: HashSet<String> = existing_fns.iter().cloned().collect();
     for item in &analysis.items {
@@ -141,46 +216,111 @@ pub fn plan_file<'a>(
             plan.name_clashes.push(item);
         }
     }
-    if generate && !plan.untested.is_empty() {
-        let tests = generator.generate(&FileRequest {
-            display: &file.display,
-            source: &file.source,
-            items: plan.untested.clone(),
-            constructors: &scan.constructors[file.package],
-        });
-        let functions: Vec<syn::ItemFn> = tests.into_iter().map(|t| t.function).collect();
-        plan.new_source = Some(emit::splice(
-            &file.source,
-            analysis.existing.as_ref(),
-            &functions,
-        ));
-    }
     Ok(plan)
 }
 
 /// Plan every selected file, in parallel, in path order.
-pub fn plan_all<'a>(
-    scan: &'a scan::Scan,
-    generator: &(dyn Generator + Sync),
-    generate: bool,
-    on_file: &(dyn Fn(&scan::SourceFile) + Sync),
-) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
+pub fn plan_all(scan: &scan::Scan) -> Vec<(&scan::SourceFile, Result<FilePlan<'_>, Warning>)> {
     use rayon::prelude::*;
     scan.files
         .par_iter()
         .filter(|file| file.selected)
-        .map(|file| {
-            let plan = plan_file(file, scan, generator, generate);
-            on_file(file);
-            (file, plan)
-        })
+        .map(|file| (file, plan_file(file)))
         .collect()
+}
+
+/// What a generator gets for one file.
+pub fn request_for<'a>(
+    file: &'a scan::SourceFile,
+    plan: &FilePlan<'a>,
+    scan: &'a scan::Scan,
+    workspace: &'a Workspace,
+) -> FileRequest<'a> {
+    FileRequest {
+        display: &file.display,
+        path: &file.path,
+        source: &file.source,
+        items: plan.untested.clone(),
+        constructors: &scan.constructors[file.package],
+        type_defs: &scan.type_defs[file.package],
+        test_source: &file.analysis.test_source,
+        crates: &workspace.packages[file.package].crates,
+    }
+}
+
+/// One file's generated tests, rendered into its new text where they were made.
+pub struct Rendered {
+    pub tests: usize,
+    /// `None` when nothing was generated.
+    pub new_source: Option<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Run the generator over `requests` and render each file's output as it comes; one
+/// [`Rendered`] per request, in order.
+pub fn generate_and_render(
+    requests: &[FileRequest<'_>],
+    scan: &scan::Scan,
+    generator: &dyn Generator,
+    progress: &dyn generate::Progress,
+) -> Result<Vec<Rendered>, Error> {
+    let slots: Vec<std::sync::Mutex<Option<Rendered>>> =
+        requests.iter().map(|_| Default::default()).collect();
+    let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
+        scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let files: Vec<&scan::SourceFile> = requests.iter().map(|r| by_display[r.display]).collect();
+    generator.generate_all(requests, progress, &|index, output: FileOutput| {
+        let tests = output.tests.len();
+        let new_source = (tests > 0).then(|| render(files[index], output.tests));
+        *slots[index].lock().expect("lock") = Some(Rendered {
+            tests,
+            new_source,
+            warnings: output.warnings,
+        });
+    })?;
+    Ok(slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner().expect("lock").unwrap_or(Rendered {
+                tests: 0,
+                new_source: None,
+                warnings: Vec::new(),
+            })
+        })
+        .collect())
+}
+
+/// The file with `tests` added, their names settled: a new test must not take a name the
+/// module already has, nor shadow a fn it calls (`use super::*` shares one scope).
+fn render(file: &scan::SourceFile, tests: Vec<generate::GeneratedTest>) -> String {
+    let mut taken: BTreeSet<String> = match &file.analysis.existing {
+        Some(ExistingModule::Inline { fns, .. }) => fns.clone(),
+        _ => BTreeSet::new(),
+    };
+    let mut functions = Vec::with_capacity(tests.len());
+    for test in tests {
+        let mut function = test.function;
+        let mut calls = analysis::Calls::default();
+        analysis::scan_calls(function.block.to_token_stream(), &mut calls);
+        let base = function.sig.ident.to_string();
+        let mut name = base.clone();
+        let mut n = 1;
+        while taken.contains(&name) || calls.paths.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        function.sig.ident = syn::Ident::new(&name, function.sig.ident.span());
+        taken.insert(name);
+        functions.push(function);
+    }
+    emit::splice(&file.source, file.analysis.existing.as_ref(), &functions)
 }
 
 /// Write, diff or list what was planned for one file.
 fn act(
     file: &scan::SourceFile,
     plan: FilePlan<'_>,
+    output: Option<Rendered>,
     args: &Args,
     console: &Console,
     outcome: &mut Outcome,
@@ -201,9 +341,9 @@ fn act(
     if plan.untested.is_empty() {
         return Ok(());
     }
-    outcome.files_changed += 1;
-    outcome.tests += plan.untested.len();
     if args.check {
+        outcome.files_changed += 1;
+        outcome.tests += plan.untested.len();
         outcome.check_failed = true;
         for item in &plan.untested {
             console.output(&format!(
@@ -213,9 +353,26 @@ fn act(
         }
         return Ok(());
     }
-    let Some(new_source) = plan.new_source else {
+    let Some(mut output) = output else {
         return Ok(());
     };
+    let mut failed = None;
+    for warning in std::mem::take(&mut output.warnings) {
+        console.warn(&warning);
+        if warning.skips_file() {
+            failed = Some(warning.kind());
+        }
+    }
+    let Some(new_source) = output.new_source else {
+        // Nothing came back for the file: it counts as skipped, for the reason warned above.
+        if let Some(kind) = failed {
+            *outcome.skipped.entry(kind).or_default() += 1;
+        }
+        return Ok(());
+    };
+    let tests = output.tests;
+    outcome.files_changed += 1;
+    outcome.tests += tests;
     if args.dry_run {
         console.diff(&emit::unified_diff(
             &file.display,
@@ -228,11 +385,7 @@ fn act(
         file: file.display.clone(),
         source,
     })?;
-    console.detail(&format!(
-        "{}: wrote {} tests",
-        file.display,
-        plan.untested.len()
-    ));
+    console.detail(&format!("{}: wrote {tests} tests", file.display));
     Ok(())
 }
 

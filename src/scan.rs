@@ -30,6 +30,8 @@ pub struct Scan {
     pub warnings: Vec<Warning>,
     /// Per package: how its crate-local types can be built.
     pub constructors: Vec<BTreeMap<String, Constructor>>,
+    /// Per package: its type definitions by name.
+    pub type_defs: Vec<BTreeMap<String, String>>,
 }
 
 struct Pending {
@@ -53,6 +55,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             files: Vec::new(),
             warnings: Vec::new(),
             constructors: vec![BTreeMap::new(); workspace.packages.len()],
+            type_defs: vec![BTreeMap::new(); workspace.packages.len()],
         },
         seen: HashSet::new(),
         test_calls: Vec::new(),
@@ -218,6 +221,10 @@ impl Walk<'_> {
             scope.spawn(move |scope| self.visit(scope, child));
         }
         let mut state = self.state.lock().expect("lock");
+        let defs = &mut state.scan.type_defs[pending.package];
+        for (name, def) in &analysis.type_defs {
+            defs.entry(name.clone()).or_insert_with(|| def.clone());
+        }
         for (name, ctor) in &analysis.constructors {
             let known = &mut state.scan.constructors[pending.package];
             if matches!(ctor, Constructor::Default) || !known.contains_key(name) {

@@ -24,6 +24,11 @@ pub struct Workspace {
     pub packages: Vec<PackageSources>,
     /// Specs given to `--exclude` that named no member.
     pub unknown_excludes: Vec<String>,
+    /// Cargo's target directory (where the LLM cache lives by default).
+    pub target_dir: PathBuf,
+    /// `[workspace.metadata.testsmith]`, overlaid with `[package.metadata.testsmith]` when a
+    /// single package is selected.
+    pub config: serde_json::Value,
 }
 
 /// One package and the root files of its lib and bin targets.
@@ -34,6 +39,8 @@ pub struct PackageSources {
     pub root: PathBuf,
     /// Canonical paths of the crate root files (`src/lib.rs`, `src/main.rs`, `src/bin/x.rs`).
     pub target_roots: Vec<PathBuf>,
+    /// Crates a test may use: dependencies and dev-dependencies, as they are named in code.
+    pub crates: Vec<String>,
 }
 
 /// Run `cargo metadata` (without resolving dependencies: no network, no lock file needed) and
@@ -50,6 +57,18 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
     })?;
     let (packages, unknown_excludes) = select(&metadata, selection)?;
     let root = canonical(metadata.workspace_root.as_std_path());
+    let mut config = metadata
+        .workspace_metadata
+        .get("testsmith")
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let [package] = packages.as_slice()
+        && let (Some(own), Some(table)) =
+            (package.metadata.get("testsmith"), config.as_object_mut())
+        && let Some(own) = own.as_object()
+    {
+        table.extend(own.clone());
+    }
     let packages = packages
         .into_iter()
         .map(|package| {
@@ -63,6 +82,7 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                     .filter(|t| t.is_bin() || is_library(t))
                     .map(|t| canonical(t.src_path.as_std_path()))
                     .collect(),
+                crates: crate_names(package),
             }
         })
         .collect();
@@ -70,7 +90,23 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
         root,
         packages,
         unknown_excludes,
+        target_dir: metadata.target_directory.clone().into_std_path_buf(),
+        config,
     })
+}
+
+/// Normal and dev dependencies, by the name code uses (`rename`, `-` as `_`).
+fn crate_names(package: &Package) -> Vec<String> {
+    use cargo_metadata::DependencyKind as K;
+    let mut names: Vec<String> = package
+        .dependencies
+        .iter()
+        .filter(|d| matches!(d.kind, K::Normal | K::Development))
+        .map(|d| d.rename.as_deref().unwrap_or(&d.name).replace('-', "_"))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Lib targets come in several kinds (`lib`, `rlib`, `cdylib`, `proc-macro`, …).

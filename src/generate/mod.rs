@@ -1,5 +1,5 @@
-//! Turn the untested items of one file into test fns. Every generator (the offline scaffolds
-//! now, an LLM later) sits behind [`Generator`], so the stages around it do not change.
+//! Turn the untested items of each file into test fns. Every generator (the offline scaffolds,
+//! the LLM) sits behind [`Generator`], so the stages around it do not change.
 
 mod args;
 mod scaffold;
@@ -9,15 +9,24 @@ use std::collections::BTreeMap;
 pub use scaffold::ScaffoldGenerator;
 
 use crate::analysis::{Constructor, PublicFn};
+use crate::error::{Error, Warning};
 
 /// The untested items of one file, with what a generator may want to know about the crate.
 pub struct FileRequest<'a> {
     /// Path relative to the workspace root.
     pub display: &'a str,
+    /// Canonical path, to find the `TESTSMITH.md` that applies.
+    pub path: &'a std::path::Path,
     pub source: &'a str,
     pub items: Vec<&'a PublicFn>,
     /// How the package's own types can be built.
     pub constructors: &'a BTreeMap<String, Constructor>,
+    /// The package's type definitions by name.
+    pub type_defs: &'a BTreeMap<String, String>,
+    /// The file's existing `#[cfg(test)]` code.
+    pub test_source: &'a str,
+    /// Crates a test may use (the package's dependencies and dev-dependencies).
+    pub crates: &'a [String],
 }
 
 /// One generated test fn and the item it tests.
@@ -27,9 +36,40 @@ pub struct GeneratedTest {
     pub function: syn::ItemFn,
 }
 
-/// Writes tests for the items of a file.
-pub trait Generator {
-    fn generate(&self, request: &FileRequest<'_>) -> Vec<GeneratedTest>;
+/// What a generator made of one file: its tests, and warnings about what it left out.
+#[derive(Default)]
+pub struct FileOutput {
+    pub tests: Vec<GeneratedTest>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Told as work progresses, for the progress bar.
+pub trait Progress: Sync {
+    fn file_done(&self, display: &str);
+    /// Calls in flight and cache hits so far (LLM generators).
+    fn calls(&self, _in_flight: usize, _cache_hits: usize) {}
+}
+
+/// Where a generator hands each file's output, as soon as it has it, on whatever thread made
+/// it: syn's trees cannot cross threads, so the output is rendered where it was made.
+pub type Sink<'a> = dyn Fn(usize, FileOutput) + Sync + 'a;
+
+/// Writes tests for the items of many files at once, so that a generator that waits on a
+/// network can keep several calls in flight.
+pub trait Generator: Sync {
+    /// Calls `done(index, output)` once for each request. An `Err` ends the run before any
+    /// file is written.
+    fn generate_all(
+        &self,
+        requests: &[FileRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error>;
+
+    /// `(hits, misses, entries)` of a cache, when the generator has one.
+    fn cache_stats(&self) -> Option<(usize, usize, usize)> {
+        None
+    }
 }
 
 /// The name of the test fn for an item: `test_` and the item's path in snake case

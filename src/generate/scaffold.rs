@@ -9,22 +9,43 @@ use quote::{format_ident, quote};
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
 use super::args::{Env, choose, elide_lifetimes, expr_path};
-use super::{FileRequest, GeneratedTest, Generator, test_fn_name};
+use super::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink, test_fn_name};
 use crate::analysis::PublicFn;
+use crate::error::Error;
 
 /// Generates scaffolds; needs no network and no configuration.
 pub struct ScaffoldGenerator;
 
 impl Generator for ScaffoldGenerator {
-    fn generate(&self, request: &FileRequest<'_>) -> Vec<GeneratedTest> {
-        request
-            .items
-            .iter()
-            .map(|item| GeneratedTest {
-                item: item.name.clone(),
-                function: scaffold(item, request),
-            })
-            .collect()
+    fn generate_all(
+        &self,
+        requests: &[FileRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error> {
+        use rayon::prelude::*;
+        requests
+            .par_iter()
+            .enumerate()
+            .for_each(|(index, request)| {
+                let tests = request
+                    .items
+                    .iter()
+                    .map(|item| GeneratedTest {
+                        item: item.name.clone(),
+                        function: scaffold(item, request),
+                    })
+                    .collect();
+                done(
+                    index,
+                    FileOutput {
+                        tests,
+                        warnings: Vec::new(),
+                    },
+                );
+                progress.file_done(request.display);
+            });
+        Ok(())
     }
 }
 

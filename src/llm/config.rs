@@ -1,0 +1,288 @@
+//! Which provider, model and limits to use. Highest first: command-line flags, environment
+//! (`TESTSMITH_PROVIDER`, `TESTSMITH_MODEL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+//! `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `OLLAMA_HOST`), `[package.metadata.testsmith]`
+//! over `[workspace.metadata.testsmith]`, then defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::providers::ProviderKind;
+use crate::error::Error;
+
+/// What the command line says about the LLM.
+#[derive(Debug, Clone, Default)]
+pub struct LlmFlags {
+    pub provider: Option<ProviderKind>,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub max_retries: Option<u32>,
+    pub max_concurrent: Option<usize>,
+    pub timeout: Option<f64>,
+    pub cache_dir: Option<PathBuf>,
+    pub no_cache: bool,
+    pub no_batch: bool,
+}
+
+/// Everything the stack needs, resolved.
+#[derive(Clone)]
+pub struct Settings {
+    pub provider: ProviderKind,
+    pub model: String,
+    pub base_url: String,
+    /// Never printed, logged or cached.
+    pub api_key: Option<String>,
+    pub temperature: f32,
+    /// Attempts in all, the first one included.
+    pub attempts: u32,
+    pub max_concurrent: usize,
+    pub timeout: Duration,
+    /// `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
+    pub batch: bool,
+    /// Where `TESTSMITH.md` lookups stop.
+    pub workspace_root: PathBuf,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("provider", &self.provider)
+            .field("model", &self.model)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("attempts", &self.attempts)
+            .field("max_concurrent", &self.max_concurrent)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const OPENAI_URL: &str = "https://api.openai.com/v1";
+pub const ANTHROPIC_URL: &str = "https://api.anthropic.com";
+pub const OLLAMA_URL: &str = "http://localhost:11434";
+
+/// The default cache directory under a target directory.
+pub fn default_cache_dir(target_dir: &std::path::Path) -> PathBuf {
+    target_dir.join("testsmith").join("cache")
+}
+
+/// Resolve settings. `env` reads an environment variable (a parameter so tests need not touch
+/// the process environment); `metadata` is the merged `testsmith` metadata table.
+pub fn resolve(
+    flags: &LlmFlags,
+    env: &dyn Fn(&str) -> Option<String>,
+    metadata: &Value,
+    target_dir: &std::path::Path,
+    workspace_root: &std::path::Path,
+) -> Result<Settings, Error> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let meta_str = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+    let meta_num = |key: &str| metadata.get(key).and_then(Value::as_f64);
+
+    let provider = match flags.provider {
+        Some(kind) => kind,
+        None => match env("TESTSMITH_PROVIDER").or_else(|| meta_str("provider")) {
+            Some(name) => parse_provider(&name)?,
+            // Nothing named: the provider whose key is set, else a local Ollama.
+            None if env("OPENAI_API_KEY").is_some() => ProviderKind::Openai,
+            None if env("ANTHROPIC_API_KEY").is_some() => ProviderKind::Anthropic,
+            None => ProviderKind::Ollama,
+        },
+    };
+    let (key_var, url_var, default_url, default_model) = match provider {
+        ProviderKind::Openai => (
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            OPENAI_URL,
+            "gpt-4o-mini",
+        ),
+        ProviderKind::Anthropic => (
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            ANTHROPIC_URL,
+            "claude-3-5-haiku-latest",
+        ),
+        ProviderKind::Ollama => ("", "OLLAMA_HOST", OLLAMA_URL, "qwen2.5-coder:7b"),
+    };
+    let base_url = flags
+        .base_url
+        .clone()
+        .or_else(|| env(url_var))
+        .or_else(|| meta_str("base-url"))
+        .unwrap_or_else(|| default_url.to_owned());
+    let base_url = if base_url.contains("://") {
+        base_url
+    } else {
+        // OLLAMA_HOST is often `host:port`.
+        format!("http://{base_url}")
+    };
+    let api_key = if key_var.is_empty() {
+        None
+    } else {
+        env(key_var)
+    };
+    // A key is needed by Anthropic, and by OpenAI itself; a local OpenAI-compatible server
+    // (vLLM, llama.cpp, LM Studio) at another URL usually needs none.
+    let needs_key = match provider {
+        ProviderKind::Anthropic => true,
+        ProviderKind::Openai => base_url.trim_end_matches('/') == OPENAI_URL,
+        ProviderKind::Ollama => false,
+    };
+    if needs_key && api_key.is_none() {
+        return Err(Error::Llm(format!(
+            "--llm with provider {} needs an API key: set {key_var} in the environment",
+            provider.name()
+        )));
+    }
+    let model = flags
+        .model
+        .clone()
+        .or_else(|| env("TESTSMITH_MODEL"))
+        .or_else(|| meta_str("model"))
+        .unwrap_or_else(|| default_model.to_owned());
+    let attempts = flags
+        .max_retries
+        .or_else(|| meta_num("max-retries").map(|n| n as u32))
+        .unwrap_or(3);
+    let max_concurrent = flags
+        .max_concurrent
+        .or_else(|| meta_num("max-concurrent").map(|n| n as usize))
+        .unwrap_or(5);
+    let timeout = flags
+        .timeout
+        .or_else(|| meta_num("timeout"))
+        .unwrap_or(120.0);
+    if !(timeout > 0.0 && timeout.is_finite()) {
+        return Err(Error::Llm(format!(
+            "--timeout must be a positive number of seconds, not {timeout}"
+        )));
+    }
+    let temperature = meta_num("temperature").unwrap_or(0.2) as f32;
+    let cache_dir = if flags.no_cache {
+        None
+    } else {
+        Some(
+            flags
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| default_cache_dir(target_dir)),
+        )
+    };
+    Ok(Settings {
+        provider,
+        model,
+        base_url,
+        api_key,
+        temperature,
+        attempts: attempts.max(1),
+        max_concurrent: max_concurrent.max(1),
+        timeout: Duration::from_secs_f64(timeout),
+        cache_dir,
+        batch: !flags.no_batch,
+        workspace_root: workspace_root.to_owned(),
+    })
+}
+
+fn parse_provider(name: &str) -> Result<ProviderKind, Error> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "openai" => Ok(ProviderKind::Openai),
+        "anthropic" => Ok(ProviderKind::Anthropic),
+        "ollama" => Ok(ProviderKind::Ollama),
+        other => Err(Error::Llm(format!(
+            "unknown provider `{other}`: expected openai, anthropic or ollama"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn resolve_with(
+        flags: LlmFlags,
+        vars: &[(&str, &str)],
+        meta: Value,
+    ) -> Result<Settings, Error> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        resolve(&flags, &env, &meta, Path::new("/t"), Path::new("/w"))
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_metadata_beat_defaults() {
+        let meta = json!({"provider": "ollama", "model": "meta-model", "max-concurrent": 2});
+        let s = resolve_with(LlmFlags::default(), &[], meta.clone()).unwrap();
+        assert_eq!(
+            (s.provider, s.model.as_str(), s.max_concurrent),
+            (ProviderKind::Ollama, "meta-model", 2)
+        );
+        let s = resolve_with(
+            LlmFlags::default(),
+            &[("TESTSMITH_MODEL", "env-model")],
+            meta.clone(),
+        )
+        .unwrap();
+        assert_eq!(s.model, "env-model");
+        let flags = LlmFlags {
+            model: Some("flag-model".into()),
+            ..Default::default()
+        };
+        let s = resolve_with(flags, &[("TESTSMITH_MODEL", "env-model")], meta).unwrap();
+        assert_eq!(s.model, "flag-model");
+        assert_eq!(
+            s.cache_dir.as_deref(),
+            Some(Path::new("/t/testsmith/cache"))
+        );
+    }
+
+    #[test]
+    fn the_provider_with_a_key_is_picked_and_a_missing_key_is_one_sentence() {
+        let s = resolve_with(
+            LlmFlags::default(),
+            &[("ANTHROPIC_API_KEY", "sk-secret")],
+            json!({}),
+        )
+        .unwrap();
+        assert_eq!(s.provider, ProviderKind::Anthropic);
+        assert!(!format!("{s:?}").contains("sk-secret"));
+        let s = resolve_with(LlmFlags::default(), &[], json!({})).unwrap();
+        assert_eq!(
+            (s.provider, s.base_url.as_str()),
+            (ProviderKind::Ollama, OLLAMA_URL)
+        );
+        let flags = LlmFlags {
+            provider: Some(ProviderKind::Openai),
+            ..Default::default()
+        };
+        let err = resolve_with(flags.clone(), &[], json!({}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "--llm with provider openai needs an API key: set OPENAI_API_KEY in the environment"
+        );
+        let local = resolve_with(
+            flags,
+            &[("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1")],
+            json!({}),
+        );
+        assert!(
+            local.is_ok(),
+            "a local OpenAI-compatible server needs no key"
+        );
+        let s = resolve_with(
+            LlmFlags::default(),
+            &[("OLLAMA_HOST", "127.0.0.1:9")],
+            json!({}),
+        )
+        .unwrap();
+        assert_eq!(s.base_url, "http://127.0.0.1:9");
+    }
+}

@@ -1,0 +1,182 @@
+//! POST a JSON body and classify the outcome. The interface to reqwest is localized here; the
+//! providers only build bodies and read replies.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+use super::provider::ProviderError;
+
+/// A shared HTTP client with a per-request timeout.
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("cargo-testsmith/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| format!("could not set up the HTTP client: {err}"))?;
+        Ok(Http { client })
+    }
+
+    /// POST `body` to `url` with `headers`; the reply body on a 2xx, else a classified error.
+    /// Header values (API keys) never appear in an error.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<String, ProviderError> {
+        let mut request = self.client.post(url).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|err| transport_error(url, &err))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let text = response
+            .text()
+            .await
+            .map_err(|err| transport_error(url, &err))?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let message = format!("{url} answered HTTP {status}: {}", server_message(&text));
+        if matches!(status, 408 | 409 | 429 | 529) || (500..600).contains(&status) {
+            Err(ProviderError::Transient {
+                message,
+                retry_after,
+                unreachable: false,
+            })
+        } else {
+            Err(ProviderError::Permanent { message, status })
+        }
+    }
+}
+
+fn transport_error(url: &str, err: &reqwest::Error) -> ProviderError {
+    // reqwest's Display may carry the URL; say it once, without the chain's noise.
+    let what = if err.is_timeout() {
+        "timed out".to_owned()
+    } else if err.is_connect() {
+        format!("could not connect ({})", root_cause(err))
+    } else {
+        format!("failed ({})", root_cause(err))
+    };
+    ProviderError::Transient {
+        message: format!("request to {url} {what}"),
+        retry_after: None,
+        unreachable: err.is_connect(),
+    }
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// The error text a server sent, shortened: `{"error":{"message":…}}` when it is JSON.
+fn server_message(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let message = parsed
+        .as_ref()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("error"))
+                .or_else(|| v.get("message"))
+        })
+        .and_then(|m| m.as_str())
+        .unwrap_or(body)
+        .trim();
+    let mut short: String = message.chars().take(300).collect();
+    if short.len() < message.len() {
+        short.push('…');
+    }
+    if short.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        short
+    }
+}
+
+/// `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return (ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = get("retry-after")?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let ms = retry_after(&headers(&[("retry-after-ms", "250"), ("retry-after", "9")]));
+        assert_eq!(ms, Some(Duration::from_millis(250)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let date = retry_after(&headers(&[("retry-after", &future)])).unwrap();
+        assert!(
+            date > Duration::from_secs(25) && date <= Duration::from_secs(30),
+            "{date:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+    }
+
+    #[test]
+    fn server_messages_are_extracted_and_shortened() {
+        assert_eq!(
+            server_message(r#"{"error":{"message":"bad key"}}"#),
+            "bad key"
+        );
+        assert_eq!(server_message("plain"), "plain");
+        assert_eq!(server_message(&"x".repeat(400)).chars().count(), 301);
+    }
+}

@@ -1,0 +1,137 @@
+//! What the model is asked: the system prompt, the JSON schema of the test envelope (the
+//! requested names enumerated, so a model cannot invent one), and the user prompt built from
+//! the items and their context within a size budget.
+
+use serde_json::{Value, json};
+
+use crate::analysis::PublicFn;
+
+/// The context shared by every item of a file.
+pub struct FileContext<'a> {
+    pub display: &'a str,
+    pub source: &'a str,
+    /// The file's existing test code, as a style example.
+    pub existing_tests: &'a str,
+    /// `TESTSMITH.md`, never trimmed.
+    pub conventions: Option<&'a str>,
+    /// Crates a test may use: the package's dependencies and dev-dependencies.
+    pub crates: &'a [String],
+}
+
+/// The whole file is cut to this many bytes; existing tests to a quarter of it.
+const FILE_BUDGET: usize = 24_000;
+
+pub const SYSTEM: &str = "You write Rust unit tests. Answer with JSON only: \
+{\"tests\":[{\"name\":\"<item name>\",\"code\":\"<Rust source>\"}]}, one entry per requested \
+item, using exactly the item names given. Each `code` holds one or more complete `#[test]` \
+functions and nothing else: no `use` lines, no modules, no helper functions. The tests go \
+inside `#[cfg(test)] mod testsmith_tests { use super::*; }` at the end of the item's file, so \
+call items by the names given. Every test must call its item, compile, pass, and be \
+deterministic: no network, no clock, no randomness, no files outside a temp dir. Use only the \
+standard library and the crates listed as available.";
+
+/// The envelope's schema with `names` as the only allowed item names.
+pub fn schema(names: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "tests": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "enum": names},
+                        "code": {"type": "string"},
+                    },
+                    "required": ["name", "code"],
+                    "additionalProperties": false,
+                },
+            },
+        },
+        "required": ["tests"],
+        "additionalProperties": false,
+    })
+}
+
+/// One item as the prompt shows it: its name, its source, and the crate-local types it uses.
+pub struct ItemContext<'a> {
+    pub item: &'a PublicFn,
+    pub type_defs: Vec<&'a str>,
+}
+
+/// The user prompt for `items` of one file.
+pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String {
+    let mut out = String::with_capacity(FILE_BUDGET + 4096);
+    if let Some(conventions) = file.conventions {
+        out.push_str("Project conventions for tests (TESTSMITH.md):\n");
+        out.push_str(conventions.trim());
+        out.push_str("\n\n");
+    }
+    out.push_str("Crates available to tests: std");
+    for name in file.crates {
+        out.push_str(", ");
+        out.push_str(name);
+    }
+    out.push_str(".\n\nWrite tests for these items of `");
+    out.push_str(file.display);
+    out.push_str("`:\n");
+    for ctx in items {
+        out.push_str("\n### ");
+        out.push_str(&ctx.item.name);
+        out.push_str("\n```rust\n");
+        out.push_str(ctx.item.source.trim());
+        out.push_str("\n```\n");
+        for def in &ctx.type_defs {
+            out.push_str("Uses:\n```rust\n");
+            out.push_str(def.trim());
+            out.push_str("\n```\n");
+        }
+    }
+    if !file.existing_tests.trim().is_empty() {
+        out.push_str("\nExisting tests in this file (match their style):\n```rust\n");
+        out.push_str(cut(file.existing_tests, FILE_BUDGET / 4));
+        out.push_str("\n```\n");
+    }
+    out.push_str("\nThe whole file, for context:\n```rust\n");
+    out.push_str(cut(file.source, FILE_BUDGET));
+    out.push_str("\n```\n");
+    out
+}
+
+/// At most `budget` bytes of `text`, cut at a line end, marked when cut.
+fn cut(text: &str, budget: usize) -> &str {
+    if text.len() <= budget {
+        return text;
+    }
+    let mut end = budget;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    match text[..end].rfind('\n') {
+        Some(line_end) => &text[..line_end],
+        None => &text[..end],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_enumerates_the_names() {
+        let s = schema(&["add", "Stack::push"]);
+        assert_eq!(
+            s.pointer("/properties/tests/items/properties/name/enum"),
+            Some(&json!(["add", "Stack::push"]))
+        );
+    }
+
+    #[test]
+    fn cutting_stays_on_char_and_line_boundaries() {
+        let text = "é\n".repeat(10_000);
+        let cut_text = cut(&text, 101);
+        assert!(cut_text.len() <= 101);
+        assert!(text.starts_with(cut_text));
+        assert!(cut_text.ends_with('é'));
+    }
+}
