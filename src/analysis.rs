@@ -68,6 +68,8 @@ pub enum Constructor {
     /// It has a public inherent `new` with these argument types (as source text) and a `Self`
     /// return.
     New(Vec<String>),
+    /// Several types of the package share the name: not known which is meant.
+    Ambiguous,
 }
 
 /// An out-of-line `mod name;` declaration, to be resolved to a file by the scan.
@@ -141,6 +143,9 @@ pub struct FileAnalysis {
     pub test_source: String,
     /// Struct, enum and type alias definitions by name, as written, for a model's context.
     pub type_defs: BTreeMap<String, String>,
+    /// Type names defined more than once in the file (in different inline modules): what is
+    /// known about building one says nothing about the other.
+    pub duplicate_types: BTreeSet<String>,
 }
 
 /// A file syn could not parse, with the position of the first error.
@@ -172,6 +177,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
             constructors: BTreeMap::new(),
             test_source: String::new(),
             type_defs: BTreeMap::new(),
+            duplicate_types: BTreeSet::new(),
         },
     };
     walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
@@ -243,7 +249,9 @@ impl Walker<'_> {
     fn type_def(&mut self, ident: &syn::Ident, attrs: &[Attribute], keyword: Span, end: Span) {
         let start = attrs.first().map_or(keyword, |a| a.pound_token.span);
         let text = self.text_to_end(start, end);
-        self.out.type_defs.insert(ident.to_string(), text);
+        if self.out.type_defs.insert(ident.to_string(), text).is_some() {
+            self.out.duplicate_types.insert(ident.to_string());
+        }
     }
 
     fn attr_text(&self, attr: &Attribute) -> String {
@@ -365,11 +373,14 @@ impl Walker<'_> {
         };
         let type_name = last.ident.to_string();
         if let Some((trait_path, _)) = &imp.trait_ {
-            if trait_path
+            // A hand-written `impl Default` may cover only some instantiations of a generic
+            // type (`impl<T: Default> Default for Lazy<T>` leaves `Lazy<T, F>` out); trust it
+            // for non-generic types only. Derives are trusted for all.
+            let is_default = trait_path
                 .segments
                 .last()
-                .is_some_and(|s| s.ident == "Default")
-            {
+                .is_some_and(|s| s.ident == "Default");
+            if is_default && last.arguments.is_none() && imp.generics.params.is_empty() {
                 self.constructor(type_name, Constructor::Default);
             }
             return;

@@ -59,6 +59,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         },
         seen: HashSet::new(),
         test_calls: Vec::new(),
+        def_counts: vec![BTreeMap::new(); workspace.packages.len()],
     });
     let walk = Walk {
         workspace,
@@ -84,8 +85,18 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
     let State {
         mut scan,
         test_calls,
+        def_counts,
         ..
     } = state.into_inner().expect("no walker panicked");
+    // A name defined twice (`sse2::One`, `avx2::One`): constructors found for one say nothing
+    // about the other.
+    for (constructors, counts) in scan.constructors.iter_mut().zip(def_counts) {
+        for (name, count) in counts {
+            if count > 1 {
+                constructors.insert(name, Constructor::Ambiguous);
+            }
+        }
+    }
     // Calls of `#[cfg(test)] mod x;` files count for the file declaring them.
     for (parent, calls) in test_calls {
         if let Some(file) = scan.files.iter_mut().find(|f| f.path == parent) {
@@ -99,6 +110,8 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
 
 struct State {
     scan: Scan,
+    /// Per package: how many definitions each type name has.
+    def_counts: Vec<BTreeMap<String, usize>>,
     seen: HashSet<PathBuf>,
     /// (declaring file, calls) of `#[cfg(test)]` module files.
     test_calls: Vec<(PathBuf, Calls)>,
@@ -221,8 +234,12 @@ impl Walk<'_> {
             scope.spawn(move |scope| self.visit(scope, child));
         }
         let mut state = self.state.lock().expect("lock");
-        let defs = &mut state.scan.type_defs[pending.package];
         for (name, def) in &analysis.type_defs {
+            let extra = usize::from(analysis.duplicate_types.contains(name));
+            *state.def_counts[pending.package]
+                .entry(name.clone())
+                .or_default() += 1 + extra;
+            let defs = &mut state.scan.type_defs[pending.package];
             defs.entry(name.clone()).or_insert_with(|| def.clone());
         }
         for (name, ctor) in &analysis.constructors {

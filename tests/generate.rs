@@ -15,7 +15,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "generated 31 tests in 6 files, 3 items already tested",
+            "generated 39 tests in 7 files, 3 items already tested",
         ));
 
     let after = snapshot_tree(dir.path());
@@ -24,6 +24,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     assert_eq!(
         files,
         [
+            "src/edge.rs",
             "src/geometry/vector_impl.rs",
             "src/lib.rs",
             "src/shapes/circle.rs",
@@ -44,6 +45,10 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         "basic_circle_module",
         appended(&before[circle], &after[circle])
     );
+    // Shapes from published crates: unsized `Self`, const generics as type arguments, two
+    // types of one name, `Default` for one instantiation only.
+    let edge = std::path::Path::new("src/edge.rs");
+    insta::assert_snapshot!("basic_edge_module", appended(&before[edge], &after[edge]));
 
     // Already tested: by a test in the file, by `Type::method` call, and from `#[cfg(test)] mod tests;`.
     let lib_text = read(dir.path(), "src/lib.rs");
@@ -61,11 +66,11 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     // with and without the feature a cfg-gated item needs.
     let out = cargo_test(dir.path(), &[]);
     assert!(
-        out.contains("test result: ok. 3 passed; 0 failed; 30 ignored"),
+        out.contains("test result: ok. 3 passed; 0 failed; 38 ignored"),
         "{out}"
     );
     let out = cargo_test(dir.path(), &["--features", "extra"]);
-    assert!(out.contains("31 ignored"), "{out}");
+    assert!(out.contains("39 ignored"), "{out}");
     assert!(
         out.contains("testsmith_tests::test_only_with_extra ... ignored"),
         "{out}"
@@ -81,7 +86,7 @@ fn a_second_run_changes_nothing() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "nothing to generate, 34 items already tested",
+            "nothing to generate, 42 items already tested",
         ));
     assert!(changed(&first, &snapshot_tree(dir.path())).is_empty());
 }
@@ -128,14 +133,14 @@ fn check_lists_untested_items_and_writes_nothing() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "src/lib.rs:20: `greet` has no test",
+            "src/lib.rs:21: `greet` has no test",
         ))
         .stdout(predicate::str::contains(
             "src/shapes/circle.rs:7: `Circle::new` has no test",
         ))
         .stdout(predicate::str::contains("`add`").not())
         .stderr(predicate::str::contains(
-            "31 public items in 6 files without a test",
+            "39 public items in 7 files without a test",
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 

@@ -66,15 +66,15 @@ impl Env<'_> {
                 Some(if is_literal(&elem) {
                     quote!([#elem; #len])
                 } else {
-                    quote!(::std::array::from_fn(|_| #elem))
+                    quote!(::core::array::from_fn(|_| #elem))
                 })
             }
             Type::Reference(reference) => self.build_reference(reference, depth),
             Type::Ptr(ptr) => Some(
                 if matches!(ptr.mutability, syn::PointerMutability::Mut(_)) {
-                    quote!(::std::ptr::null_mut())
+                    quote!(::core::ptr::null_mut())
                 } else {
-                    quote!(::std::ptr::null())
+                    quote!(::core::ptr::null())
                 },
             ),
             Type::Path(path) if path.qself.is_none() => self.build_path(&path.path, depth),
@@ -163,7 +163,7 @@ impl Env<'_> {
                     .collect::<Option<Vec<_>>>()?;
                 Some(quote!(#path::new(#(#args),*)))
             }
-            Constructor::New(_) => None,
+            Constructor::New(_) | Constructor::Ambiguous => None,
         }
     }
 }
@@ -226,6 +226,21 @@ struct Substitute<'a> {
 }
 
 impl VisitMut for Substitute<'_> {
+    /// A const parameter used as a generic argument (`ArrayVec<T, CAP>`) parses as a type.
+    fn visit_generic_argument_mut(&mut self, arg: &mut GenericArgument) {
+        if let GenericArgument::Type(Type::Path(p)) = arg
+            && p.qself.is_none()
+            && let Some(value) = p
+                .path
+                .get_ident()
+                .and_then(|i| self.consts.get(&i.to_string()))
+        {
+            *arg = GenericArgument::Const(value.clone());
+            return;
+        }
+        syn::visit_mut::visit_generic_argument_mut(self, arg);
+    }
+
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Path(p) = expr
             && let Some(value) = p
@@ -396,7 +411,7 @@ mod tests {
         assert_eq!(build("[u8; 4]").as_deref(), Some("[0 ; 4]"));
         assert_eq!(
             build("[String; N]").as_deref(),
-            Some(":: std :: array :: from_fn (| _ | String :: new ())")
+            Some(":: core :: array :: from_fn (| _ | String :: new ())")
         );
         assert_eq!(build("Option<Url>").as_deref(), Some("None"));
         assert_eq!(build("Vec<T>").as_deref(), Some("Vec :: new ()"));
@@ -404,6 +419,11 @@ mod tests {
         assert_eq!(build("Client<'a>").as_deref(), Some("Client :: new (\"\")"));
         assert_eq!(build("impl AsRef<str>").as_deref(), Some("\"\""));
         assert_eq!(build("Url"), None);
+        assert_eq!(
+            build("*mut u8").as_deref(),
+            Some(":: core :: ptr :: null_mut ()")
+        );
+        assert_eq!(build("Option<ArrayVec<T, N>>").as_deref(), Some("None"));
         assert_eq!(build("&dyn Fn()"), None);
         assert_eq!(build("impl Fn(u8)"), None);
     }

@@ -75,7 +75,7 @@ fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
     let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
     let unreachable = gaps
         .placeholders
-        .then(|| quote!(#[allow(unreachable_code)]));
+        .then(|| quote!(#[allow(unreachable_code, unused_variables)]));
     let tokens = quote! {
         #(#cfgs)*
         #[test]
@@ -148,19 +148,29 @@ fn call_body(
                 None => quote!(#self_expr::#ident #fn_turbofish),
                 Some(receiver) => {
                     let value_ty = elide_lifetimes(self_ty);
-                    let value = match env.build(self_ty) {
-                        Some(value) => value,
+                    let value_ty = quote!(#(#module_prefix::)* #value_ty);
+                    // `mut self` is the callee's business; only `&mut self` needs a mutable local.
+                    let by_ref = match &receiver.kind {
+                        ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+                        _ => None,
+                    };
+                    match env.build(self_ty) {
+                        Some(value) => {
+                            let mutable = (by_ref == Some(true)).then(|| quote!(mut));
+                            stmts.push(quote!(let #mutable value: #value_ty = #value;));
+                        }
                         None => {
                             gaps.placeholders = true;
                             let what = format!("build a `{}`", type_text(self_ty));
-                            quote!(todo!(#what))
+                            // A reference, so that an unsized `Self` (a `str`-like type) works.
+                            let reference = match by_ref {
+                                Some(true) => quote!(&mut),
+                                Some(false) => quote!(&),
+                                None => quote!(),
+                            };
+                            stmts.push(quote!(let value: #reference #value_ty = todo!(#what);));
                         }
-                    };
-                    // `mut self` is the callee's business; only `&mut self` needs a mutable local.
-                    let mutable = matches!(&receiver.kind, ReceiverKind::Reference(_, _, Some(_)));
-                    let mutable = mutable.then(|| quote!(mut));
-                    stmts
-                        .push(quote!(let #mutable value: #(#module_prefix::)* #value_ty = #value;));
+                    }
                     match &receiver.kind {
                         ReceiverKind::Typed(_, ty) if !is_box_self(ty) => return None,
                         ReceiverKind::Typed(..) => quote!(Box::new(value).#ident #fn_turbofish),
