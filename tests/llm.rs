@@ -1,0 +1,530 @@
+//! `--llm` over real HTTP: the real binary against a scripted server on 127.0.0.1 that the
+//! test starts itself. Call counts, requests in flight, retries, the cache and the three wire
+//! formats are asserted on what crossed the wire.
+
+mod common;
+#[path = "common/llm_server.rs"]
+mod llm_server;
+
+use std::time::Duration;
+
+use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
+use llm_server::{Call, Reply, Server};
+use predicates::prelude::*;
+
+/// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
+fn llm(dir: &std::path::Path, server: &Server) -> assert_cmd::Command {
+    let mut cmd = testsmith(dir);
+    cmd.args([
+        "--llm",
+        "--provider",
+        "openai",
+        "--model",
+        "test-model",
+        "--base-url",
+    ])
+    .arg(format!("{}/v1", server.url))
+    .env_remove("OPENAI_API_KEY")
+    .env_remove("ANTHROPIC_API_KEY")
+    .env_remove("TESTSMITH_PROVIDER")
+    .env_remove("TESTSMITH_MODEL")
+    .env_remove("OPENAI_BASE_URL");
+    cmd
+}
+
+fn names(calls: &[Call]) -> Vec<Vec<String>> {
+    let mut names: Vec<Vec<String>> = calls.iter().map(|c| c.names.clone()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn one_call_per_file_tests_that_pass_and_a_warm_run_makes_no_call() {
+    let dir = fixture("llm");
+    let server = Server::start(|_| Reply::Tests);
+    // Fill the cache without writing.
+    llm(dir.path(), &server)
+        .args(["--dry-run", "-v"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "LLM cache — hits: 0 misses: 7 entries: 7\n",
+        ));
+    assert_eq!(
+        names(&server.calls()),
+        [
+            vec!["Counter::new", "Counter::increment", "Counter::get"],
+            vec!["add", "mul"],
+            vec!["shout", "initials"],
+        ]
+    );
+    // The schema enumerates exactly the requested names.
+    for call in server.calls() {
+        let schema = &call.body["response_format"]["json_schema"];
+        assert_eq!(schema["strict"], true);
+        let allowed =
+            &schema["schema"]["properties"]["tests"]["items"]["properties"]["name"]["enum"];
+        assert_eq!(allowed, &serde_json::json!(call.names));
+        assert!(call.body["max_tokens"].as_u64().unwrap() >= 1024 * call.names.len() as u64);
+    }
+
+    // Warm: no call at all, every item from the cache, and the tests written pass.
+    llm(dir.path(), &server)
+        .arg("-v")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "LLM cache — hits: 7 misses: 0 entries: 7\n",
+        ))
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    assert_eq!(server.calls().len(), 3, "the warm run made a call");
+    let lib = read(dir.path(), "src/lib.rs");
+    assert!(
+        lib.contains("fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }"),
+        "{lib}"
+    );
+    let out = cargo_test(dir.path(), &[]);
+    assert!(
+        out.contains("test result: ok. 7 passed; 0 failed; 0 ignored"),
+        "{out}"
+    );
+
+    // Everything is tested now: a third run asks nothing and changes nothing.
+    let before = snapshot_tree(dir.path());
+    llm(dir.path(), &server).assert().success();
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+    assert_eq!(server.calls().len(), 3);
+}
+
+#[test]
+fn editing_one_fn_asks_again_for_that_fn_only() {
+    let dir = fixture("llm");
+    let server = Server::start(|_| Reply::Tests);
+    llm(dir.path(), &server).arg("--dry-run").assert().success();
+    let path = dir.path().join("src/text.rs");
+    let source = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        source.replace("text.to_uppercase()", "text.to_uppercase().to_string()"),
+    )
+    .unwrap();
+    llm(dir.path(), &server)
+        .args(["--dry-run", "-v"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "LLM cache — hits: 6 misses: 1 entries: 8\n",
+        ));
+    let calls = server.calls();
+    assert_eq!(calls.len(), 4);
+    assert_eq!(calls[3].names, ["shout"]);
+}
+
+#[test]
+fn no_batch_makes_one_call_per_item_and_no_cache_reads_nothing() {
+    let dir = fixture("llm");
+    let server = Server::start(|_| Reply::Tests);
+    llm(dir.path(), &server)
+        .args(["--dry-run", "--no-batch"])
+        .assert()
+        .success();
+    assert_eq!(server.calls().len(), 7);
+    assert!(server.calls().iter().all(|c| c.names.len() == 1));
+    llm(dir.path(), &server)
+        .args(["--dry-run", "--no-cache", "-v"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "LLM cache — hits: 0 misses: 7 entries: 0\n",
+        ));
+    assert_eq!(server.calls().len(), 10, "--no-cache must ask again");
+}
+
+#[test]
+fn concurrency_is_capped_and_reached() {
+    let dir = fixture("llm");
+    let server =
+        Server::start(|_| Reply::Delay(Duration::from_millis(300), Box::new(Reply::Tests)));
+    llm(dir.path(), &server)
+        .args(["--dry-run", "--no-batch", "--max-concurrent", "3"])
+        .assert()
+        .success();
+    assert_eq!(server.calls().len(), 7);
+    assert_eq!(server.max_in_flight(), 3);
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_with_the_servers_wait() {
+    let dir = fixture("llm");
+    // The first call is told to wait 400 ms, the second fails with 503, 529 and a dropped
+    // connection come next; the files still get their tests.
+    let server = Server::start(|call| match call.index {
+        0 => Reply::Status(
+            429,
+            r#"{"error":{"message":"slow down"}}"#.into(),
+            vec![("retry-after-ms", "400".into())],
+        ),
+        1 => Reply::Status(503, "unavailable".into(), vec![]),
+        2 => Reply::Status(529, "overloaded".into(), vec![]),
+        3 => Reply::Drop,
+        4 => Reply::Status(500, "boom".into(), vec![("retry-after", "0".into())]),
+        _ => Reply::Tests,
+    });
+    llm(dir.path(), &server)
+        .args(["--max-concurrent", "1", "--max-retries", "4"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    let calls = server.calls();
+    assert_eq!(calls.len(), 3 + 5, "{:?}", names(&calls));
+    let same_file: Vec<&Call> = calls.iter().filter(|c| c.names == calls[0].names).collect();
+    assert!(
+        same_file[1].at - same_file[0].at >= Duration::from_millis(400),
+        "retry-after-ms not honoured"
+    );
+    cargo_test(dir.path(), &[]);
+}
+
+#[test]
+fn a_file_whose_calls_keep_failing_is_reported_and_the_rest_goes_on() {
+    let dir = fixture("llm");
+    let before = snapshot_tree(dir.path());
+    let server = Server::start(|call| {
+        if call.names.contains(&"shout".to_owned()) {
+            Reply::Status(
+                500,
+                r#"{"error":{"message":"model crashed"}}"#.into(),
+                vec![],
+            )
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("src/text.rs: no tests generated:"))
+        .stderr(predicate::str::contains("HTTP 500: model crashed (after 3 attempts)"))
+        .stderr(predicate::str::contains("generated 5 tests in 2 files, 0 items already tested, 1 file skipped (1 generation failed)"));
+    let text_calls = server
+        .calls()
+        .iter()
+        .filter(|c| c.names.contains(&"shout".to_owned()))
+        .count();
+    assert_eq!(text_calls, 3);
+    let mut files = changed(&before, &snapshot_tree(dir.path()));
+    files.sort();
+    assert_eq!(files, ["src/counter.rs", "src/lib.rs"]);
+}
+
+#[test]
+fn a_hang_past_the_timeout_is_retried_then_reported() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        if call.names.contains(&"add".to_owned()) {
+            Reply::Hang
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .args(["--timeout", "0.5", "--max-retries", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("src/lib.rs: no tests generated:"))
+        .stderr(predicate::str::contains("timed out (after 2 attempts)"));
+    assert_eq!(
+        server
+            .calls()
+            .iter()
+            .filter(|c| c.names.contains(&"add".to_owned()))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_refused_key_fails_fast_with_the_servers_message_and_touches_nothing() {
+    let dir = fixture("llm");
+    let before = snapshot_tree(dir.path());
+    let server = Server::start(|_| {
+        Reply::Status(
+            401,
+            r#"{"error":{"message":"Incorrect API key provided"}}"#.into(),
+            vec![],
+        )
+    });
+    llm(dir.path(), &server)
+        .env("OPENAI_API_KEY", "sk-very-secret-key")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("refused the request"))
+        .stderr(predicate::str::contains(
+            "HTTP 401: Incorrect API key provided",
+        ))
+        .stderr(predicate::str::contains("sk-very-secret").not());
+    let calls = server.calls();
+    assert_eq!(calls.len(), 3, "each file's call tried once, none retried");
+    assert_eq!(
+        calls[0].headers["authorization"],
+        "Bearer sk-very-secret-key"
+    );
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn a_missing_key_or_an_unreachable_server_is_one_sentence_and_exit_2() {
+    let dir = fixture("llm");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["--llm", "--provider", "anthropic"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .assert()
+        .code(2)
+        .stderr("error: --llm with provider anthropic needs an API key: set ANTHROPIC_API_KEY in the environment\n");
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    testsmith(dir.path())
+        .args([
+            "--llm",
+            "--provider",
+            "ollama",
+            "--max-retries",
+            "1",
+            "--base-url",
+        ])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: could not reach the ollama server: request to http://127.0.0.1:",
+        ));
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn markdown_replies_are_parsed_and_assigned_by_what_each_test_calls() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        let blocks: Vec<String> = call
+            .names
+            .iter()
+            .map(|n| llm_server::passing_test(n))
+            .collect();
+        Reply::Text(format!(
+            "Sure! Here are the tests:\n\n```rust\n{}\n```\n",
+            blocks.join("\n\n")
+        ))
+    });
+    llm(dir.path(), &server)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    assert_eq!(server.calls().len(), 3);
+    let out = cargo_test(dir.path(), &[]);
+    assert!(out.contains("7 passed"), "{out}");
+}
+
+#[test]
+fn items_a_reply_leaves_out_are_asked_for_one_by_one() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        if call.names.len() > 1 {
+            Reply::TestsFor(call.names[..1].to_vec())
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .args(["--dry-run", "-v"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "LLM cache — hits: 0 misses: 7 entries: 7",
+        ));
+    // 3 batched calls, then one for each of the 4 items they left out.
+    let calls = server.calls();
+    assert_eq!(calls.len(), 7);
+    let (batched, singles): (Vec<Call>, Vec<Call>) =
+        calls.into_iter().partition(|c| c.names.len() > 1);
+    assert_eq!(batched.len(), 3);
+    assert_eq!(
+        names(&singles),
+        [
+            vec!["Counter::get"],
+            vec!["Counter::increment"],
+            vec!["initials"],
+            vec!["mul"]
+        ]
+    );
+}
+
+#[test]
+fn invented_names_unparsable_code_and_non_tests_are_dropped_with_a_warning() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        if call.names.contains(&"add".to_owned()) {
+            let tests = serde_json::json!({"tests": [
+                {"name": "add", "code": llm_server::passing_test("add")},
+                {"name": "mul", "code": "#[test] fn broken( { mul(1, 2); }"},
+                {"name": "delete_everything", "code": "#[test] fn evil() { std::process::exit(1); }"},
+                {"name": "add", "code": "fn helper() -> i32 { add(1, 1) }"},
+            ]});
+            Reply::Text(tests.to_string())
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .args(["--max-retries", "1"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "src/lib.rs: dropped a test for `delete_everything`, which was not asked for",
+        ))
+        .stderr(predicate::str::contains(
+            "src/lib.rs: dropped the code for `mul`, which does not parse",
+        ))
+        .stderr(predicate::str::contains(
+            "src/lib.rs: dropped fn `helper` in the code for `add`, which is not marked #[test]",
+        ));
+    // `mul` got nothing usable from the batch, so it was asked for on its own.
+    assert_eq!(
+        server.calls().iter().filter(|c| c.names == ["mul"]).count(),
+        1
+    );
+    let lib = read(dir.path(), "src/lib.rs");
+    assert!(!lib.contains("evil") && !lib.contains("helper"));
+    cargo_test(dir.path(), &[]);
+}
+
+#[test]
+fn a_server_without_json_schema_is_asked_again_with_json_object() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        if call.body["response_format"]["type"] == "json_schema" {
+            Reply::Status(
+                400,
+                r#"{"error":{"message":"response_format json_schema is not supported"}}"#.into(),
+                vec![],
+            )
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .args(["--max-concurrent", "1"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    let formats: Vec<String> = server
+        .calls()
+        .iter()
+        .map(|c| {
+            c.body["response_format"]["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    // Once refused, later calls go straight to json_object.
+    assert_eq!(
+        formats,
+        ["json_schema", "json_object", "json_object", "json_object"]
+    );
+}
+
+#[test]
+fn garbage_from_the_server_is_reported_per_file() {
+    let dir = fixture("llm");
+    let server = Server::start(|call| {
+        if call.names.contains(&"add".to_owned()) {
+            Reply::Garbage
+        } else {
+            Reply::Tests
+        }
+    });
+    llm(dir.path(), &server)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("src/lib.rs: no tests generated:"))
+        .stderr(predicate::str::contains(
+            "answered, but not in the provider's format (starts with \"<html>proxy error</html>\")",
+        ));
+}
+
+#[test]
+fn anthropic_and_ollama_formats() {
+    let dir = fixture("llm");
+    let server = Server::start(|_| Reply::Tests);
+    testsmith(dir.path())
+        .args([
+            "--llm",
+            "--provider",
+            "anthropic",
+            "--model",
+            "claude-test",
+            "--base-url",
+            &server.url,
+        ])
+        .env("ANTHROPIC_API_KEY", "ak-secret")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    let call = &server.calls()[0];
+    assert_eq!(call.path, "/v1/messages");
+    assert_eq!(call.headers["x-api-key"], "ak-secret");
+    assert_eq!(call.headers["anthropic-version"], "2023-06-01");
+    assert_eq!(call.body["tool_choice"]["name"], "emit_tests");
+    assert_eq!(
+        call.body["tools"][0]["input_schema"]["required"],
+        serde_json::json!(["tests"])
+    );
+    cargo_test(dir.path(), &[]);
+
+    let dir = fixture("llm");
+    testsmith(dir.path())
+        .args(["--llm", "--provider", "ollama", "--model", "qwen-test"])
+        .env("OLLAMA_HOST", server.url.trim_start_matches("http://"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 7 tests in 3 files"));
+    let call = server
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/api/chat")
+        .unwrap();
+    assert_eq!(call.body["stream"], false);
+    assert_eq!(call.body["model"], "qwen-test");
+    assert!(call.body["format"]["properties"]["tests"].is_object());
+}
+
+#[test]
+fn cache_subcommand_reports_and_clears() {
+    let dir = fixture("llm");
+    let server = Server::start(|_| Reply::Tests);
+    llm(dir.path(), &server).arg("--dry-run").assert().success();
+    testsmith(dir.path())
+        .args(["cache", "stats"])
+        .assert()
+        .success()
+        .stdout("LLM cache — entries: 7 (target/testsmith/cache)\n");
+    let cached = std::fs::read_dir(dir.path().join("target/testsmith/cache"))
+        .unwrap()
+        .count();
+    assert!(cached > 0);
+    testsmith(dir.path())
+        .args(["cache", "clear"])
+        .assert()
+        .success()
+        .stdout("removed 7 LLM cache entries from target/testsmith/cache\n");
+    testsmith(dir.path())
+        .args(["cache", "stats"])
+        .assert()
+        .success()
+        .stdout("LLM cache — entries: 0 (target/testsmith/cache)\n");
+}
