@@ -8,7 +8,9 @@ fn main() -> ExitCode {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             cargo_testsmith::console::error(&err);
-            ExitCode::from(2)
+            // 130: the shell's convention for a run ended by Ctrl-C.
+            let interrupted = matches!(err, cargo_testsmith::error::Error::Interrupted);
+            ExitCode::from(if interrupted { 130 } else { 2 })
         }
     }
 }

@@ -528,3 +528,102 @@ fn cache_subcommand_reports_and_clears() {
         .success()
         .stdout("LLM cache — entries: 0 (target/testsmith/cache)\n");
 }
+
+#[test]
+fn ctrl_c_ends_backoff_waits_at_once_and_writes_nothing() {
+    let dir = fixture("llm");
+    let before = snapshot_tree(dir.path());
+    // Every call is told to come back in 20 s.
+    let server =
+        Server::start(|_| Reply::Status(429, "later".into(), vec![("retry-after", "20".into())]));
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
+        .current_dir(dir.path())
+        .args(["testsmith", "--llm", "--provider", "openai", "--base-url"])
+        .arg(format!("{}/v1", server.url))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until every file's first attempt got its 429, so all three are in a backoff wait.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.calls().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no calls arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "the waits did not end at once"
+    );
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: interrupted; no file was written"),
+        "{stderr}"
+    );
+    assert_eq!(server.calls().len(), 3, "no attempt after Ctrl-C");
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn metadata_configures_and_testsmith_md_reaches_the_prompt() {
+    let dir = fixture("llm");
+    let manifest = dir.path().join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("\n[package.metadata.testsmith]\nmodel = \"meta-model\"\nmax-concurrent = 1\n");
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::write(
+        dir.path().join("TESTSMITH.md"),
+        "ROOT: prefer assert_eq!.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/TESTSMITH.md"),
+        "NESTED: name tests after behaviour.\n",
+    )
+    .unwrap();
+    let server =
+        Server::start(|_| Reply::Delay(Duration::from_millis(100), Box::new(Reply::Tests)));
+    testsmith(dir.path())
+        .args([
+            "--llm",
+            "--provider",
+            "ollama",
+            "--dry-run",
+            "--base-url",
+            &server.url,
+        ])
+        .assert()
+        .success();
+    assert_eq!(server.max_in_flight(), 1, "max-concurrent from metadata");
+    for call in server.calls() {
+        assert_eq!(call.body["model"], "meta-model");
+        let prompt = call.body["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains("NESTED: name tests after behaviour."),
+            "{prompt}"
+        );
+        assert!(
+            !prompt.contains("ROOT:"),
+            "the nested TESTSMITH.md overrides the root one"
+        );
+        assert!(prompt.contains("The whole file, for context:"));
+        if call.names.contains(&"Counter::get".to_owned()) {
+            // The item's source and the definition of the type it uses.
+            assert!(
+                prompt.contains("pub fn get(&self) -> u32 {\n        self.count\n    }"),
+                "{prompt}"
+            );
+            assert!(
+                prompt.contains("/// Counts up from zero.\n#[derive(Debug)]\npub struct Counter {"),
+                "{prompt}"
+            );
+        }
+    }
+}

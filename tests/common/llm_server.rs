@@ -1,3 +1,4 @@
+#![allow(dead_code)] // the tests and the benchmark each use a part
 //! A scripted LLM server on 127.0.0.1, started by the test itself: it speaks the OpenAI,
 //! Anthropic and Ollama formats, records every request, counts requests in flight, and answers
 //! what the test's script says (latency, error statuses, dropped connections, hangs, odd
