@@ -485,6 +485,14 @@ fn anthropic_and_ollama_formats() {
         serde_json::json!(["tests"])
     );
     cargo_test(dir.path(), &[]);
+    // The key is in no cache entry.
+    let cache = snapshot_tree(&dir.path().join("target/testsmith/cache"));
+    assert_eq!(cache.len(), 7);
+    assert!(
+        cache
+            .values()
+            .all(|bytes| !String::from_utf8_lossy(bytes).contains("ak-secret"))
+    );
 
     let dir = fixture("llm");
     testsmith(dir.path())
