@@ -39,9 +39,10 @@ pub struct PublicFn {
 }
 
 impl PublicFn {
-    /// The stub as a syn fn: cfg attributes and signature.
-    pub fn parse_stub(&self) -> syn::ItemFn {
-        syn::parse_str(&self.stub).expect("stubs are printed from parsed syntax")
+    /// The stub as a syn fn: cfg attributes and signature. `None` should not happen (the stub
+    /// is cut from parsed source), but a file is never worth a panic.
+    pub fn parse_stub(&self) -> Option<syn::ItemFn> {
+        syn::parse_str(&self.stub).ok()
     }
 }
 
@@ -55,8 +56,8 @@ pub struct ImplBlock {
 }
 
 impl ImplBlock {
-    pub fn parse_stub(&self) -> syn::ItemImpl {
-        syn::parse_str(&self.stub).expect("stubs are printed from parsed syntax")
+    pub fn parse_stub(&self) -> Option<syn::ItemImpl> {
+        syn::parse_str(&self.stub).ok()
     }
 }
 
@@ -254,10 +255,16 @@ impl Walker<'_> {
         }
     }
 
+    /// An attribute as written, always in outer form: a module's inner `#![cfg(…)]` gates the
+    /// items in it, and a test of them carries it as `#[cfg(…)]`.
     fn attr_text(&self, attr: &Attribute) -> String {
         let start = self.offset + attr.pound_token.span.byte_range().start;
         let end = self.offset + attr.bracket_token.span.close().byte_range().end;
-        self.source.get(start..end).unwrap_or_default().to_owned()
+        let text = self.source.get(start..end).unwrap_or_default();
+        match attr.style {
+            syn::AttrStyle::Outer => text.to_owned(),
+            syn::AttrStyle::Inner(_) => text.replacen('!', "", 1),
+        }
     }
 
     /// Items of the file or of an inline module. Only items a test at the file's top level can

@@ -50,17 +50,24 @@ pub fn splice(source: &str, existing: Option<&ExistingModule>, tests: &[syn::Ite
     out
 }
 
-/// Each test formatted by prettyplease, indented one level, a blank line between tests.
+/// Each test formatted by prettyplease one level in, a blank line between tests. prettyplease
+/// does the indenting (inside a stand-in module), so multi-line string literals are kept as
+/// they are.
 fn render_fns(tests: &[syn::ItemFn]) -> String {
     let rendered: Vec<String> = tests
         .iter()
         .map(|test| {
-            indent(&prettyplease::unparse(&syn::File {
+            let module: syn::ItemMod = syn::parse_quote!(mod m { #test });
+            let text = prettyplease::unparse(&syn::File {
                 shebang: None,
                 frontmatter: None,
                 attrs: Vec::new(),
-                items: vec![syn::Item::Fn(test.clone())],
-            }))
+                items: vec![syn::Item::Mod(module)],
+            });
+            // Drop the stand-in's `mod m {` and `}` lines.
+            let inner = text.split_once('\n').map_or("", |(_, rest)| rest);
+            let inner = inner.trim_end().strip_suffix('}').unwrap_or(inner);
+            inner.trim_end_matches(' ').to_owned()
         })
         .collect();
     rendered.join("\n")
@@ -82,17 +89,7 @@ fn calls_anything(test: &syn::ItemFn) -> bool {
     test.block.stmts.len() > 1
 }
 
-fn indent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for line in text.lines() {
-        if !line.is_empty() {
-            out.push_str("    ");
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
+
 
 /// Replace `path` with `contents` through a temporary file in the same directory, keeping the
 /// file's permissions; a crash leaves either the old file or the new one, never half of one.
@@ -137,6 +134,18 @@ mod tests {
         let added = &out[source.len()..];
         assert!(added.starts_with("\r\n\r\n#[cfg(test)]\r\nmod testsmith_tests {\r\n"));
         assert!(!added.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn multi_line_string_literals_are_not_indented() {
+        let test: syn::ItemFn = syn::parse_str(
+            "#[test] fn t() { assert_eq!(f(), \"line1\nline2\"); let r = r#\"a\n  b\"#; }",
+        )
+        .unwrap();
+        let out = splice("pub fn f() -> &'static str { \"\" }\n", None, &[test]);
+        assert!(out.contains("\"line1\nline2\""), "{out}");
+        assert!(out.contains("r#\"a\n  b\"#"), "{out}");
+        assert!(out.contains("\n    #[test]\n    fn t() {\n"), "{out}");
     }
 
     #[test]

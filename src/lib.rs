@@ -184,8 +184,8 @@ pub struct FilePlan<'a> {
     /// Items that already have a test, by the test code's calls or by a generated test's name.
     pub tested: Vec<&'a PublicFn>,
     pub untested: Vec<&'a PublicFn>,
-    /// Items whose test fn name another item of the file already takes; left for a later run.
-    pub name_clashes: Vec<&'a PublicFn>,
+    /// The test fn name of each untested item, in the same order.
+    pub test_names: Vec<String>,
 }
 
 /// Decide for one file which items need a test.
@@ -203,20 +203,36 @@ pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
     let mut plan = FilePlan {
         tested: Vec::new(),
         untested: Vec::new(),
-        name_clashes: Vec::new(),
+        test_names: Vec::new(),
     };
-    let mut names: HashSet<String> = existing_fns.iter().cloned().collect();
-    for item in &analysis.items {
-        let test_name = test_fn_name(&item.name);
+    for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
         if analysis.calls.covers(item) || existing_fns.contains(&test_name) {
             plan.tested.push(item);
-        } else if names.insert(test_name) {
-            plan.untested.push(item);
         } else {
-            plan.name_clashes.push(item);
+            plan.untested.push(item);
+            plan.test_names.push(test_name);
         }
     }
     Ok(plan)
+}
+
+/// Each item's test fn name, unique in the file: `foo_bar` and `foo::bar` both make
+/// `test_foo_bar`, so the later item (in source order, stable between runs) gets a suffix.
+fn test_names(items: &[PublicFn]) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::new();
+    items
+        .iter()
+        .map(|item| {
+            let base = test_fn_name(&item.name);
+            let mut name = base.clone();
+            let mut n = 1;
+            while !seen.insert(name.clone()) {
+                n += 1;
+                name = format!("{base}_{n}");
+            }
+            name
+        })
+        .collect()
 }
 
 /// Plan every selected file, in parallel, in path order.
@@ -241,6 +257,7 @@ pub fn request_for<'a>(
         path: &file.path,
         source: &file.source,
         items: plan.untested.clone(),
+        test_names: plan.test_names.clone(),
         constructors: &scan.constructors[file.package],
         type_defs: &scan.type_defs[file.package],
         test_source: &file.analysis.test_source,
@@ -329,12 +346,6 @@ fn act(
     for item in &plan.tested {
         console.detail(&format!(
             "{}:{}: `{}` has a test",
-            file.display, item.line, item.name
-        ));
-    }
-    for item in &plan.name_clashes {
-        console.detail(&format!(
-            "{}:{}: `{}` would get a test fn name another item of this file already takes; left for a later run",
             file.display, item.line, item.name
         ));
     }

@@ -19,6 +19,8 @@ pub struct FileRequest<'a> {
     pub path: &'a std::path::Path,
     pub source: &'a str,
     pub items: Vec<&'a PublicFn>,
+    /// The name a test of each item should take (unique in the file), in the same order.
+    pub test_names: Vec<String>,
     /// How the package's own types can be built.
     pub constructors: &'a BTreeMap<String, Constructor>,
     /// The package's type definitions by name.

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
 use super::args::{Env, choose, elide_lifetimes, expr_path};
-use super::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink, test_fn_name};
+use super::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink};
 use crate::analysis::PublicFn;
 use crate::error::Error;
 
@@ -31,9 +31,10 @@ impl Generator for ScaffoldGenerator {
                 let tests = request
                     .items
                     .iter()
-                    .map(|item| GeneratedTest {
+                    .zip(&request.test_names)
+                    .map(|(item, name)| GeneratedTest {
                         item: item.name.clone(),
-                        function: scaffold(item, request),
+                        function: scaffold(item, name, request),
                     })
                     .collect();
                 done(
@@ -56,11 +57,14 @@ struct Gaps {
     placeholders: bool,
 }
 
-fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
-    let name = format_ident!("{}", test_fn_name(&item.name));
+fn scaffold(item: &PublicFn, name: &str, request: &FileRequest<'_>) -> syn::ItemFn {
+    let name = format_ident!("{}", name);
     let stub = item.parse_stub();
     let mut gaps = Gaps::default();
-    let (body, task) = match call_body(item, &stub.sig, request, &mut gaps) {
+    let body = stub
+        .as_ref()
+        .and_then(|stub| call_body(item, &stub.sig, request, &mut gaps));
+    let (body, task) = match body {
         Some((body, task)) => (body, task),
         None => {
             let task = format!(
@@ -71,7 +75,7 @@ fn scaffold(item: &PublicFn, request: &FileRequest<'_>) -> syn::ItemFn {
         }
     };
     let reason = format!("testsmith scaffold: {task}");
-    let cfgs = &stub.attrs;
+    let cfgs = stub.as_ref().map_or(&[][..], |stub| &stub.attrs[..]);
     let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
     let unreachable = gaps
         .placeholders
@@ -101,7 +105,7 @@ fn call_body(
     let mut consts = HashMap::new();
     let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts)?;
     if let Some(block) = &item.impl_block {
-        let imp = block.parse_stub();
+        let imp = block.parse_stub()?;
         substitute_generics(&imp.generics, &mut substitutions, &mut consts)?;
         let self_ty = Env {
             constructors: request.constructors,

@@ -117,12 +117,21 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return (ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
+    // A server's number can be anything (negative, NaN, 1e30): only a sane one counts, and a
+    // huge one saturates here and is capped by the retry layer.
+    let seconds = |value: f64| {
+        (value.is_finite() && value >= 0.0)
+            .then(|| Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX))
+    };
+    if let Some(wait) = get("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|ms| seconds(ms / 1000.0))
+    {
+        return Some(wait);
     }
     let value = get("retry-after")?;
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    if let Ok(number) = value.parse::<f64>() {
+        return seconds(number);
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -168,6 +177,13 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1e30")])),
+            Some(Duration::MAX)
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "inf")])), None);
+        let fallback = retry_after(&headers(&[("retry-after-ms", "NaN"), ("retry-after", "3")]));
+        assert_eq!(fallback, Some(Duration::from_secs(3)));
     }
 
     #[test]
