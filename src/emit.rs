@@ -89,8 +89,6 @@ fn calls_anything(test: &syn::ItemFn) -> bool {
     test.block.stmts.len() > 1
 }
 
-
-
 /// Replace `path` with `contents` through a temporary file in the same directory, keeping the
 /// file's permissions; a crash leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -61,6 +61,8 @@ pub enum Warning {
     /// No test could be had for the file's items from the model.
     #[error("{file}: no tests generated: {message}")]
     Generation { file: String, message: String },
+    #[error("{file} changed while tests were being generated; left as it is now")]
+    ChangedDuringRun { file: String },
     #[error("could not write {file}: {source}; file left as it was")]
     Write {
         file: String,
@@ -79,6 +81,7 @@ impl Warning {
             Warning::OutsidePackage { .. } => "outside its package",
             Warning::OutOfLineModule { .. } => "out-of-line testsmith_tests",
             Warning::Write { .. } => "write failed",
+            Warning::ChangedDuringRun { .. } => "changed during the run",
             Warning::Dropped { .. } => "dropped",
             Warning::Generation { .. } => "generation failed",
         }

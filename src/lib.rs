@@ -382,21 +382,27 @@ fn act(
         return Ok(());
     };
     let tests = output.tests;
-    outcome.files_changed += 1;
-    outcome.tests += tests;
     if args.dry_run {
         console.diff(&emit::unified_diff(
             &file.display,
             &file.source,
             &new_source,
         ));
-        return Ok(());
+    } else {
+        // A run with an LLM can take minutes: an edit made meanwhile wins over the tests.
+        if std::fs::read(&file.path).ok().as_deref() != Some(file.source.as_bytes()) {
+            return Err(Warning::ChangedDuringRun {
+                file: file.display.clone(),
+            });
+        }
+        emit::write_atomic(&file.path, &new_source).map_err(|source| Warning::Write {
+            file: file.display.clone(),
+            source,
+        })?;
+        console.detail(&format!("{}: wrote {tests} tests", file.display));
     }
-    emit::write_atomic(&file.path, &new_source).map_err(|source| Warning::Write {
-        file: file.display.clone(),
-        source,
-    })?;
-    console.detail(&format!("{}: wrote {tests} tests", file.display));
+    outcome.files_changed += 1;
+    outcome.tests += tests;
     Ok(())
 }
 

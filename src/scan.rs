@@ -90,10 +90,18 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
     } = state.into_inner().expect("no walker panicked");
     // A name defined twice (`sse2::One`, `avx2::One`): constructors found for one say nothing
     // about the other.
-    for (constructors, counts) in scan.constructors.iter_mut().zip(def_counts) {
+    // Nor is either definition the one to show a model: which one the parallel walk met first
+    // would change the prompt, and the cache key, from run to run.
+    for ((constructors, defs), counts) in scan
+        .constructors
+        .iter_mut()
+        .zip(scan.type_defs.iter_mut())
+        .zip(def_counts)
+    {
         for (name, count) in counts {
             if count > 1 {
-                constructors.insert(name, Constructor::Ambiguous);
+                constructors.insert(name.clone(), Constructor::Ambiguous);
+                defs.remove(&name);
             }
         }
     }

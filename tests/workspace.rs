@@ -163,3 +163,40 @@ fn a_module_file_outside_the_package_is_never_written() {
             .contains("fn test_inside()")
     );
 }
+
+#[test]
+fn clashing_test_names_and_inner_cfg_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"clash\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nextra = []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub fn foo_bar() -> u8 {\n    1\n}\n\npub mod foo {\n    pub fn bar() -> u8 {\n        2\n    }\n}\n\npub mod gated {\n    #![cfg(feature = \"extra\")]\n    pub fn only_extra() -> bool {\n        true\n    }\n}\n",
+    )
+    .unwrap();
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 3 tests in 1 file"));
+    let lib = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("fn test_foo_bar() {\n        let _result = foo_bar();"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("fn test_foo_bar_2() {\n        let _result = foo::bar();"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("#[cfg(feature = \"extra\")]\n    #[test]"),
+        "{lib}"
+    );
+    // Both count as tested from now on.
+    testsmith(dir.path()).arg("--check").assert().code(0);
+    cargo_test(dir.path(), &[]);
+    cargo_test(dir.path(), &["--features", "extra"]);
+}

@@ -64,21 +64,23 @@ impl Cache {
         Some(dir.join(&key[..2]).join(format!("{key}.json")))
     }
 
-    /// The cached code for `key`, counting a hit or a miss.
+    /// The cached code for `key`. The caller counts a hit or a miss once it knows whether the
+    /// code is still usable.
     pub fn get(&self, key: &str, item: &str) -> Option<String> {
-        let found = self
-            .path(key)
+        self.path(key)
             .and_then(|path| std::fs::read(path).ok())
             .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
             .filter(|entry| entry.format == FORMAT_VERSION && entry.item == item)
-            .map(|entry| entry.code);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
+            .map(|entry| entry.code)
+    }
+
+    pub fn count(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
-        found
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// Store `code` for `key`. A failure to write only costs a future call, so it is ignored.
@@ -125,12 +127,35 @@ pub fn count_entries(dir: &Path) -> usize {
 
 /// Remove every entry; returns how many there were.
 pub fn clear(dir: &Path) -> std::io::Result<usize> {
-    let entries = count_entries(dir);
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => Ok(entries),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(err) => Err(err),
+    // Only the cache's own files go: `--cache-dir` may point at a directory that holds more.
+    let mut removed = 0;
+    let shards = match std::fs::read_dir(dir) {
+        Ok(shards) => shards,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    for shard in shards.flatten() {
+        let shard = shard.path();
+        let is_shard = shard.is_dir()
+            && shard
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.len() == 2 && n.chars().all(|c| c.is_ascii_hexdigit()));
+        if !is_shard {
+            continue;
+        }
+        for file in std::fs::read_dir(&shard)?.flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        // Left in place when something else is in it.
+        let _ = std::fs::remove_dir(&shard);
     }
+    let _ = std::fs::remove_dir(dir);
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -152,16 +177,23 @@ mod tests {
         );
         std::fs::write(cache.path(&k).unwrap(), b"{not json").unwrap();
         assert_eq!(cache.get(&k, "add"), None);
+        cache.count(true);
+        cache.count(false);
         assert_eq!(
             cache.stats(),
             CacheStats {
                 hits: 1,
-                misses: 3,
+                misses: 1,
                 entries: 1
             }
         );
+        std::fs::write(dir.path().join("keep.txt"), "not the cache's").unwrap();
         assert_eq!(clear(dir.path()).unwrap(), 1);
         assert_eq!(count_entries(dir.path()), 0);
+        assert!(
+            dir.path().join("keep.txt").exists(),
+            "clear removes only cache entries"
+        );
     }
 
     #[test]

@@ -61,14 +61,24 @@ impl Http {
     }
 }
 
+/// Connect errors, timeouts and broken connections are worth a retry; a URL that cannot be
+/// used, a redirect loop or a body that cannot be decoded are not.
 fn transport_error(url: &str, err: &reqwest::Error) -> ProviderError {
     // reqwest's Display may carry the URL; say it once, without the chain's noise.
+    let cause = root_cause(err);
+    if err.is_builder() || err.is_redirect() || err.is_decode() {
+        return ProviderError::Permanent {
+            message: format!("request to {url} cannot be made ({cause})"),
+            // Not an HTTP status: the request never got an answer; see `is_fatal`.
+            status: 0,
+        };
+    }
     let what = if err.is_timeout() {
         "timed out".to_owned()
     } else if err.is_connect() {
-        format!("could not connect ({})", root_cause(err))
+        format!("could not connect ({cause})")
     } else {
-        format!("failed ({})", root_cause(err))
+        format!("failed ({cause})")
     };
     ProviderError::Transient {
         message: format!("request to {url} {what}"),

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::future::{join_all, try_join_all};
 use quote::ToTokens;
 
 use crate::analysis::PublicFn;
@@ -84,26 +84,25 @@ impl Generator for LlmGenerator {
             .build()
             .map_err(|err| Error::Llm(format!("could not start the async runtime: {err}")))?;
         runtime.block_on(async {
-            let files = join_all(
-                requests
-                    .iter()
-                    .enumerate()
-                    .map(|(index, request)| async move {
-                        let output = self.file(request).await?;
-                        done(index, output);
-                        progress.file_done(request.display);
-                        Ok::<(), Error>(())
-                    }),
-            );
+            // The first fatal error (refused key, unreachable server) ends every other file's
+            // calls too.
+            let files = try_join_all(requests.iter().enumerate().map(
+                |(index, request)| async move {
+                    let output = self.file(request).await?;
+                    done(index, output);
+                    progress.file_done(request.display);
+                    Ok::<(), Error>(())
+                },
+            ));
             let ticker = async {
                 loop {
-                    progress.calls(self.stack.inner().in_flight(), self.cache.stats().hits);
+                    progress.calls(self.stack.inner().in_flight(), self.cache.hits());
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             };
             // Ctrl-C drops every request and every backoff wait at once; nothing is written.
             tokio::select! {
-                results = files => results.into_iter().collect(),
+                results = files => results.map(drop),
                 () = ticker => unreachable!("the ticker never ends"),
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
             }
@@ -141,13 +140,23 @@ impl LlmGenerator {
                             code,
                         }],
                         &[item],
+                        tokio_available(request),
                     );
                     match sorted.tests.into_iter().next() {
-                        Some((_, tests)) => push_tests(&mut output, &item.name, tests),
-                        None => misses.push(*item),
+                        Some((_, tests)) => {
+                            self.cache.count(true);
+                            push_tests(&mut output, &item.name, tests);
+                        }
+                        None => {
+                            self.cache.count(false);
+                            misses.push(*item);
+                        }
                     }
                 }
-                None => misses.push(*item),
+                None => {
+                    self.cache.count(false);
+                    misses.push(*item);
+                }
             }
             keys.insert(item.name.clone(), key);
         }
@@ -177,6 +186,10 @@ impl LlmGenerator {
                 }
             };
             self.accept(request, &keys, &batch, sorted, &mut output);
+            if batch.len() == 1 {
+                // Asking again with the very same request would not help.
+                continue;
+            }
             left_out.extend(
                 batch
                     .into_iter()
@@ -223,7 +236,7 @@ impl LlmGenerator {
         };
         let completion = self.stack.complete(&completion_request).await?;
         let sorted = match reply::pieces(&completion.text) {
-            Some(pieces) => reply::sort(pieces, items),
+            Some(pieces) => reply::sort(pieces, items, tokio_available(request)),
             None => reply::Sorted {
                 dropped: vec![
                     "a reply that is neither the JSON envelope nor Markdown with Rust blocks"
@@ -283,6 +296,8 @@ impl LlmGenerator {
                 "the {} server refused the request: {message}",
                 self.settings.provider.name()
             ))),
+            // The request could not be made at all (a URL that cannot be used): no call will do.
+            ProviderError::Permanent { status: 0, message } => Err(Error::Llm(message)),
             other => Ok(Warning::Generation {
                 file: display.to_owned(),
                 message: other.to_string(),
@@ -312,6 +327,11 @@ impl LlmGenerator {
         }
         cache::key(&parts)
     }
+}
+
+/// `#[tokio::test]` is usable only when the package depends on tokio.
+fn tokio_available(request: &FileRequest<'_>) -> bool {
+    request.crates.iter().any(|name| name == "tokio")
 }
 
 fn push_tests(output: &mut FileOutput, item: &str, tests: Vec<syn::ItemFn>) {

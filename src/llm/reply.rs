@@ -92,7 +92,8 @@ pub struct Sorted {
 }
 
 /// Check each piece against the requested `items` and keep the test fns that call their item.
-pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn]) -> Sorted {
+/// `tokio` says whether `#[tokio::test]` can be used.
+pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn], tokio: bool) -> Sorted {
     let mut sorted = Sorted::default();
     for piece in pieces {
         let claimed = match &piece.name {
@@ -131,9 +132,9 @@ pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn]) -> Sorted {
                 continue;
             };
             let name = function.sig.ident.to_string();
-            if !is_test(&function) {
+            if !is_test(&function, tokio) {
                 sorted.dropped.push(format!(
-                    "fn `{name}` in {what}, which is not marked #[test]"
+                    "fn `{name}` in {what}, which is not a #[test] fn this crate can run"
                 ));
                 continue;
             }
@@ -165,12 +166,15 @@ pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn]) -> Sorted {
     sorted
 }
 
-fn is_test(function: &syn::ItemFn) -> bool {
+/// `#[test]` on a plain fn, or `#[tokio::test]` on an async fn when tokio is a dependency.
+fn is_test(function: &syn::ItemFn, tokio: bool) -> bool {
+    let is_async = function.sig.asyncness.is_some();
     function.attrs.iter().any(|attr| {
-        attr.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "test")
+        let path = attr.path();
+        let is_tokio = path.segments.len() == 2
+            && path.segments[0].ident == "tokio"
+            && path.segments[1].ident == "test";
+        (path.is_ident("test") && !is_async) || (is_tokio && tokio && is_async)
     })
 }
 
@@ -215,7 +219,7 @@ mod tests {
     fn markdown_blocks_are_assigned_by_what_they_call() {
         let text = "Here you go:\n```rust\n#[test]\nfn a() { assert_eq!(add(1, 2), 3); }\n#[test]\nfn b() { sub(); }\n```\nand\n```python\nprint()\n```\n";
         let (add, sub, mul) = (item("add"), item("sub"), item("mul"));
-        let sorted = sort(pieces(text).unwrap(), &[&add, &sub, &mul]);
+        let sorted = sort(pieces(text).unwrap(), &[&add, &sub, &mul], false);
         assert_eq!(sorted.tests["add"].len(), 1);
         assert_eq!(sorted.tests["sub"].len(), 1);
         assert!(!sorted.tests.contains_key("mul"));
@@ -230,7 +234,7 @@ mod tests {
             Piece { name: Some("add".into()), code: "#[test] fn t( {".into() },
             Piece { name: Some("add".into()), code: "use std::fmt; fn helper() { add(); } #[test] fn nope() {} #[test] fn ok() { add(); }".into() },
         ];
-        let sorted = sort(pieces, &[&add]);
+        let sorted = sort(pieces, &[&add], false);
         assert_eq!(sorted.tests["add"].len(), 1);
         assert_eq!(sorted.tests["add"][0].sig.ident, "ok");
         let reasons = sorted.dropped.join("\n");
