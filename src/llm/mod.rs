@@ -232,7 +232,7 @@ impl LlmGenerator {
             system: prompt::SYSTEM.to_owned(),
             user: prompt::user_prompt(context, &item_contexts),
             schema: prompt::schema(&names),
-            max_tokens: (TOKENS_PER_ITEM * items.len() as u32).min(MAX_TOKENS),
+            max_tokens: max_tokens(items.len()),
         };
         let completion = self.stack.complete(&completion_request).await?;
         let sorted = match reply::pieces(&completion.text) {
@@ -329,6 +329,14 @@ impl LlmGenerator {
     }
 }
 
+/// The reply's token budget: scales with the items asked for, up to a cap.
+fn max_tokens(items: usize) -> u32 {
+    u32::try_from(items)
+        .unwrap_or(u32::MAX)
+        .saturating_mul(TOKENS_PER_ITEM)
+        .min(MAX_TOKENS)
+}
+
 /// `#[tokio::test]` is usable only when the package depends on tokio.
 fn tokio_available(request: &FileRequest<'_>) -> bool {
     request.crates.iter().any(|name| name == "tokio")
@@ -373,4 +381,18 @@ fn conventions_for(path: &Path, root: &Path) -> Option<String> {
         .map(|dir| dir.join("TESTSMITH.md"))
         .find(|candidate| candidate.is_file())
         .and_then(|file| std::fs::read_to_string(file).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_tokens_scales_with_items_up_to_the_cap() {
+        assert_eq!(max_tokens(1), 1024);
+        assert_eq!(max_tokens(6), 6144);
+        assert_eq!(max_tokens(8), 8192);
+        assert_eq!(max_tokens(40), 8192);
+        assert_eq!(max_tokens(usize::MAX), 8192);
+    }
 }

@@ -89,28 +89,29 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
     }
     if !file.existing_tests.trim().is_empty() {
         out.push_str("\nExisting tests in this file (match their style):\n```rust\n");
-        out.push_str(cut(file.existing_tests, FILE_BUDGET / 4));
+        out.push_str(&cut(file.existing_tests, FILE_BUDGET / 4));
         out.push_str("\n```\n");
     }
     out.push_str("\nThe whole file, for context:\n```rust\n");
-    out.push_str(cut(file.source, FILE_BUDGET));
+    out.push_str(&cut(file.source, FILE_BUDGET));
     out.push_str("\n```\n");
     out
 }
 
-/// At most `budget` bytes of `text`, cut at a line end, marked when cut.
-fn cut(text: &str, budget: usize) -> &str {
+/// At most `budget` bytes of `text`, cut at a line end, with a last line saying so when cut.
+fn cut(text: &str, budget: usize) -> String {
     if text.len() <= budget {
-        return text;
+        return text.to_owned();
     }
     let mut end = budget;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    match text[..end].rfind('\n') {
+    let kept = match text[..end].rfind('\n') {
         Some(line_end) => &text[..line_end],
         None => &text[..end],
-    }
+    };
+    format!("{kept}\n// … cut: {} more bytes", text.len() - kept.len())
 }
 
 #[cfg(test)]
@@ -127,11 +128,18 @@ mod tests {
     }
 
     #[test]
-    fn cutting_stays_on_char_and_line_boundaries() {
+    fn cutting_stays_on_char_and_line_boundaries_and_says_so() {
+        // "é" is two bytes: a budget of 100 ends inside one ("é\n" is three bytes).
         let text = "é\n".repeat(10_000);
-        let cut_text = cut(&text, 101);
-        assert!(cut_text.len() <= 101);
-        assert!(text.starts_with(cut_text));
-        assert!(cut_text.ends_with('é'));
+        let cut_text = cut(&text, 100);
+        let (kept, note) = cut_text.rsplit_once('\n').unwrap();
+        assert!(kept.len() <= 100);
+        assert!(text.starts_with(kept));
+        assert!(kept.ends_with('é'));
+        assert_eq!(
+            note,
+            format!("// … cut: {} more bytes", text.len() - kept.len())
+        );
+        assert_eq!(cut("short", 100), "short");
     }
 }
