@@ -9,7 +9,7 @@ mod llm_server;
 use std::time::Duration;
 
 use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server};
+use llm_server::{Call, Reply, Server, only_for};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
@@ -189,17 +189,13 @@ fn rate_limits_and_server_errors_are_retried_with_the_servers_wait() {
 fn a_file_whose_calls_keep_failing_is_reported_and_the_rest_goes_on() {
     let dir = fixture("llm");
     let before = snapshot_tree(dir.path());
-    let server = Server::start(|call| {
-        if call.names.contains(&"shout".to_owned()) {
-            Reply::Status(
-                500,
-                r#"{"error":{"message":"model crashed"}}"#.into(),
-                vec![],
-            )
-        } else {
-            Reply::Tests
-        }
-    });
+    let server = Server::start(only_for("shout", || {
+        Reply::Status(
+            500,
+            r#"{"error":{"message":"model crashed"}}"#.into(),
+            vec![],
+        )
+    }));
     llm(dir.path(), &server)
         .assert()
         .success()
@@ -220,13 +216,7 @@ fn a_file_whose_calls_keep_failing_is_reported_and_the_rest_goes_on() {
 #[test]
 fn a_hang_past_the_timeout_is_retried_then_reported() {
     let dir = fixture("llm");
-    let server = Server::start(|call| {
-        if call.names.contains(&"add".to_owned()) {
-            Reply::Hang
-        } else {
-            Reply::Tests
-        }
-    });
+    let server = Server::start(only_for("add", || Reply::Hang));
     llm(dir.path(), &server)
         .args(["--timeout", "0.5", "--max-retries", "2"])
         .assert()
@@ -446,13 +436,7 @@ fn a_server_without_json_schema_is_asked_again_with_json_object() {
 #[test]
 fn garbage_from_the_server_is_reported_per_file() {
     let dir = fixture("llm");
-    let server = Server::start(|call| {
-        if call.names.contains(&"add".to_owned()) {
-            Reply::Garbage
-        } else {
-            Reply::Tests
-        }
-    });
+    let server = Server::start(only_for("add", || Reply::Garbage));
     llm(dir.path(), &server)
         .assert()
         .success()
@@ -684,17 +668,10 @@ fn statuses_are_retried_or_not_as_they_should_be() {
         (404, 1, true),
     ] {
         let dir = fixture("llm");
-        let server = Server::start(move |call| {
-            if call.names.contains(&"shout".to_owned()) {
-                Reply::Status(
-                    status,
-                    format!(r#"{{"error":{{"message":"status {status}"}}}}"#),
-                    vec![],
-                )
-            } else {
-                Reply::Tests
-            }
-        });
+        let server = Server::start(only_for("shout", move || {
+            let body = format!(r#"{{"error":{{"message":"status {status}"}}}}"#);
+            Reply::Status(status, body, vec![])
+        }));
         let assert = llm(dir.path(), &server)
             .args(["--dry-run", "--no-cache"])
             .assert();

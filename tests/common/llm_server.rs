@@ -228,3 +228,17 @@ pub fn passing_test(name: &str) -> String {
         }
     }
 }
+
+/// A script answering `reply()` to calls that ask for `name`, and passing tests to the rest.
+pub fn only_for(
+    name: &'static str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> impl Fn(&Call) -> Reply + Send + Sync + 'static {
+    move |call| {
+        if call.names.iter().any(|n| n == name) {
+            reply()
+        } else {
+            Reply::Tests
+        }
+    }
+}
