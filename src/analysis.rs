@@ -406,9 +406,13 @@ impl Walker<'_> {
             if !is_public(&f.vis) || !is_testable(&f.attrs) {
                 continue;
             }
+            // A `new` from a bounded impl (`impl<A: Array> ArrayVec<A>`) may not exist for the
+            // type arguments a test picks; trust only bounds every candidate type meets.
             if f.sig.ident == "new"
                 && f.sig.receiver().is_none()
                 && returns_self(&f.sig, &type_name)
+                && bounds_met_by_any_type(&imp.generics)
+                && bounds_met_by_any_type(&f.sig.generics)
             {
                 let args = typed_inputs(&f.sig)
                     .map(|ty| ty.to_token_stream().to_string())
@@ -493,6 +497,47 @@ fn sig_start(sig: &Signature) -> Span {
     } else {
         sig.fn_token.span
     }
+}
+
+/// Whether the generic parameters ask only for traits that `i32`, `&str` and `String` all
+/// implement, whichever of them a test picks.
+fn bounds_met_by_any_type(generics: &syn::Generics) -> bool {
+    const UNIVERSAL: &[&str] = &[
+        "Clone",
+        "Debug",
+        "Display",
+        "Default",
+        "PartialEq",
+        "Eq",
+        "PartialOrd",
+        "Ord",
+        "Hash",
+        "Send",
+        "Sync",
+        "Unpin",
+        "ToString",
+        "Sized",
+    ];
+    let universal = |bound: &syn::TypeParamBound| match bound {
+        syn::TypeParamBound::Trait(t) => {
+            t.maybe.is_some()
+                || t.path.segments.last().is_some_and(|s| {
+                    s.arguments.is_none() && UNIVERSAL.contains(&s.ident.to_string().as_str())
+                })
+        }
+        syn::TypeParamBound::Lifetime(_) => true,
+        _ => false,
+    };
+    let params_ok = generics
+        .type_params()
+        .all(|tp| tp.bounds.iter().all(universal));
+    let where_ok = generics.where_clause.as_ref().is_none_or(|w| {
+        w.predicates.iter().all(|p| match p {
+            syn::WherePredicate::Type(pt) => pt.bounds.iter().all(universal),
+            _ => true,
+        })
+    });
+    params_ok && where_ok
 }
 
 /// The arguments of a fn other than its receiver.

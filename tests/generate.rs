@@ -15,7 +15,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "generated 39 tests in 7 files, 3 items already tested",
+            "generated 43 tests in 8 files, 3 items already tested",
         ));
 
     let after = snapshot_tree(dir.path());
@@ -25,6 +25,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         files,
         [
             "src/edge.rs",
+            "src/gated.rs",
             "src/geometry/vector_impl.rs",
             "src/lib.rs",
             "src/shapes/circle.rs",
@@ -66,11 +67,11 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     // with and without the feature a cfg-gated item needs.
     let out = cargo_test(dir.path(), &[]);
     assert!(
-        out.contains("test result: ok. 3 passed; 0 failed; 38 ignored"),
+        out.contains("test result: ok. 3 passed; 0 failed; 41 ignored"),
         "{out}"
     );
     let out = cargo_test(dir.path(), &["--features", "extra"]);
-    assert!(out.contains("39 ignored"), "{out}");
+    assert!(out.contains("43 ignored"), "{out}");
     assert!(
         out.contains("testsmith_tests::test_only_with_extra ... ignored"),
         "{out}"
@@ -86,7 +87,7 @@ fn a_second_run_changes_nothing() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "nothing to generate, 42 items already tested",
+            "nothing to generate, 46 items already tested",
         ));
     assert!(changed(&first, &snapshot_tree(dir.path())).is_empty());
 }
@@ -133,14 +134,14 @@ fn check_lists_untested_items_and_writes_nothing() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "src/lib.rs:21: `greet` has no test",
+            "src/lib.rs:22: `greet` has no test",
         ))
         .stdout(predicate::str::contains(
             "src/shapes/circle.rs:7: `Circle::new` has no test",
         ))
         .stdout(predicate::str::contains("`add`").not())
         .stderr(predicate::str::contains(
-            "39 public items in 7 files without a test",
+            "43 public items in 8 files without a test",
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 

@@ -179,11 +179,16 @@ pub fn expr_path(path: &syn::Path) -> Option<TokenStream> {
     let mut path = path.clone();
     for segment in &mut path.segments {
         if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
+            // Top-level lifetimes are left to inference; nested ones (`Reader<'a>` inside)
+            // become `'_`, since the test has no `'a` to name.
             args.args = args
                 .args
                 .iter()
                 .filter(|a| !matches!(a, GenericArgument::Lifetime(_)))
-                .cloned()
+                .map(|a| match a {
+                    GenericArgument::Type(ty) => GenericArgument::Type(elide_lifetimes(ty)),
+                    other => other.clone(),
+                })
                 .collect();
             if args.args.is_empty() {
                 segment.arguments = PathArguments::None;

@@ -79,7 +79,7 @@ fn scaffold(item: &PublicFn, name: &str, request: &FileRequest<'_>) -> syn::Item
     let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
     let unreachable = gaps
         .placeholders
-        .then(|| quote!(#[allow(unreachable_code, unused_variables)]));
+        .then(|| quote!(#[allow(unreachable_code, unused_variables, unused_mut)]));
     let tokens = quote! {
         #(#cfgs)*
         #[test]
@@ -158,27 +158,36 @@ fn call_body(
                         ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
                         _ => None,
                     };
-                    match env.build(self_ty) {
+                    let is_box =
+                        matches!(&receiver.kind, ReceiverKind::Typed(_, ty) if is_box_self(ty));
+                    if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
+                        return None;
+                    }
+                    let boxed_already = match env.build(self_ty) {
                         Some(value) => {
                             let mutable = (by_ref == Some(true)).then(|| quote!(mut));
                             stmts.push(quote!(let #mutable value: #value_ty = #value;));
+                            false
                         }
                         None => {
                             gaps.placeholders = true;
                             let what = format!("build a `{}`", type_text(self_ty));
-                            // A reference, so that an unsized `Self` (a `str`-like type) works.
-                            let reference = match by_ref {
-                                Some(true) => quote!(&mut),
-                                Some(false) => quote!(&),
-                                None => quote!(),
+                            // Behind a reference or a box, so that an unsized `Self` (a
+                            // `str`-like type) works.
+                            let ty = match by_ref {
+                                Some(true) => quote!(&mut #value_ty),
+                                Some(false) => quote!(&#value_ty),
+                                None if is_box => quote!(Box<#value_ty>),
+                                None => value_ty.clone(),
                             };
-                            stmts.push(quote!(let value: #reference #value_ty = todo!(#what);));
+                            stmts.push(quote!(let value: #ty = todo!(#what);));
+                            is_box
                         }
-                    }
-                    match &receiver.kind {
-                        ReceiverKind::Typed(_, ty) if !is_box_self(ty) => return None,
-                        ReceiverKind::Typed(..) => quote!(Box::new(value).#ident #fn_turbofish),
-                        _ => quote!(value.#ident #fn_turbofish),
+                    };
+                    if is_box && !boxed_already {
+                        quote!(Box::new(value).#ident #fn_turbofish)
+                    } else {
+                        quote!(value.#ident #fn_turbofish)
                     }
                 }
             }
