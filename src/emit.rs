@@ -57,7 +57,16 @@ fn render_fns(tests: &[syn::ItemFn]) -> String {
     let rendered: Vec<String> = tests
         .iter()
         .map(|test| {
-            let module: syn::ItemMod = syn::parse_quote!(mod m { #test });
+            // Built, not parsed: `parse_quote!` would print and re-parse the whole fn.
+            let module = syn::ItemMod {
+                attrs: Vec::new(),
+                vis: syn::Visibility::Inherited,
+                unsafety: None,
+                mod_token: Default::default(),
+                ident: syn::Ident::new("m", proc_macro2::Span::call_site()),
+                content: Some((Default::default(), vec![syn::Item::Fn(test.clone())])),
+                semi: None,
+            };
             let text = prettyplease::unparse(&syn::File {
                 shebang: None,
                 frontmatter: None,

@@ -28,13 +28,20 @@ impl Generator for ScaffoldGenerator {
             .par_iter()
             .enumerate()
             .for_each(|(index, request)| {
+                // The methods of one impl share its header: parse it once.
+                let mut impls: HashMap<&str, Option<syn::ItemImpl>> = HashMap::new();
+                for block in request.items.iter().filter_map(|i| i.impl_block.as_ref()) {
+                    impls
+                        .entry(block.stub.as_str())
+                        .or_insert_with(|| block.parse_stub());
+                }
                 let tests = request
                     .items
                     .iter()
                     .zip(&request.test_names)
                     .map(|(item, name)| GeneratedTest {
                         item: item.name.clone(),
-                        function: scaffold(item, name, request),
+                        function: scaffold(item, name, request, &impls),
                     })
                     .collect();
                 done(
@@ -57,13 +64,18 @@ struct Gaps {
     placeholders: bool,
 }
 
-fn scaffold(item: &PublicFn, name: &str, request: &FileRequest<'_>) -> syn::ItemFn {
+fn scaffold(
+    item: &PublicFn,
+    name: &str,
+    request: &FileRequest<'_>,
+    impls: &HashMap<&str, Option<syn::ItemImpl>>,
+) -> syn::ItemFn {
     let name = format_ident!("{}", name);
     let stub = item.parse_stub();
     let mut gaps = Gaps::default();
     let body = stub
         .as_ref()
-        .and_then(|stub| call_body(item, &stub.sig, request, &mut gaps));
+        .and_then(|stub| call_body(item, &stub.sig, request, impls, &mut gaps));
     let (body, task) = match body {
         Some((body, task)) => (body, task),
         None => {
@@ -99,13 +111,14 @@ fn call_body(
     item: &PublicFn,
     sig: &syn::Signature,
     request: &FileRequest<'_>,
+    impls: &HashMap<&str, Option<syn::ItemImpl>>,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
     let mut substitutions = HashMap::new();
     let mut consts = HashMap::new();
     let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts)?;
     if let Some(block) = &item.impl_block {
-        let imp = block.parse_stub()?;
+        let imp = impls.get(block.stub.as_str())?.as_ref()?;
         substitute_generics(&imp.generics, &mut substitutions, &mut consts)?;
         let self_ty = Env {
             constructors: request.constructors,
