@@ -102,8 +102,10 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
         .map(|(file, plan)| request_for(file, plan, &scan, &workspace))
         .collect();
     console.generating(requests.len(), args.llm);
-    let rendered = generate_and_render(&requests, &scan, generator, &console)?;
+    let rendered = generate_and_render(&requests, &scan, generator, &console);
+    // Cleared before any error is printed.
     console.finish();
+    let rendered = rendered?;
     let mut rendered: BTreeMap<&str, Rendered> =
         requests.iter().map(|r| r.display).zip(rendered).collect();
 
