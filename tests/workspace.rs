@@ -200,3 +200,20 @@ fn clashing_test_names_and_inner_cfg_attributes() {
     cargo_test(dir.path(), &[]);
     cargo_test(dir.path(), &["--features", "extra"]);
 }
+
+#[test]
+fn a_module_file_that_cannot_be_read_is_reported() {
+    let dir = fixture("broken");
+    // Running as root reads any file, so make the module's path a directory instead.
+    std::fs::create_dir(dir.path().join("src/folder.rs")).unwrap();
+    let lib = dir.path().join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("pub mod folder;\n{source}")).unwrap();
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: could not read src/folder.rs: ",
+        ))
+        .stderr(predicate::str::contains("1 unreadable"));
+}
