@@ -67,8 +67,12 @@ pub enum Constructor {
     /// It derives or implements `Default`.
     Default,
     /// It has a public inherent `new` with these argument types (as source text) and a `Self`
-    /// return.
-    New(Vec<String>),
+    /// return, in an impl whose generic parameters carry these bounds: a `new` from
+    /// `impl<A: Array> ArrayVec<A>` does not exist for every `A` a test may pick.
+    New {
+        args: Vec<String>,
+        bounds: Vec<String>,
+    },
     /// Several types of the package share the name: not known which is meant.
     Ambiguous,
 }
@@ -406,18 +410,15 @@ impl Walker<'_> {
             if !is_public(&f.vis) || !is_testable(&f.attrs) {
                 continue;
             }
-            // A `new` from a bounded impl (`impl<A: Array> ArrayVec<A>`) may not exist for the
-            // type arguments a test picks; trust only bounds every candidate type meets.
             if f.sig.ident == "new"
                 && f.sig.receiver().is_none()
                 && returns_self(&f.sig, &type_name)
-                && bounds_met_by_any_type(&imp.generics)
-                && bounds_met_by_any_type(&f.sig.generics)
             {
                 let args = typed_inputs(&f.sig)
                     .map(|ty| ty.to_token_stream().to_string())
                     .collect();
-                self.constructor(type_name.clone(), Constructor::New(args));
+                let bounds = generic_bounds(&[&imp.generics, &f.sig.generics]);
+                self.constructor(type_name.clone(), Constructor::New { args, bounds });
             }
             let body = &f.block.brace_token;
             self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, Some(block.clone()));
@@ -499,45 +500,39 @@ fn sig_start(sig: &Signature) -> Span {
     }
 }
 
-/// Whether the generic parameters ask only for traits that `i32`, `&str` and `String` all
-/// implement, whichever of them a test picks.
-fn bounds_met_by_any_type(generics: &syn::Generics) -> bool {
-    const UNIVERSAL: &[&str] = &[
-        "Clone",
-        "Debug",
-        "Display",
-        "Default",
-        "PartialEq",
-        "Eq",
-        "PartialOrd",
-        "Ord",
-        "Hash",
-        "Send",
-        "Sync",
-        "Unpin",
-        "ToString",
-        "Sized",
-    ];
-    let universal = |bound: &syn::TypeParamBound| match bound {
+/// The trait bounds of generic parameters as text (`Clone`, `AsRef<str>`), in the impl's and
+/// the fn's generics: which of them a type must meet is the generator's business.
+fn generic_bounds(generics: &[&syn::Generics]) -> Vec<String> {
+    let mut out = Vec::new();
+    for generics in generics {
+        let params = generics.type_params().flat_map(|tp| tp.bounds.iter());
+        let predicates = generics
+            .where_clause
+            .iter()
+            .flat_map(|w| &w.predicates)
+            .flat_map(|p| match p {
+                syn::WherePredicate::Type(pt) => pt.bounds.iter().collect::<Vec<_>>(),
+                _ => Vec::new(),
+            });
+        out.extend(params.chain(predicates).filter_map(bound_text));
+    }
+    out
+}
+
+/// A trait bound as compact text (`AsRef<str>`); `None` for `?Sized` and lifetimes, which
+/// every candidate meets.
+pub fn bound_text(bound: &syn::TypeParamBound) -> Option<String> {
+    match bound {
+        syn::TypeParamBound::Trait(t) if t.maybe.is_some() => None,
         syn::TypeParamBound::Trait(t) => {
-            t.maybe.is_some()
-                || t.path.segments.last().is_some_and(|s| {
-                    s.arguments.is_none() && UNIVERSAL.contains(&s.ident.to_string().as_str())
-                })
+            Some(t.path.segments.last().map_or_else(String::new, |s| {
+                s.to_token_stream().to_string().replace(' ', "")
+            }))
         }
-        syn::TypeParamBound::Lifetime(_) => true,
-        _ => false,
-    };
-    let params_ok = generics
-        .type_params()
-        .all(|tp| tp.bounds.iter().all(universal));
-    let where_ok = generics.where_clause.as_ref().is_none_or(|w| {
-        w.predicates.iter().all(|p| match p {
-            syn::WherePredicate::Type(pt) => pt.bounds.iter().all(universal),
-            _ => true,
-        })
-    });
-    params_ok && where_ok
+        syn::TypeParamBound::Lifetime(_) => None,
+        // Anything newer than syn knows of here: never met.
+        other => Some(other.to_token_stream().to_string()),
+    }
 }
 
 /// The arguments of a fn other than its receiver.

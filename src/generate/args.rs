@@ -9,7 +9,7 @@ use quote::{ToTokens, quote};
 use syn::visit_mut::VisitMut;
 use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
 
-use crate::analysis::Constructor;
+use crate::analysis::{Constructor, bound_text};
 
 /// What the builder knows besides the type itself.
 pub struct Env<'a> {
@@ -151,7 +151,11 @@ impl Env<'_> {
     fn build_crate_type(&self, path: &syn::Path, name: &str, depth: usize) -> Option<TokenStream> {
         match self.constructors.get(name)? {
             Constructor::Default => Some(quote!(Default::default())),
-            Constructor::New(args) if self.can_name_types && depth < MAX_DEPTH => {
+            Constructor::New { args, bounds }
+                if self.can_name_types
+                    && depth < MAX_DEPTH
+                    && bounds.iter().all(|b| met_by_every_candidate(b)) =>
+            {
                 let path = expr_path(path)?;
                 let args = args
                     .iter()
@@ -163,7 +167,7 @@ impl Env<'_> {
                     .collect::<Option<Vec<_>>>()?;
                 Some(quote!(#path::new(#(#args),*)))
             }
-            Constructor::New(_) | Constructor::Ambiguous => None,
+            Constructor::New { .. } | Constructor::Ambiguous => None,
         }
     }
 }
@@ -369,20 +373,17 @@ const CANDIDATES: &[(&str, &[&str])] = &[
 /// A concrete type meeting all `bounds`, or `None` when no candidate is known to.
 pub fn choose<'b>(bounds: impl Iterator<Item = &'b TypeParamBound> + Clone) -> Option<Type> {
     CANDIDATES.iter().find_map(|(ty, traits)| {
-        let fits = bounds.clone().all(|bound| match bound {
-            TypeParamBound::Trait(t) => {
-                // `?Sized` relaxes a bound; every candidate is sized anyway.
-                t.maybe.is_some()
-                    || t.path.segments.last().is_some_and(|s| {
-                        let text = quote!(#s).to_string().replace(' ', "");
-                        traits.contains(&text.as_str())
-                    })
-            }
-            TypeParamBound::Lifetime(_) => true,
-            _ => false,
-        });
+        let fits = bounds
+            .clone()
+            .filter_map(bound_text)
+            .all(|bound| traits.contains(&bound.as_str()));
         fits.then(|| syn::parse_str(ty).expect("candidate types parse"))
     })
+}
+
+/// Whether whichever candidate a test picks meets `bound`.
+fn met_by_every_candidate(bound: &str) -> bool {
+    CANDIDATES.iter().all(|(_, traits)| traits.contains(&bound))
 }
 
 #[cfg(test)]
@@ -394,7 +395,10 @@ mod tests {
             ("Config".to_owned(), Constructor::Default),
             (
                 "Client".to_owned(),
-                Constructor::New(vec!["&str".to_owned()]),
+                Constructor::New {
+                    args: vec!["&str".to_owned()],
+                    bounds: vec!["Clone".to_owned()],
+                },
             ),
         ]);
         let env = Env {
