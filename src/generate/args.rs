@@ -82,32 +82,38 @@ impl Env<'_> {
         }
     }
 
+    /// How to pass a value of `ty` (already concrete) as an argument, or `None` when none can
+    /// be written.
+    pub fn argument(&self, ty: &Type) -> Option<Arg> {
+        let Type::Reference(reference) = ty else {
+            return self.build(ty).map(Arg::Owned);
+        };
+        if let Some(value) = literal_reference(reference) {
+            return Some(Arg::AsIs(value));
+        }
+        if matches!(&*reference.elem, Type::TraitObject(_) | Type::ImplTrait(_)) {
+            return None;
+        }
+        self.build(&reference.elem).map(|owned| Arg::Lent {
+            owned,
+            mutable: reference.mutability.is_some(),
+        })
+    }
+
     /// Behind a reference; `&str`, `&[T]`, `&Path` and `&OsStr` have literal forms.
     fn build_reference(&self, reference: &syn::TypeReference, depth: usize) -> Option<TokenStream> {
-        let mutable = reference.mutability.is_some();
-        match &*reference.elem {
-            Type::Slice(_) => Some(if mutable {
-                quote!(&mut [])
-            } else {
-                quote!(&[])
-            }),
-            Type::Path(p) if !mutable && p.path.is_ident("str") => Some(quote!("")),
-            Type::Path(p) if !mutable && last_ident(&p.path) == Some("Path".into()) => {
-                Some(quote!(::std::path::Path::new("")))
-            }
-            Type::Path(p) if !mutable && last_ident(&p.path) == Some("OsStr".into()) => {
-                Some(quote!(::std::ffi::OsStr::new("")))
-            }
-            Type::TraitObject(_) | Type::ImplTrait(_) => None,
-            inner => {
-                let value = self.build_at(inner, depth)?;
-                Some(if mutable {
-                    quote!(&mut #value)
-                } else {
-                    quote!(&#value)
-                })
-            }
+        if let Some(value) = literal_reference(reference) {
+            return Some(value);
         }
+        if matches!(&*reference.elem, Type::TraitObject(_) | Type::ImplTrait(_)) {
+            return None;
+        }
+        let value = self.build_at(&reference.elem, depth)?;
+        Some(if reference.mutability.is_some() {
+            quote!(&mut #value)
+        } else {
+            quote!(&#value)
+        })
     }
 
     fn build_path(&self, path: &syn::Path, depth: usize) -> Option<TokenStream> {
@@ -169,6 +175,33 @@ impl Env<'_> {
             }
             Constructor::New { .. } | Constructor::Ambiguous => None,
         }
+    }
+}
+
+/// How a scaffold passes one argument.
+pub enum Arg {
+    /// A value that is a reference already (`""`, `&[]`, `Path::new("")`): passed inline.
+    AsIs(TokenStream),
+    /// An owned value to bind to a local and lend (`&local` or `&mut local`).
+    Lent { owned: TokenStream, mutable: bool },
+    /// An owned value to bind to a local and pass.
+    Owned(TokenStream),
+}
+
+/// References with a literal form of their own.
+fn literal_reference(reference: &syn::TypeReference) -> Option<TokenStream> {
+    let mutable = reference.mutability.is_some();
+    match &*reference.elem {
+        Type::Slice(_) if mutable => Some(quote!(&mut [])),
+        Type::Slice(_) => Some(quote!(&[])),
+        Type::Path(p) if !mutable && p.path.is_ident("str") => Some(quote!("")),
+        Type::Path(p) if !mutable && last_ident(&p.path).as_deref() == Some("Path") => {
+            Some(quote!(::std::path::Path::new("")))
+        }
+        Type::Path(p) if !mutable && last_ident(&p.path).as_deref() == Some("OsStr") => {
+            Some(quote!(::std::ffi::OsStr::new("")))
+        }
+        _ => None,
     }
 }
 

@@ -8,7 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
-use super::args::{Env, choose, elide_lifetimes, expr_path};
+use super::args::{Arg, Env, choose, elide_lifetimes, expr_path};
 use super::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink};
 use crate::analysis::PublicFn;
 use crate::error::Error;
@@ -214,27 +214,24 @@ fn call_body(
         };
         let local = local_name(&pat_type.pat, index, &mut taken);
         let ty = env.concrete(&pat_type.ty)?;
-        let Some(value) = env.build(&ty) else {
+        let Some(arg) = env.argument(&ty) else {
             gaps.placeholders = true;
             let what = format!("a `{}` for `{}`", type_text(&pat_type.ty), local);
             args.push(quote!(todo!(#what)));
             continue;
         };
-        if is_literal_ref(&value) {
-            args.push(value);
-        } else if let Type::Reference(reference) = &ty {
+        match arg {
+            Arg::AsIs(value) => args.push(value),
             // Bind the owned value and lend it, so what the call returns may borrow from it.
-            let owned = strip_borrow(&value);
-            if reference.mutability.is_some() {
-                stmts.push(quote!(let mut #local = #owned;));
-                args.push(quote!(&mut #local));
-            } else {
-                stmts.push(quote!(let #local = #owned;));
-                args.push(quote!(&#local));
+            Arg::Lent { owned, mutable } => {
+                let mutability = mutable.then(|| quote!(mut));
+                stmts.push(quote!(let #mutability #local = #owned;));
+                args.push(quote!(&#mutability #local));
             }
-        } else {
-            stmts.push(quote!(let #local = #value;));
-            args.push(quote!(#local));
+            Arg::Owned(value) => {
+                stmts.push(quote!(let #local = #value;));
+                args.push(quote!(#local));
+            }
         }
     }
 
@@ -364,25 +361,6 @@ fn local_name(pat: &Pat, index: usize, taken: &mut HashSet<String>) -> syn::Iden
     }
     taken.insert(name.clone());
     syn::Ident::new(&name, Span::call_site())
-}
-
-/// Values that are references already (`""`, `&[]`, `Path::new("")`): passed as they are.
-fn is_literal_ref(value: &TokenStream) -> bool {
-    let text = value.to_string();
-    text == "\"\""
-        || text == "& []"
-        || text == "& mut []"
-        || text.starts_with(":: std :: path")
-        || text.starts_with(":: std :: ffi")
-}
-
-fn strip_borrow(value: &TokenStream) -> TokenStream {
-    let mut trees = value.clone().into_iter().peekable();
-    trees.next(); // `&`
-    if matches!(trees.peek(), Some(proc_macro2::TokenTree::Ident(i)) if i == "mut") {
-        trees.next();
-    }
-    trees.collect()
 }
 
 /// A type as a person would write it, for messages.
