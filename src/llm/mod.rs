@@ -117,7 +117,7 @@ impl Generator for LlmGenerator {
 
 impl LlmGenerator {
     /// Cache lookups, then one call for the file's misses (or one per item with
-    /// `--no-batch`), then one call for each item the reply left out.
+    /// `--no-batch`), then one call for each item a batched reply left out.
     async fn file(&self, request: &FileRequest<'_>) -> Result<FileOutput, Error> {
         let conventions = conventions_for(request.path, &self.settings.workspace_root);
         let context = FileContext {
@@ -127,105 +127,96 @@ impl LlmGenerator {
             conventions: conventions.as_deref(),
             crates: request.crates,
         };
+        // The type definitions an item's test depends on: in its cache key and its prompt.
+        let types: BTreeMap<&str, Vec<&str>> = request
+            .items
+            .iter()
+            .map(|item| (item.name.as_str(), type_defs_for(item, request.type_defs)))
+            .collect();
+        let tokio = tokio_available(request);
         let mut output = FileOutput::default();
         let mut misses = Vec::new();
         let mut keys = BTreeMap::new();
         for item in &request.items {
-            let key = self.key(item, request, conventions.as_deref());
-            match self.cache.get(&key, &item.name) {
-                Some(code) => {
-                    let sorted = reply::sort(
-                        vec![reply::Piece {
-                            name: Some(item.name.clone()),
-                            code,
-                        }],
-                        &[item],
-                        tokio_available(request),
-                    );
-                    match sorted.tests.into_iter().next() {
-                        Some((_, tests)) => {
-                            self.cache.count(true);
-                            push_tests(&mut output, &item.name, tests);
-                        }
-                        None => {
-                            self.cache.count(false);
-                            misses.push(*item);
-                        }
-                    }
-                }
-                None => {
-                    self.cache.count(false);
-                    misses.push(*item);
-                }
+            let key = self.key(
+                item,
+                request,
+                &types[item.name.as_str()],
+                conventions.as_deref(),
+            );
+            // An entry whose code no longer passes the checks counts as a miss.
+            let cached = self.cache.get(&key, &item.name).and_then(|code| {
+                let piece = reply::Piece {
+                    name: Some(item.name.clone()),
+                    code,
+                };
+                reply::sort(vec![piece], &[item], tokio)
+                    .tests
+                    .into_values()
+                    .next()
+            });
+            self.cache.count(cached.is_some());
+            match cached {
+                Some(tests) => push_tests(&mut output, &item.name, tests),
+                None => misses.push(*item),
             }
             keys.insert(item.name.clone(), key);
         }
-        if misses.is_empty() {
-            return Ok(output);
-        }
-        let batches: Vec<Vec<&PublicFn>> = if self.settings.batch {
-            vec![misses.clone()]
+        let mut round: Vec<Vec<&PublicFn>> = if misses.is_empty() {
+            Vec::new()
+        } else if self.settings.batch {
+            vec![misses]
         } else {
-            misses.iter().map(|item| vec![*item]).collect()
+            misses.into_iter().map(|item| vec![item]).collect()
         };
-        let mut left_out = Vec::new();
-        for result in join_all(
-            batches
-                .iter()
-                .map(|batch| self.ask(&context, request, batch)),
-        )
-        .await
-        {
-            let (sorted, batch) = match result {
-                Ok(done) => done,
-                Err(failure) => {
-                    output
-                        .warnings
-                        .push(self.failure(request.display, failure)?);
-                    continue;
-                }
-            };
-            self.accept(request, &keys, &batch, sorted, &mut output);
-            if batch.len() == 1 {
-                // Asking again with the very same request would not help.
-                continue;
-            }
-            left_out.extend(
-                batch
-                    .into_iter()
-                    .filter(|item| !output.tests.iter().any(|t| t.item == item.name)),
-            );
-        }
-        // Items a batched reply left out: one call each, once.
-        if self.settings.batch && !left_out.is_empty() {
-            let singles = left_out
-                .iter()
-                .map(|item| self.ask(&context, request, std::slice::from_ref(item)));
-            for result in join_all(singles).await {
-                match result {
-                    Ok((sorted, batch)) => self.accept(request, &keys, &batch, sorted, &mut output),
-                    Err(failure) => output
-                        .warnings
-                        .push(self.failure(request.display, failure)?),
+        // At most two rounds: items a batched reply left out are asked for one by one, and a
+        // lone item a reply left out is not asked for again (the same request would not help).
+        while !round.is_empty() {
+            let replies = join_all(
+                round
+                    .iter()
+                    .map(|batch| self.ask(&context, batch, &types, tokio)),
+            )
+            .await;
+            let mut left_out = Vec::new();
+            for (batch, reply) in round.iter().zip(replies) {
+                match reply {
+                    Ok(sorted) => {
+                        self.accept(request, &keys, batch, sorted, &mut output);
+                        if batch.len() > 1 {
+                            left_out.extend(
+                                batch.iter().copied().filter(|item| {
+                                    !output.tests.iter().any(|t| t.item == item.name)
+                                }),
+                            );
+                        }
+                    }
+                    Err(failure) => {
+                        output
+                            .warnings
+                            .push(self.failure(request.display, failure)?);
+                    }
                 }
             }
+            round = left_out.into_iter().map(|item| vec![item]).collect();
         }
         Ok(output)
     }
 
     /// One call for `items`; the pieces of the reply sorted per item.
-    async fn ask<'i>(
+    async fn ask(
         &self,
         context: &FileContext<'_>,
-        request: &FileRequest<'_>,
-        items: &[&'i PublicFn],
-    ) -> Result<(reply::Sorted, Vec<&'i PublicFn>), ProviderError> {
+        items: &[&PublicFn],
+        types: &BTreeMap<&str, Vec<&str>>,
+        tokio: bool,
+    ) -> Result<reply::Sorted, ProviderError> {
         let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
         let item_contexts: Vec<ItemContext<'_>> = items
             .iter()
             .map(|item| ItemContext {
                 item,
-                type_defs: type_defs_for(item, request.type_defs),
+                type_defs: types[item.name.as_str()].clone(),
             })
             .collect();
         let completion_request = CompletionRequest {
@@ -235,8 +226,8 @@ impl LlmGenerator {
             max_tokens: max_tokens(items.len()),
         };
         let completion = self.stack.complete(&completion_request).await?;
-        let sorted = match reply::pieces(&completion.text) {
-            Some(pieces) => reply::sort(pieces, items, tokio_available(request)),
+        Ok(match reply::pieces(&completion.text) {
+            Some(pieces) => reply::sort(pieces, items, tokio),
             None => reply::Sorted {
                 dropped: vec![
                     "a reply that is neither the JSON envelope nor Markdown with Rust blocks"
@@ -244,8 +235,7 @@ impl LlmGenerator {
                 ],
                 ..Default::default()
             },
-        };
-        Ok((sorted, items.to_vec()))
+        })
     }
 
     /// Keep what a reply gave, cache it per item, and warn about what was dropped.
@@ -308,9 +298,15 @@ impl LlmGenerator {
     /// SHA-256 over what the test depends on: the prompt format, provider, model, temperature,
     /// the item's name and source, the definitions of the types its signature names, the
     /// conventions and the crates available. Not its neighbours.
-    fn key(&self, item: &PublicFn, request: &FileRequest<'_>, conventions: Option<&str>) -> String {
+    fn key(
+        &self,
+        item: &PublicFn,
+        request: &FileRequest<'_>,
+        types: &[&str],
+        conventions: Option<&str>,
+    ) -> String {
         let temperature = self.settings.temperature.to_string();
-        let types = type_defs_for(item, request.type_defs).join("\n");
+        let types = types.join("\n");
         let crates = request.crates.join(",");
         let mut parts = vec![
             self.settings.provider.name(),
