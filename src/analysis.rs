@@ -161,16 +161,20 @@ pub struct ParseFailure {
     pub message: String,
 }
 
-/// Parse `source` and analyse it.
-pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
-    let file = syn::parse_file(source).map_err(|err| {
-        let start = err.span().start();
+impl ParseFailure {
+    fn at(span: Span, error: &dyn std::fmt::Display) -> ParseFailure {
+        let start = span.start();
         ParseFailure {
             line: start.line,
             column: start.column + 1,
-            message: describe(&err.to_string()),
+            message: describe(&error.to_string()),
         }
-    })?;
+    }
+}
+
+/// Parse `source` and analyse it.
+pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
+    let file = syn::parse_file(source).map_err(|err| ParseFailure::at(err.span(), &err))?;
     let mut walker = Walker {
         source,
         offset: stripped_prefix_len(source, file.shebang.as_deref()),
@@ -199,14 +203,7 @@ pub fn test_file_calls(source: &str) -> Result<Calls, ParseFailure> {
         .strip_prefix('\u{feff}')
         .unwrap_or(source)
         .parse()
-        .map_err(|err: proc_macro2::LexError| {
-            let start = err.span().start();
-            ParseFailure {
-                line: start.line,
-                column: start.column + 1,
-                message: describe(&err.to_string()),
-            }
-        })?;
+        .map_err(|err: proc_macro2::LexError| ParseFailure::at(err.span(), &err))?;
     let mut calls = Calls::default();
     scan_calls(tokens, &mut calls);
     proc_macro2::extra::invalidate_current_thread_spans();

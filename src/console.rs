@@ -66,8 +66,7 @@ impl Console {
     }
 
     pub fn warn(&self, warning: &Warning) {
-        let label = console::style("warning").yellow().bold().for_stderr();
-        self.bar.suspend(|| eprintln!("{label}: {warning}"));
+        self.warn_text(&warning.to_string());
     }
 
     pub fn warn_text(&self, text: &str) {
