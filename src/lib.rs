@@ -19,8 +19,6 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use quote::ToTokens;
-
 use analysis::{ExistingModule, PublicFn};
 use cli::{Args, CacheAction, Command};
 use console::Console;
@@ -225,13 +223,8 @@ fn test_names(items: &[PublicFn]) -> Vec<String> {
     items
         .iter()
         .map(|item| {
-            let base = test_fn_name(&item.name);
-            let mut name = base.clone();
-            let mut n = 1;
-            while !seen.insert(name.clone()) {
-                n += 1;
-                name = format!("{base}_{n}");
-            }
+            let name = generate::unique_name(&test_fn_name(&item.name), |n| seen.contains(n));
+            seen.insert(name.clone());
             name
         })
         .collect()
@@ -310,7 +303,7 @@ pub fn generate_and_render(
 }
 
 /// The file with `tests` added, their names settled: a new test must not take a name the
-/// module already has, nor shadow a fn it calls (`use super::*` shares one scope).
+/// module or another new test already has.
 fn render(file: &scan::SourceFile, tests: Vec<generate::GeneratedTest>) -> String {
     let mut taken: BTreeSet<String> = match &file.analysis.existing {
         Some(ExistingModule::Inline { fns, .. }) => fns.clone(),
@@ -319,16 +312,10 @@ fn render(file: &scan::SourceFile, tests: Vec<generate::GeneratedTest>) -> Strin
     let mut functions = Vec::with_capacity(tests.len());
     for test in tests {
         let mut function = test.function;
-        let mut calls = analysis::Calls::default();
-        analysis::scan_calls(function.block.to_token_stream(), &mut calls);
-        let base = function.sig.ident.to_string();
-        let mut name = base.clone();
-        let mut n = 1;
-        while taken.contains(&name) || calls.paths.contains(&name) {
-            n += 1;
-            name = format!("{base}_{n}");
+        let name = generate::unique_name(&function.sig.ident.to_string(), |n| taken.contains(n));
+        if function.sig.ident != name {
+            function.sig.ident = syn::Ident::new(&name, function.sig.ident.span());
         }
-        function.sig.ident = syn::Ident::new(&name, function.sig.ident.span());
         taken.insert(name);
         functions.push(function);
     }

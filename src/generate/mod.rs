@@ -86,6 +86,17 @@ pub fn test_fn_name(item_name: &str) -> String {
     name
 }
 
+/// `base`, or `base_2`, `base_3`, … : the first that `taken` does not hold.
+pub fn unique_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = base.to_owned();
+    let mut n = 1;
+    while taken(&name) {
+        n += 1;
+        name = format!("{base}_{n}");
+    }
+    name
+}
+
 fn snake_case(ident: &str) -> String {
     let mut out = String::with_capacity(ident.len() + 4);
     let chars: Vec<char> = ident.chars().collect();

@@ -9,6 +9,7 @@ use quote::ToTokens;
 use serde::Deserialize;
 
 use crate::analysis::{self, Calls, PublicFn};
+use crate::generate::unique_name;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -151,11 +152,20 @@ pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn], tokio: bool) -> Sorted {
                     .min_by_key(|item| sorted.tests.get(&item.name).map_or(0, Vec::len)),
             };
             match target {
-                Some(item) => sorted
-                    .tests
-                    .entry(item.name.clone())
-                    .or_default()
-                    .push(function),
+                Some(item) => {
+                    // `use super::*` shares one scope: a test named like a fn it calls would
+                    // shadow that fn.
+                    let mut function = function;
+                    if calls.paths.contains(&name) {
+                        let unique = unique_name(&name, |n| calls.paths.contains(n));
+                        function.sig.ident = syn::Ident::new(&unique, function.sig.ident.span());
+                    }
+                    sorted
+                        .tests
+                        .entry(item.name.clone())
+                        .or_default()
+                        .push(function);
+                }
                 None => sorted.dropped.push(match claimed {
                     Some(item) => format!("test `{name}`, which does not call `{}`", item.name),
                     None => format!("test `{name}`, which calls none of the requested items"),
@@ -224,6 +234,17 @@ mod tests {
         assert_eq!(sorted.tests["sub"].len(), 1);
         assert!(!sorted.tests.contains_key("mul"));
         assert!(sorted.dropped.is_empty(), "{:?}", sorted.dropped);
+    }
+
+    #[test]
+    fn a_test_named_like_the_fn_it_calls_is_renamed() {
+        let add = item("add");
+        let pieces = vec![Piece {
+            name: Some("add".into()),
+            code: "#[test] fn add() { assert_eq!(add(), ()); }".into(),
+        }];
+        let sorted = sort(pieces, &[&add], false);
+        assert_eq!(sorted.tests["add"][0].sig.ident, "add_2");
     }
 
     #[test]
