@@ -1,7 +1,10 @@
 //! Benchmark: `--llm` over a synthetic crate of 40 files × 6 public fns, against the scripted
 //! server of the tests (200 ms per call) at the default concurrency of 5. Reports calls, wall
-//! time and prompt size for `--no-batch`, batched, a warm second run, and one edited fn. Run
-//! with `cargo run --release --example llm_bench`; figures go in the README.
+//! time and prompt size for `--no-batch`, batched, a warm second run, and one edited fn
+//! (verification off: these measure the calls). Then the cost of verification, side by side in
+//! the same run: a cold `cargo test --no-run` of the same crate (with a real dependency), the
+//! whole verified run, and a rerun from the cache with a warm scratch build. Run with
+//! `cargo run --release --example llm_bench`; figures go in the README.
 
 #[path = "../tests/common/llm_server.rs"]
 mod llm_server;
@@ -28,7 +31,7 @@ fn main() {
     let row = |label: &str, extra: &[&str], target: &str| {
         let before = server.calls().len();
         let started = Instant::now();
-        run(dir.path(), &server.url, extra);
+        run(dir.path(), &server.url, &[extra, &["--no-verify"]].concat());
         let wall = started.elapsed();
         let calls = &server.calls()[before..];
         let prompt: usize = calls
@@ -58,22 +61,104 @@ fn main() {
     let source = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, source.replacen("x + 3", "x + 3 + 0", 1)).unwrap();
     let (edited, _) = row("one fn edited", &[], "1 call");
-
-    let ok = unbatched == FILES * FNS
+    let calls_ok = unbatched == FILES * FNS
         && batched == FILES
         && batched_wall.as_secs_f64() <= 1.1 * floor
         && warm == 0
         && warm_wall < Duration::from_secs(1)
         && edited == 1;
     println!(
-        "\nfloor ⌈{FILES}/{CONCURRENCY}⌉ × {} ms = {floor:.2} s; batched/floor = {:.2}; all targets met: {ok}",
+        "\nfloor ⌈{FILES}/{CONCURRENCY}⌉ × {} ms = {floor:.2} s; batched/floor = {:.2}; all targets met: {calls_ok}\n",
         LATENCY.as_millis(),
         batched_wall.as_secs_f64() / floor
     );
+
+    // Verification: a fresh crate with a real dependency; every answer correct.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_crate(dir.path());
+    add_dependency(dir.path());
+    let cold_target = tempfile::tempdir().expect("temp dir");
+    // Fetch the dependency first: the download is not what is measured.
+    let fetched = std::process::Command::new(cargo())
+        .arg("fetch")
+        .current_dir(dir.path())
+        .status()
+        .expect("cargo runs");
+    assert!(fetched.success(), "cargo fetch failed");
+    let started = Instant::now();
+    let built = std::process::Command::new(cargo())
+        .args(["test", "--no-run", "-q"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", cold_target.path())
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "the synthetic crate builds");
+    let cold_build = started.elapsed();
+    let before = server.calls().len();
+    let started = Instant::now();
+    let first = run(dir.path(), &server.url, &[]);
+    let first_wall = started.elapsed();
+    let first_calls = server.calls().len() - before;
+    let started = Instant::now();
+    let rerun = run(dir.path(), &server.url, &[]);
+    let rerun_wall = started.elapsed();
+    let rerun_calls = server.calls().len() - before - first_calls;
+    let budget = 1.5 * (cold_build.as_secs_f64() + floor);
+    let first_v = first.verified.expect("verified");
+    let rerun_v = rerun.verified.expect("verified");
+    println!("| run | calls | builds | wall | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| `cargo test --no-run`, cold | — | 1 | {:.2} s | — |",
+        cold_build.as_secs_f64()
+    );
+    println!(
+        "| `--llm`, cold cache and scratch build | {first_calls} | {} | {:.2} s (build {:.2} s, tests {:.2} s) | ≤ 1.5 × ({:.2} s + {floor:.2} s) = {budget:.2} s |",
+        first_v.builds,
+        first_wall.as_secs_f64(),
+        first_v.build_time.as_secs_f64(),
+        first_v.run_time.as_secs_f64(),
+        cold_build.as_secs_f64()
+    );
+    println!(
+        "| `--llm` rerun, cache and scratch build warm | {rerun_calls} | {} | {:.2} s | ≤ 0.3 × first = {:.2} s |",
+        rerun_v.builds,
+        rerun_wall.as_secs_f64(),
+        0.3 * first_wall.as_secs_f64()
+    );
+    let verify_ok = first_v.builds == 1
+        && first_v.counts.passed == FILES * FNS
+        && first_wall.as_secs_f64() <= budget
+        && rerun_calls == 0
+        && rerun_wall.as_secs_f64() <= 0.3 * first_wall.as_secs_f64();
+    println!(
+        "\nfirst run / (cold build + floor) = {:.2}; rerun / first run = {:.2}; all targets met: {verify_ok}",
+        first_wall.as_secs_f64() / (cold_build.as_secs_f64() + floor),
+        rerun_wall.as_secs_f64() / first_wall.as_secs_f64()
+    );
+}
+
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// A real dependency from crates.io, used by one item, so the build compiles more than the
+/// crate itself.
+fn add_dependency(root: &Path) {
+    let manifest = root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[dependencies]\nitoa = \"1\"\n")).unwrap();
+    let lib = root.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!("{text}\n/// `x` in decimal.\npub fn show(x: i32) -> String {{\n    itoa::Buffer::new().format(x).to_owned()\n}}\n"),
+    )
+    .unwrap();
 }
 
 /// The library's own entry point, as `cargo testsmith --llm --dry-run …` would run it.
-fn run(dir: &Path, url: &str, extra: &[&str]) {
+fn run(dir: &Path, url: &str, extra: &[&str]) -> cargo_testsmith::Outcome {
     let mut args: Vec<OsString> = ["cargo-testsmith", "testsmith", "--llm", "--dry-run", "-q"]
         .iter()
         .map(OsString::from)
@@ -83,9 +168,11 @@ fn run(dir: &Path, url: &str, extra: &[&str]) {
     args.push(dir.join("Cargo.toml").into());
     args.extend(extra.iter().map(OsString::from));
     let args = cargo_testsmith::cli::parse_from(args);
+    let options = cargo_testsmith::options::Options::from_args(&args);
     // The diff goes to stdout; the benchmark's table is what matters here.
-    let outcome = cargo_testsmith::run(&args).expect("the run succeeds");
+    let outcome = cargo_testsmith::run(&options).expect("the run succeeds");
     assert_eq!(outcome.skipped.len(), 0, "no file failed");
+    outcome
 }
 
 fn write_crate(root: &Path) {

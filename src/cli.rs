@@ -21,9 +21,12 @@ enum CargoCli {
 /// `#[cfg(test)] mod testsmith_tests` at the end of its own file. Offline scaffolds build the
 /// arguments, call the item and end in a `todo!()` naming what to assert; they are
 /// `#[ignore]`d, so `cargo test` stays green and `cargo test -- --ignored` lists the work left.
-/// Nothing outside the generated module is ever changed.
+/// With --llm, each test the model writes is built and run (3 times) in a scratch copy first:
+/// only tests seen to compile and pass are written. Nothing outside the generated module is
+/// ever changed.
 ///
-/// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error.
+/// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error;
+/// 130 interrupted by Ctrl-C.
 #[derive(clap::Args, Debug, Clone)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -119,6 +122,36 @@ pub struct Args {
     /// One call per item instead of one per file
     #[arg(long, requires = "llm", help_heading = "LLM")]
     pub no_batch: bool,
+
+    /// Write the model's tests without building and running them first
+    #[arg(long, requires = "llm", help_heading = "Verification")]
+    pub no_verify: bool,
+
+    /// Runs each test must pass before it is written; one that passes only some is flaky [default: 3]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Verification")]
+    pub runs: Option<u32>,
+
+    /// Seconds a test may run before it is killed and dropped [default: 10]
+    #[arg(long, value_name = "SECS", requires = "llm", value_parser = positive_seconds, help_heading = "Verification")]
+    pub test_timeout: Option<f64>,
+
+    /// Times a failing test goes back to the model with the compiler's or the test's output; 0: never [default: 2]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "llm",
+        help_heading = "Verification"
+    )]
+    pub repair_rounds: Option<u32>,
+
+    /// Write tests that compile but fail, #[ignore]d with the failure, instead of dropping them
+    #[arg(
+        long,
+        requires = "llm",
+        conflicts_with = "no_verify",
+        help_heading = "Verification"
+    )]
+    pub keep_failing: bool,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -143,6 +176,14 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// A number of seconds that can time something: positive and finite.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
 }
 
 /// Parse the process arguments; exits with status 2 on a usage error, as clap does.

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::Color;
 use crate::error::Warning;
 use crate::generate::Progress;
+use crate::options::ConsoleOptions;
 
 pub struct Console {
     quiet: bool,
@@ -16,7 +17,12 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(quiet: bool, verbose: bool, color: Color) -> Console {
+    pub fn new(options: ConsoleOptions) -> Console {
+        let ConsoleOptions {
+            quiet,
+            verbose,
+            color,
+        } = options;
         match color {
             Color::Always => set_colors(true),
             Color::Never => set_colors(false),
@@ -112,6 +118,16 @@ impl Console {
             let label = console::style("testsmith").green().bold().for_stderr();
             self.bar.suspend(|| eprintln!("{label}: {text}"));
         }
+    }
+}
+
+impl crate::verify::Progress for Console {
+    fn phase(&self, text: &str) {
+        self.bar.set_style(
+            ProgressStyle::with_template("{spinner} {wide_msg}").expect("valid template"),
+        );
+        self.bar.enable_steady_tick(Duration::from_millis(100));
+        self.bar.set_message(text.to_owned());
     }
 }
 

@@ -8,18 +8,93 @@ use std::path::PathBuf;
 pub enum Error {
     /// `cargo metadata` failed; the text is cargo's own reason.
     #[error("{0}")]
-    Cargo(String),
+    Metadata(String),
     #[error("package ID specification `{0}` did not match any packages in the workspace")]
     UnknownPackage(String),
     #[error("path `{}` does not exist", .0.display())]
     MissingPath(PathBuf),
-    /// The LLM cannot be used at all: no key, no server, a refused key, an unknown model.
-    #[error("{0}")]
-    Llm(String),
+    /// The LLM cannot be used at all.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The candidates could not be verified at all.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     #[error("interrupted; no file was written")]
     Interrupted,
+    #[error("could not {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// 130 is the shell's convention for a run ended by Ctrl-C; every other error is 2.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted => 130,
+            _ => 2,
+        }
+    }
+}
+
+/// Why no call to the model can succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("--llm with provider {provider} needs an API key: set {var} in the environment")]
+    MissingKey {
+        provider: &'static str,
+        var: &'static str,
+    },
+    #[error("could not reach the {provider} server: {message}")]
+    Unreachable {
+        provider: &'static str,
+        message: String,
+    },
+    #[error("the {provider} server refused the request: {message}")]
+    Refused {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// A setting that cannot be used (an unknown provider, a bad timeout, a URL that cannot be
+    /// requested); the text names it.
     #[error("{0}")]
-    Io(String),
+    Setting(String),
+    #[error("could not start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Why the candidates could not be built or run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("could not run `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    /// The build failed outside every candidate test: the package does not build as it is.
+    #[error(
+        "{package} does not build with the generated tests left out, so none can be verified: {first_error}"
+    )]
+    Baseline {
+        package: String,
+        first_error: String,
+    },
+    /// cargo failed without a diagnostic to show (a bad manifest, a dependency it could not
+    /// fetch).
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Cargo {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("could not prepare the scratch copy in {}: {source}", .path.display())]
+    Scratch {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One file that could not be handled; each names the file (relative to the workspace root).
@@ -58,6 +133,13 @@ pub enum Warning {
     /// A piece of a model's reply that was not used.
     #[error("{file}: dropped {what}")]
     Dropped { file: String, what: String },
+    /// A candidate test that verification dropped, and why, in words a user acts on.
+    #[error("{file}: dropped the test of `{item}`: {reason}")]
+    Unverified {
+        file: String,
+        item: String,
+        reason: String,
+    },
     /// No test could be had for the file's items from the model.
     #[error("{file}: no tests generated: {message}")]
     Generation { file: String, message: String },
@@ -83,12 +165,13 @@ impl Warning {
             Warning::Write { .. } => "write failed",
             Warning::ChangedDuringRun { .. } => "changed during the run",
             Warning::Dropped { .. } => "dropped",
+            Warning::Unverified { .. } => "failed verification",
             Warning::Generation { .. } => "generation failed",
         }
     }
 
     /// Whether the warning means a file was left out (and counts in the summary's skipped).
     pub fn skips_file(&self) -> bool {
-        !matches!(self, Warning::Dropped { .. })
+        !matches!(self, Warning::Dropped { .. } | Warning::Unverified { .. })
     }
 }

@@ -1,9 +1,11 @@
 //! cargo-testsmith: write unit tests for the public items of a Rust crate that have none.
 //!
-//! The stages run in one direction: [`workspace`] (cargo metadata → packages → target roots)
-//! → [`scan`] and [`analysis`] (module tree → syn → public items and existing tests) →
-//! [`generate`] (scaffolds, or [`llm`] bodies) → [`emit`] (splice, atomic write, diff).
-//! [`run`] wires them together; `DESIGN.md` maps each module.
+//! The stages run in one direction: [`workspace`] (cargo metadata → packages → targets) →
+//! [`scan`] and [`analysis`] (module tree → syn → public items and existing tests) → [`plan`]
+//! (which items need a test) → [`generate`] (scaffolds, or [`llm`] bodies) → [`verify`] (build
+//! and run the model's tests in a scratch copy, repair or drop what fails) → [`emit`] (splice,
+//! atomic write, diff). [`run`] wires them together from the [`options`]; `DESIGN.md` maps
+//! each module.
 
 pub mod analysis;
 pub mod cli;
@@ -11,20 +13,29 @@ pub mod console;
 pub mod emit;
 pub mod error;
 pub mod generate;
+pub mod interrupt;
 pub mod llm;
+pub mod options;
+pub mod plan;
+pub mod process;
 pub mod scan;
+pub mod verify;
 pub mod workspace;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use analysis::{ExistingModule, PublicFn};
-use cli::{Args, CacheAction, Command};
+use analysis::ExistingModule;
 use console::Console;
 use error::{Error, Warning};
-use generate::{FileOutput, FileRequest, Generator, ScaffoldGenerator, test_fn_name};
-use workspace::{Selection, Workspace};
+use generate::{FileCandidates, FileOutput, FileRequest, Generator, ScaffoldGenerator};
+use options::{CacheCommand, Mode, Options};
+use plan::FilePlan;
+use workspace::Workspace;
+
+pub use plan::{plan_all, plan_file, request_for};
 
 /// What a run did, for the exit status and for callers of the library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -39,6 +50,10 @@ pub struct Outcome {
     pub skipped: BTreeMap<&'static str, usize>,
     /// `--check` found untested items.
     pub check_failed: bool,
+    /// What verification made of the candidates; `None` when it did not run.
+    pub verified: Option<verify::Summary>,
+    /// Tests from a model were written without verification (`--no-verify`).
+    pub unverified: bool,
 }
 
 impl Outcome {
@@ -52,21 +67,16 @@ impl Outcome {
 }
 
 /// The pipeline for one invocation.
-pub fn run(args: &Args) -> Result<Outcome, Error> {
-    let console = Console::new(args.quiet, args.verbose, args.color);
-    let workspace = workspace::load(&Selection {
-        manifest_path: args.manifest_path.clone(),
-        packages: args.packages.clone(),
-        workspace: args.workspace,
-        exclude: args.exclude.clone(),
-    })?;
-    if let Some(Command::Cache { action }) = args.command {
-        return cache_command(action, args, &workspace, &console);
+pub fn run(options: &Options) -> Result<Outcome, Error> {
+    let console = Console::new(options.console);
+    let workspace = workspace::load(&options.selection)?;
+    if let Some(command) = &options.cache {
+        return cache_command(command, &workspace, &console);
     }
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
-    let filter = args
+    let filter = options
         .paths
         .iter()
         .map(|path| {
@@ -75,10 +85,12 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
         })
         .collect::<Result<Vec<PathBuf>, Error>>()?;
     // An LLM that cannot be used is found out before any file is read.
-    let llm = if args.llm && !args.check {
-        Some(llm::build(llm_settings(args, &workspace)?)?)
-    } else {
-        None
+    let llm = match &options.llm {
+        Some(flags) => {
+            let runtime = Arc::new(interrupt::Runtime::new()?);
+            Some(llm::build(llm_settings(flags, &workspace)?, runtime)?)
+        }
+        None => None,
     };
     let generator: &dyn Generator = match &llm {
         Some(llm) => llm,
@@ -96,33 +108,104 @@ pub fn run(args: &Args) -> Result<Outcome, Error> {
     let requests: Vec<FileRequest<'_>> = plans
         .iter()
         .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
-        .filter(|(_, plan)| !args.check && !plan.untested.is_empty())
+        .filter(|(_, plan)| options.mode != Mode::Check && !plan.untested.is_empty())
         .map(|(file, plan)| request_for(file, plan, &scan, &workspace))
         .collect();
-    console.generating(requests.len(), args.llm);
-    let rendered = generate_and_render(&requests, &scan, generator, &console);
+    console.generating(requests.len(), llm.is_some());
+    let generated = generate_and_render(&requests, &scan, generator, &console).and_then(
+        |generated| match &llm {
+            Some(llm) if options.verify.enabled => {
+                let verified = verify_all(
+                    &requests, generated, &scan, &workspace, options, llm, &console,
+                )?;
+                outcome.verified = Some(verified.1);
+                Ok(verified.0)
+            }
+            Some(_) => {
+                outcome.unverified = generated.iter().any(|f| !f.candidates.is_empty());
+                Ok(generated)
+            }
+            None => Ok(generated),
+        },
+    );
     // Cleared before any error is printed.
     console.finish();
-    let rendered = rendered?;
-    let mut rendered: BTreeMap<&str, Rendered> =
-        requests.iter().map(|r| r.display).zip(rendered).collect();
+    let generated = generated?;
+    let mut generated: BTreeMap<&str, FileCandidates> =
+        requests.iter().map(|r| r.display).zip(generated).collect();
 
     for (file, plan) in plans {
-        let output = rendered.remove(file.display.as_str());
-        let result = plan.and_then(|plan| act(file, plan, output, args, &console, &mut outcome));
+        let output = generated.remove(file.display.as_str());
+        let result =
+            plan.and_then(|plan| act(file, plan, output, options.mode, &console, &mut outcome));
         if let Err(warning) = result {
             report(&console, &mut outcome, &warning);
         }
     }
-    if args.verbose
+    if options.console.verbose
         && let Some((hits, misses, entries)) = generator.cache_stats()
     {
         console.output(&format!(
             "LLM cache — hits: {hits} misses: {misses} entries: {entries}"
         ));
     }
-    console.summary(&summary(args, &outcome));
+    console.summary(&summary(options.mode, &outcome));
     Ok(outcome)
+}
+
+/// The verify stage over every file's candidates; the kept ones come back in the same order.
+fn verify_all(
+    requests: &[FileRequest<'_>],
+    generated: Vec<FileCandidates>,
+    scan: &scan::Scan,
+    workspace: &Workspace,
+    options: &Options,
+    llm: &llm::LlmGenerator,
+    console: &Console,
+) -> Result<(Vec<FileCandidates>, verify::Summary), Error> {
+    let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
+        scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let mut warnings = Vec::with_capacity(generated.len());
+    let files: Vec<verify::FileUnderTest<'_>> = requests
+        .iter()
+        .zip(generated)
+        .map(|(request, generated)| {
+            warnings.push(generated.warnings);
+            verify::FileUnderTest {
+                file: by_display[request.display],
+                request,
+                candidates: generated.candidates,
+            }
+        })
+        .collect();
+    let report = verify::verify(
+        workspace,
+        files,
+        &options.verify,
+        Some(llm as &dyn generate::Repairer),
+        llm.runtime(),
+        console,
+    )?;
+    let summary = report.summary;
+    console.detail(&format!(
+        "verification: {} in {:.1} s, tests run in {:.1} s",
+        plural(summary.builds, "build", "builds"),
+        summary.build_time.as_secs_f64(),
+        summary.run_time.as_secs_f64()
+    ));
+    let files = report
+        .files
+        .into_iter()
+        .zip(warnings)
+        .map(|(verdict, mut warnings)| {
+            warnings.extend(verdict.warnings);
+            FileCandidates {
+                candidates: verdict.kept,
+                warnings,
+            }
+        })
+        .collect();
+    Ok((files, summary))
 }
 
 fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
@@ -132,20 +215,12 @@ fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
     }
 }
 
-fn llm_settings(args: &Args, workspace: &Workspace) -> Result<llm::config::Settings, Error> {
-    let flags = llm::config::LlmFlags {
-        provider: args.provider,
-        model: args.model.clone(),
-        base_url: args.base_url.clone(),
-        max_retries: args.max_retries,
-        max_concurrent: args.max_concurrent,
-        timeout: args.timeout,
-        cache_dir: args.cache_dir.clone(),
-        no_cache: args.no_cache,
-        no_batch: args.no_batch,
-    };
+fn llm_settings(
+    flags: &llm::config::LlmFlags,
+    workspace: &Workspace,
+) -> Result<llm::config::Settings, Error> {
     llm::config::resolve(
-        &flags,
+        flags,
         &|name| std::env::var(name).ok(),
         &workspace.config,
         &workspace.target_dir,
@@ -155,179 +230,74 @@ fn llm_settings(args: &Args, workspace: &Workspace) -> Result<llm::config::Setti
 
 /// `cargo testsmith cache stats|clear`.
 fn cache_command(
-    action: CacheAction,
-    args: &Args,
+    command: &CacheCommand,
     workspace: &Workspace,
     console: &Console,
 ) -> Result<Outcome, Error> {
-    let dir = args
-        .cache_dir
+    let dir = command
+        .dir
         .clone()
         .unwrap_or_else(|| llm::config::default_cache_dir(&workspace.target_dir));
     let shown = scan::relative(&workspace.root, &dir);
-    match action {
-        CacheAction::Stats => {
+    match command.action {
+        cli::CacheAction::Stats => {
             let entries = llm::cache::count_entries(&dir);
             console.output(&format!("LLM cache — entries: {entries} ({shown})"));
         }
-        CacheAction::Clear => {
-            let removed = llm::cache::clear(&dir)
-                .map_err(|err| Error::Io(format!("could not clear {shown}: {err}")))?;
+        cli::CacheAction::Clear => {
+            let removed = llm::cache::clear(&dir).map_err(|source| Error::Io {
+                action: "clear",
+                path: dir.clone(),
+                source,
+            })?;
             console.output(&format!("removed {removed} LLM cache entries from {shown}"));
         }
     }
     Ok(Outcome::default())
 }
 
-/// Which items of one file need a test.
-pub struct FilePlan<'a> {
-    /// Items that already have a test, by the test code's calls or by a generated test's name.
-    pub tested: Vec<&'a PublicFn>,
-    pub untested: Vec<&'a PublicFn>,
-    /// The test fn name of each untested item, in the same order.
-    pub test_names: Vec<String>,
-}
-
-/// Decide for one file which items need a test.
-pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
-    let analysis = &file.analysis;
-    let existing_fns = match &analysis.existing {
-        Some(ExistingModule::OutOfLine) => {
-            return Err(Warning::OutOfLineModule {
-                file: file.display.clone(),
-            });
-        }
-        Some(ExistingModule::Inline { fns, .. }) => fns.clone(),
-        None => Default::default(),
-    };
-    let mut plan = FilePlan {
-        tested: Vec::new(),
-        untested: Vec::new(),
-        test_names: Vec::new(),
-    };
-    for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
-        if analysis.calls.covers(item) || existing_fns.contains(&test_name) {
-            plan.tested.push(item);
-        } else {
-            plan.untested.push(item);
-            plan.test_names.push(test_name);
-        }
-    }
-    Ok(plan)
-}
-
-/// Each item's test fn name, unique in the file: `foo_bar` and `foo::bar` both make
-/// `test_foo_bar`, so the later item (in source order, stable between runs) gets a suffix.
-fn test_names(items: &[PublicFn]) -> Vec<String> {
-    let mut seen: HashSet<String> = HashSet::new();
-    items
-        .iter()
-        .map(|item| {
-            let name = generate::unique_name(&test_fn_name(&item.name), |n| seen.contains(n));
-            seen.insert(name.clone());
-            name
-        })
-        .collect()
-}
-
-/// Plan every selected file, in parallel, in path order.
-pub fn plan_all(scan: &scan::Scan) -> Vec<(&scan::SourceFile, Result<FilePlan<'_>, Warning>)> {
-    use rayon::prelude::*;
-    scan.files
-        .par_iter()
-        .filter(|file| file.selected)
-        .map(|file| (file, plan_file(file)))
-        .collect()
-}
-
-/// What a generator gets for one file.
-pub fn request_for<'a>(
-    file: &'a scan::SourceFile,
-    plan: &FilePlan<'a>,
-    scan: &'a scan::Scan,
-    workspace: &'a Workspace,
-) -> FileRequest<'a> {
-    FileRequest {
-        display: &file.display,
-        path: &file.path,
-        source: &file.source,
-        items: plan.untested.clone(),
-        test_names: plan.test_names.clone(),
-        constructors: &scan.constructors[file.package],
-        type_defs: &scan.type_defs[file.package],
-        test_source: &file.analysis.test_source,
-        crates: &workspace.packages[file.package].crates,
-    }
-}
-
-/// One file's generated tests, rendered into its new text where they were made.
-pub struct Rendered {
-    pub tests: usize,
-    /// `None` when nothing was generated.
-    pub new_source: Option<String>,
-    pub warnings: Vec<Warning>,
-}
-
-/// Run the generator over `requests` and render each file's output as it comes; one
-/// [`Rendered`] per request, in order.
+/// Run the generator over `requests` and turn each file's output into named, formatted
+/// candidates on the thread that made it (syn's trees cannot cross threads); one
+/// [`FileCandidates`] per request, in order.
 pub fn generate_and_render(
     requests: &[FileRequest<'_>],
     scan: &scan::Scan,
     generator: &dyn Generator,
     progress: &dyn generate::Progress,
-) -> Result<Vec<Rendered>, Error> {
-    let slots: Vec<std::sync::Mutex<Option<Rendered>>> =
+) -> Result<Vec<FileCandidates>, Error> {
+    let slots: Vec<std::sync::Mutex<Option<FileCandidates>>> =
         requests.iter().map(|_| Default::default()).collect();
     let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
         scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
     let files: Vec<&scan::SourceFile> = requests.iter().map(|r| by_display[r.display]).collect();
     generator.generate_all(requests, progress, &|index, output: FileOutput| {
-        let tests = output.tests.len();
-        let new_source = (tests > 0).then(|| render(files[index], output.tests));
-        *slots[index].lock().expect("lock") = Some(Rendered {
-            tests,
-            new_source,
+        // A new test must not take a name the module already has.
+        let mut taken = existing_fns(files[index]);
+        *slots[index].lock().expect("lock") = Some(FileCandidates {
+            candidates: emit::prepare(output.tests, &mut taken),
             warnings: output.warnings,
         });
     })?;
     Ok(slots
         .into_iter()
-        .map(|slot| {
-            slot.into_inner().expect("lock").unwrap_or(Rendered {
-                tests: 0,
-                new_source: None,
-                warnings: Vec::new(),
-            })
-        })
+        .map(|slot| slot.into_inner().expect("lock").unwrap_or_default())
         .collect())
 }
 
-/// The file with `tests` added, their names settled: a new test must not take a name the
-/// module or another new test already has.
-fn render(file: &scan::SourceFile, tests: Vec<generate::GeneratedTest>) -> String {
-    let mut taken: BTreeSet<String> = match &file.analysis.existing {
+/// The fns already in the file's `mod testsmith_tests`.
+pub fn existing_fns(file: &scan::SourceFile) -> BTreeSet<String> {
+    match &file.analysis.existing {
         Some(ExistingModule::Inline { fns, .. }) => fns.clone(),
         _ => BTreeSet::new(),
-    };
-    let mut functions = Vec::with_capacity(tests.len());
-    for test in tests {
-        let mut function = test.function;
-        let name = generate::unique_name(&function.sig.ident.to_string(), |n| taken.contains(n));
-        if function.sig.ident != name {
-            function.sig.ident = syn::Ident::new(&name, function.sig.ident.span());
-        }
-        taken.insert(name);
-        functions.push(function);
     }
-    emit::splice(&file.source, file.analysis.existing.as_ref(), &functions)
 }
 
 /// Write, diff or list what was planned for one file.
 fn act(
     file: &scan::SourceFile,
     plan: FilePlan<'_>,
-    output: Option<Rendered>,
-    args: &Args,
+    output: Option<FileCandidates>,
+    mode: Mode,
     console: &Console,
     outcome: &mut Outcome,
 ) -> Result<(), Warning> {
@@ -341,7 +311,7 @@ fn act(
     if plan.untested.is_empty() {
         return Ok(());
     }
-    if args.check {
+    if mode == Mode::Check {
         outcome.files_changed += 1;
         outcome.tests += plan.untested.len();
         outcome.check_failed = true;
@@ -353,25 +323,27 @@ fn act(
         }
         return Ok(());
     }
-    let Some(mut output) = output else {
+    let Some(output) = output else {
         return Ok(());
     };
     let mut failed = None;
-    for warning in std::mem::take(&mut output.warnings) {
-        console.warn(&warning);
+    for warning in &output.warnings {
+        console.warn(warning);
         if warning.skips_file() {
             failed = Some(warning.kind());
         }
     }
-    let Some(new_source) = output.new_source else {
+    if output.candidates.is_empty() {
         // Nothing came back for the file: it counts as skipped, for the reason warned above.
         if let Some(kind) = failed {
             *outcome.skipped.entry(kind).or_default() += 1;
         }
         return Ok(());
-    };
-    let tests = output.tests;
-    if args.dry_run {
+    }
+    let tests = output.candidates.len();
+    let candidates: Vec<&generate::Candidate> = output.candidates.iter().collect();
+    let new_source = emit::splice(&file.source, file.analysis.existing.as_ref(), &candidates).text;
+    if mode == Mode::DryRun {
         console.diff(&emit::unified_diff(
             &file.display,
             &file.source,
@@ -388,23 +360,29 @@ fn act(
             file: file.display.clone(),
             source,
         })?;
-        console.detail(&format!("{}: wrote {tests} tests", file.display));
+        console.detail(&format!(
+            "{}: wrote {}",
+            file.display,
+            plural(tests, "test", "tests")
+        ));
     }
     outcome.files_changed += 1;
     outcome.tests += tests;
     Ok(())
 }
 
-fn summary(args: &Args, outcome: &Outcome) -> String {
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary(mode: Mode, outcome: &Outcome) -> String {
     let head = if outcome.tests == 0 {
-        if args.check {
+        if mode == Mode::Check {
             "every public item has a test".to_owned()
         } else {
             "nothing to generate".to_owned()
         }
-    } else if args.check {
+    } else if mode == Mode::Check {
         format!(
             "{} in {} without a test",
             plural(outcome.tests, "public item", "public items"),
@@ -413,7 +391,7 @@ fn summary(args: &Args, outcome: &Outcome) -> String {
     } else {
         format!(
             "{} {} in {}",
-            if args.dry_run {
+            if mode == Mode::DryRun {
                 "would generate"
             } else {
                 "generated"
@@ -422,10 +400,30 @@ fn summary(args: &Args, outcome: &Outcome) -> String {
             plural(outcome.files_changed, "file", "files")
         )
     };
-    let mut text = format!(
-        "{head}, {} already tested",
+    let mut text = head;
+    if let Some(counts) = outcome.verified.map(|v| v.counts)
+        && counts.candidates > 0
+    {
+        let mut parts = vec![format!("{} passed", counts.passed)];
+        if counts.repaired > 0 {
+            parts.push(format!("{} after repair", counts.repaired));
+        }
+        if counts.kept_failing > 0 {
+            parts.push(format!("{} failing, kept ignored", counts.kept_failing));
+        }
+        parts.push(format!("{} dropped", counts.dropped));
+        text.push_str(&format!(
+            " ({}: {})",
+            plural(counts.candidates, "candidate", "candidates"),
+            parts.join(", ")
+        ));
+    } else if outcome.unverified {
+        text.push_str(" (not verified: --no-verify)");
+    }
+    text.push_str(&format!(
+        ", {} already tested",
         plural(outcome.already_tested, "item", "items")
-    );
+    ));
     let skipped: usize = outcome.skipped.values().sum();
     if skipped > 0 {
         let reasons: Vec<String> = outcome

@@ -4,13 +4,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cargo_testsmith::cli::parse();
-    match cargo_testsmith::run(&args) {
+    let options = cargo_testsmith::options::Options::from_args(&args);
+    match cargo_testsmith::run(&options) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             cargo_testsmith::console::error(&err);
-            // 130: the shell's convention for a run ended by Ctrl-C.
-            let interrupted = matches!(err, cargo_testsmith::error::Error::Interrupted);
-            ExitCode::from(if interrupted { 130 } else { 2 })
+            ExitCode::from(err.exit_code())
         }
     }
 }

@@ -18,6 +18,10 @@ pub struct SourceFile {
     pub display: String,
     /// Index into [`Workspace::packages`].
     pub package: usize,
+    /// Index into the package's targets: the crate the file was first reached from.
+    pub target: usize,
+    /// Modules from the crate root to the file (`["money", "parse"]`), as libtest names them.
+    pub module_path: Vec<String>,
     pub source: String,
     pub analysis: FileAnalysis,
     /// Within the `PATH…` arguments (all files when none were given).
@@ -37,6 +41,8 @@ pub struct Scan {
 struct Pending {
     path: PathBuf,
     package: usize,
+    target: usize,
+    module_path: Vec<String>,
     /// Children resolve relative to the file's own directory (crate roots, `mod.rs`, `#[path]`
     /// files) rather than to a directory named after it.
     mod_rs: bool,
@@ -69,10 +75,12 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
     };
     rayon::scope(|scope| {
         for (package, sources) in workspace.packages.iter().enumerate() {
-            for root in &sources.target_roots {
+            for (target, root) in sources.targets.iter().enumerate() {
                 let pending = Pending {
-                    path: root.clone(),
+                    path: root.root.clone(),
                     package,
+                    target,
+                    module_path: Vec::new(),
                     mod_rs: true,
                     tests_for: None,
                     declared: None,
@@ -232,9 +240,14 @@ impl Walk<'_> {
                 .map(|c| relative(&workspace.root, c))
                 .collect::<Vec<_>>()
                 .join(" and ");
+            let mut module_path = pending.module_path.clone();
+            module_path.extend(decl.inline_parents.iter().cloned());
+            module_path.push(decl.name.clone());
             let child = Pending {
                 path: child,
                 package: pending.package,
+                target: pending.target,
+                module_path,
                 mod_rs,
                 tests_for: decl.is_test.then(|| path.clone()),
                 declared: Some((path.clone(), decl.clone(), candidates)),
@@ -260,6 +273,8 @@ impl Walk<'_> {
             path,
             display,
             package: pending.package,
+            target: pending.target,
+            module_path: pending.module_path,
             source,
             analysis,
             selected: is_selected,

@@ -31,16 +31,30 @@ pub struct Workspace {
     pub config: serde_json::Value,
 }
 
-/// One package and the root files of its lib and bin targets.
+/// One package and its lib and bin targets.
 #[derive(Debug)]
 pub struct PackageSources {
     pub name: String,
     /// Canonical path of the directory holding the package's `Cargo.toml`.
     pub root: PathBuf,
-    /// Canonical paths of the crate root files (`src/lib.rs`, `src/main.rs`, `src/bin/x.rs`).
-    pub target_roots: Vec<PathBuf>,
+    pub targets: Vec<Target>,
     /// Crates a test may use: dependencies and dev-dependencies, as they are named in code.
     pub crates: Vec<String>,
+}
+
+/// A lib or bin target: the crates whose unit tests testsmith writes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub kind: TargetKind,
+    /// Canonical path of the crate root file (`src/lib.rs`, `src/main.rs`, `src/bin/x.rs`).
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Lib,
+    Bin,
 }
 
 /// Run `cargo metadata` (without resolving dependencies: no network, no lock file needed) and
@@ -52,8 +66,8 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
         command.manifest_path(path);
     }
     let metadata = command.exec().map_err(|err| match err {
-        cargo_metadata::Error::CargoMetadata { stderr } => Error::Cargo(cargo_reason(&stderr)),
-        other => Error::Cargo(other.to_string()),
+        cargo_metadata::Error::CargoMetadata { stderr } => Error::Metadata(cargo_reason(&stderr)),
+        other => Error::Metadata(other.to_string()),
     })?;
     let (packages, unknown_excludes) = select(&metadata, selection)?;
     let root = canonical(metadata.workspace_root.as_std_path());
@@ -76,11 +90,19 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
             PackageSources {
                 name: package.name.to_string(),
                 root: canonical(manifest.parent().unwrap_or(manifest)),
-                target_roots: package
+                targets: package
                     .targets
                     .iter()
                     .filter(|t| t.is_bin() || is_library(t))
-                    .map(|t| canonical(t.src_path.as_std_path()))
+                    .map(|t| Target {
+                        name: t.name.clone(),
+                        kind: if t.is_bin() {
+                            TargetKind::Bin
+                        } else {
+                            TargetKind::Lib
+                        },
+                        root: canonical(t.src_path.as_std_path()),
+                    })
                     .collect(),
                 crates: crate_names(package),
             }

@@ -13,10 +13,12 @@ use llm_server::{Call, Reply, Server, only_for};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
+/// These tests are about the calls: verification (tests/verify.rs) is off.
 fn llm(dir: &std::path::Path, server: &Server) -> assert_cmd::Command {
     let mut cmd = testsmith(dir);
     cmd.args([
         "--llm",
+        "--no-verify",
         "--provider",
         "openai",
         "--model",
@@ -201,7 +203,7 @@ fn a_file_whose_calls_keep_failing_is_reported_and_the_rest_goes_on() {
         .success()
         .stderr(predicate::str::contains("src/text.rs: no tests generated:"))
         .stderr(predicate::str::contains("HTTP 500: model crashed (after 3 attempts)"))
-        .stderr(predicate::str::contains("generated 5 tests in 2 files, 0 items already tested, 1 file skipped (1 generation failed)"));
+        .stderr(predicate::str::contains("generated 5 tests in 2 files (not verified: --no-verify), 0 items already tested, 1 file skipped (1 generation failed)"));
     let text_calls = server
         .calls()
         .iter()
@@ -272,7 +274,7 @@ fn a_missing_key_or_an_unreachable_server_is_one_sentence_and_exit_2() {
     let dir = fixture("llm");
     let before = snapshot_tree(dir.path());
     testsmith(dir.path())
-        .args(["--llm", "--provider", "anthropic"])
+        .args(["--llm", "--no-verify", "--provider", "anthropic"])
         .env_remove("ANTHROPIC_API_KEY")
         .assert()
         .code(2)
@@ -286,6 +288,7 @@ fn a_missing_key_or_an_unreachable_server_is_one_sentence_and_exit_2() {
     testsmith(dir.path())
         .args([
             "--llm",
+            "--no-verify",
             "--provider",
             "ollama",
             "--max-retries",
@@ -453,6 +456,7 @@ fn anthropic_and_ollama_formats() {
     testsmith(dir.path())
         .args([
             "--llm",
+            "--no-verify",
             "--provider",
             "anthropic",
             "--model",
@@ -485,7 +489,14 @@ fn anthropic_and_ollama_formats() {
 
     let dir = fixture("llm");
     testsmith(dir.path())
-        .args(["--llm", "--provider", "ollama", "--model", "qwen-test"])
+        .args([
+            "--llm",
+            "--no-verify",
+            "--provider",
+            "ollama",
+            "--model",
+            "qwen-test",
+        ])
         .env("OLLAMA_HOST", server.url.trim_start_matches("http://"))
         .assert()
         .success()
@@ -535,7 +546,14 @@ fn ctrl_c_ends_backoff_waits_at_once_and_writes_nothing() {
         Server::start(|_| Reply::Status(429, "later".into(), vec![("retry-after", "20".into())]));
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
         .current_dir(dir.path())
-        .args(["testsmith", "--llm", "--provider", "openai", "--base-url"])
+        .args([
+            "testsmith",
+            "--llm",
+            "--no-verify",
+            "--provider",
+            "openai",
+            "--base-url",
+        ])
         .arg(format!("{}/v1", server.url))
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -590,6 +608,7 @@ fn metadata_configures_and_testsmith_md_reaches_the_prompt() {
     testsmith(dir.path())
         .args([
             "--llm",
+            "--no-verify",
             "--provider",
             "ollama",
             "--dry-run",
@@ -705,6 +724,7 @@ fn an_edit_made_while_the_model_answers_wins() {
         .args([
             "testsmith",
             "--llm",
+            "--no-verify",
             "--provider",
             "ollama",
             "--base-url",

@@ -31,11 +31,64 @@ pub struct FileRequest<'a> {
     pub crates: &'a [String],
 }
 
-/// One generated test fn and the item it tests.
+/// One generated test fn and the item it tests, as the generator made it (a syn tree, which
+/// stays on the thread that made it; see [`Candidate`] for what travels on).
 pub struct GeneratedTest {
     /// The item's wire name (`function`, `Type::method`).
     pub item: String,
     pub function: syn::ItemFn,
+}
+
+/// A test ready to be spliced into its file: named uniquely there and formatted. Plain text,
+/// so it crosses threads and a file can be spliced again with any subset of its tests —
+/// without those that failed, with those a repair brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The item's wire name.
+    pub item: String,
+    /// The test fn's name, unique in its file.
+    pub name: String,
+    /// The fn as prettyplease prints it, indented one level, ending in a newline.
+    pub text: String,
+    /// Whether it can use anything of `super::*`: a lone `todo!()` cannot, and a module of
+    /// only such tests would have an unused import.
+    pub uses_super: bool,
+}
+
+/// One file's generated tests, and warnings about what was left out.
+#[derive(Default)]
+pub struct FileCandidates {
+    pub candidates: Vec<Candidate>,
+    pub warnings: Vec<Warning>,
+}
+
+/// A test that failed verification, with the evidence the tools printed.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The item's wire name.
+    pub item: String,
+    /// The test as it was built.
+    pub code: String,
+    /// rustc's rendered diagnostic, or the test's output from `thread '…' panicked at` on.
+    pub evidence: String,
+}
+
+/// One file's failed tests, for a repair.
+pub struct RepairRequest<'a> {
+    pub file: &'a FileRequest<'a>,
+    pub failures: Vec<Failure>,
+}
+
+/// A generator that can mend the tests it wrote, given why they failed (the LLM).
+pub trait Repairer: Sync {
+    /// Calls `done(index, output)` once for each request with the replacement tests (each
+    /// still naming its item). An `Err` ends the run before any file is written.
+    fn repair_all(
+        &self,
+        requests: &[RepairRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error>;
 }
 
 /// What a generator made of one file: its tests, and warnings about what it left out.

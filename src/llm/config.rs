@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::providers::ProviderKind;
-use crate::error::Error;
+use crate::error::{Error, LlmError};
 
 /// What the command line says about the LLM.
 #[derive(Debug, Clone, Default)]
@@ -130,10 +130,11 @@ pub fn resolve(
         ProviderKind::Ollama => false,
     };
     if needs_key && api_key.is_none() {
-        return Err(Error::Llm(format!(
-            "--llm with provider {} needs an API key: set {key_var} in the environment",
-            provider.name()
-        )));
+        return Err(LlmError::MissingKey {
+            provider: provider.name(),
+            var: key_var,
+        }
+        .into());
     }
     let model = flags
         .model
@@ -154,9 +155,10 @@ pub fn resolve(
         .or_else(|| meta_num("timeout"))
         .unwrap_or(120.0);
     if !(timeout > 0.0 && timeout.is_finite()) {
-        return Err(Error::Llm(format!(
+        return Err(LlmError::Setting(format!(
             "--timeout must be a positive number of seconds, not {timeout}"
-        )));
+        ))
+        .into());
     }
     let temperature = meta_num("temperature").unwrap_or(0.2) as f32;
     let cache_dir = if flags.no_cache {
@@ -189,9 +191,10 @@ fn parse_provider(name: &str) -> Result<ProviderKind, Error> {
         "openai" => Ok(ProviderKind::Openai),
         "anthropic" => Ok(ProviderKind::Anthropic),
         "ollama" => Ok(ProviderKind::Ollama),
-        other => Err(Error::Llm(format!(
+        other => Err(LlmError::Setting(format!(
             "unknown provider `{other}`: expected openai, anthropic or ollama"
-        ))),
+        ))
+        .into()),
     }
 }
 

@@ -17,15 +17,21 @@ mod reply;
 mod retry;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::{join_all, try_join_all};
 use quote::ToTokens;
 
 use crate::analysis::PublicFn;
-use crate::error::{Error, Warning};
-use crate::generate::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink};
+use crate::error::{Error, LlmError, Warning};
+use crate::generate::{
+    Failure, FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer,
+    Sink,
+};
+use crate::interrupt::Runtime;
 use cache::Cache;
 use config::Settings;
 use limit::Limit;
@@ -41,16 +47,18 @@ const MAX_TOKENS: u32 = 8192;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// The generator behind `--llm`.
+/// The generator behind `--llm`; also the [`Repairer`] of its own tests, through the same
+/// stack, cache and runtime.
 pub struct LlmGenerator {
     stack: Retry<Limit<RawProvider>>,
     cache: Cache,
     settings: Settings,
+    runtime: Arc<Runtime>,
 }
 
 /// The factory: the one place the stack is put together.
-pub fn build(settings: Settings) -> Result<LlmGenerator, Error> {
-    let http = http::Http::new(settings.timeout).map_err(Error::Llm)?;
+pub fn build(settings: Settings, runtime: Arc<Runtime>) -> Result<LlmGenerator, Error> {
+    let http = http::Http::new(settings.timeout).map_err(LlmError::Setting)?;
     let raw = RawProvider::new(
         settings.provider,
         http,
@@ -69,6 +77,7 @@ pub fn build(settings: Settings) -> Result<LlmGenerator, Error> {
         stack,
         cache: Cache::new(settings.cache_dir.clone()),
         settings,
+        runtime,
     })
 }
 
@@ -79,34 +88,13 @@ impl Generator for LlmGenerator {
         progress: &dyn Progress,
         done: &Sink<'_>,
     ) -> Result<(), Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| Error::Llm(format!("could not start the async runtime: {err}")))?;
-        runtime.block_on(async {
-            // The first fatal error (refused key, unreachable server) ends every other file's
-            // calls too.
-            let files = try_join_all(requests.iter().enumerate().map(
-                |(index, request)| async move {
-                    let output = self.file(request).await?;
-                    done(index, output);
-                    progress.file_done(request.display);
-                    Ok::<(), Error>(())
-                },
-            ));
-            let ticker = async {
-                loop {
-                    progress.calls(self.stack.inner().in_flight(), self.cache.hits());
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
-            // Ctrl-C drops every request and every backoff wait at once; nothing is written.
-            tokio::select! {
-                results = files => results.map(drop),
-                () = ticker => unreachable!("the ticker never ends"),
-                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-            }
-        })
+        let displays: Vec<&str> = requests.iter().map(|r| r.display).collect();
+        self.runtime
+            .block_on(self.all_files(&displays, progress, |index| async move {
+                let output = self.file(&requests[index]).await?;
+                done(index, output);
+                Ok(())
+            }))
     }
 
     fn cache_stats(&self) -> Option<(usize, usize, usize)> {
@@ -115,80 +103,151 @@ impl Generator for LlmGenerator {
     }
 }
 
+impl Repairer for LlmGenerator {
+    fn repair_all(
+        &self,
+        requests: &[RepairRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error> {
+        let displays: Vec<&str> = requests.iter().map(|r| r.file.display).collect();
+        self.runtime
+            .block_on(self.all_files(&displays, progress, |index| async move {
+                let output = self.repair_file(&requests[index]).await?;
+                done(index, output);
+                Ok(())
+            }))
+    }
+}
+
 impl LlmGenerator {
+    /// The run's runtime, for the stages that wait on processes.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// `each(index)` for every file at once, the progress bar ticking meanwhile. The first
+    /// fatal error (refused key, unreachable server) ends every other file's calls too.
+    async fn all_files<F>(
+        &self,
+        displays: &[&str],
+        progress: &dyn Progress,
+        each: impl Fn(usize) -> F,
+    ) -> Result<(), Error>
+    where
+        F: Future<Output = Result<(), Error>>,
+    {
+        let files = try_join_all(displays.iter().enumerate().map(|(index, display)| {
+            let done = each(index);
+            async move {
+                done.await?;
+                progress.file_done(display);
+                Ok::<(), Error>(())
+            }
+        }));
+        let ticker = async {
+            loop {
+                progress.calls(self.stack.inner().in_flight(), self.cache.hits());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        tokio::select! {
+            results = files => results.map(drop),
+            () = ticker => unreachable!("the ticker never ends"),
+        }
+    }
+
+    /// Tests for every item of one file.
+    async fn file(&self, request: &FileRequest<'_>) -> Result<FileOutput, Error> {
+        let setup = Setup::new(request, &self.settings);
+        let asks = request
+            .items
+            .iter()
+            .map(|item| Ask {
+                item,
+                key: self.key(item, request, &setup, None),
+                failure: None,
+            })
+            .collect();
+        self.answer(request, &setup, asks).await
+    }
+
+    /// Replacements for one file's failed tests. A repair is cached by its inputs, the
+    /// evidence normalized, so a rerun over the same failures makes no call.
+    async fn repair_file(&self, repair: &RepairRequest<'_>) -> Result<FileOutput, Error> {
+        let request = repair.file;
+        let setup = Setup::new(request, &self.settings);
+        let asks = repair
+            .failures
+            .iter()
+            .filter_map(|failure| {
+                let item = request.items.iter().find(|i| i.name == failure.item)?;
+                Some(Ask {
+                    item,
+                    key: self.key(item, request, &setup, Some(failure)),
+                    failure: Some(failure),
+                })
+            })
+            .collect();
+        self.answer(request, &setup, asks).await
+    }
+
     /// Cache lookups, then one call for the file's misses (or one per item with
     /// `--no-batch`), then one call for each item a batched reply left out.
-    async fn file(&self, request: &FileRequest<'_>) -> Result<FileOutput, Error> {
-        let conventions = conventions_for(request.path, &self.settings.workspace_root);
+    async fn answer(
+        &self,
+        request: &FileRequest<'_>,
+        setup: &Setup<'_>,
+        asks: Vec<Ask<'_>>,
+    ) -> Result<FileOutput, Error> {
         let context = FileContext {
             display: request.display,
             source: request.source,
             existing_tests: request.test_source,
-            conventions: conventions.as_deref(),
+            conventions: setup.conventions.as_deref(),
             crates: request.crates,
         };
-        // The type definitions an item's test depends on: in its cache key and its prompt.
-        let types: BTreeMap<&str, Vec<&str>> = request
-            .items
-            .iter()
-            .map(|item| (item.name.as_str(), type_defs_for(item, request.type_defs)))
-            .collect();
-        let tokio = tokio_available(request);
         let mut output = FileOutput::default();
         let mut misses = Vec::new();
-        let mut keys = BTreeMap::new();
-        for item in &request.items {
-            let key = self.key(
-                item,
-                request,
-                &types[item.name.as_str()],
-                conventions.as_deref(),
-            );
+        for ask in asks {
             // An entry whose code no longer passes the checks counts as a miss.
-            let cached = self.cache.get(&key, &item.name).and_then(|code| {
+            let cached = self.cache.get(&ask.key, &ask.item.name).and_then(|code| {
                 let piece = reply::Piece {
-                    name: Some(item.name.clone()),
+                    name: Some(ask.item.name.clone()),
                     code,
                 };
-                reply::sort(vec![piece], &[item], tokio)
+                reply::sort(vec![piece], &[ask.item], setup.tokio)
                     .tests
                     .into_values()
                     .next()
             });
             self.cache.count(cached.is_some());
             match cached {
-                Some(tests) => push_tests(&mut output, &item.name, tests),
-                None => misses.push(*item),
+                Some(tests) => push_tests(&mut output, &ask.item.name, tests),
+                None => misses.push(ask),
             }
-            keys.insert(item.name.clone(), key);
         }
-        let mut round: Vec<Vec<&PublicFn>> = if misses.is_empty() {
+        let mut round: Vec<Vec<&Ask<'_>>> = if misses.is_empty() {
             Vec::new()
         } else if self.settings.batch {
-            vec![misses]
+            vec![misses.iter().collect()]
         } else {
-            misses.into_iter().map(|item| vec![item]).collect()
+            misses.iter().map(|ask| vec![ask]).collect()
         };
         // At most two rounds: items a batched reply left out are asked for one by one, and a
         // lone item a reply left out is not asked for again (the same request would not help).
         while !round.is_empty() {
-            let replies = join_all(
-                round
-                    .iter()
-                    .map(|batch| self.ask(&context, batch, &types, tokio)),
-            )
-            .await;
+            let replies =
+                join_all(round.iter().map(|batch| self.ask(&context, batch, setup))).await;
             let mut left_out = Vec::new();
             for (batch, reply) in round.iter().zip(replies) {
                 match reply {
                     Ok(sorted) => {
-                        self.accept(request, &keys, batch, sorted, &mut output);
+                        self.accept(request, batch, sorted, &mut output);
                         if batch.len() > 1 {
-                            left_out.extend(
-                                batch.iter().copied().filter(|item| {
-                                    !output.tests.iter().any(|t| t.item == item.name)
-                                }),
-                            );
+                            left_out.extend(batch.iter().copied().filter(|ask| {
+                                !output.tests.iter().any(|t| t.item == ask.item.name)
+                            }));
                         }
                     }
                     Err(failure) => {
@@ -198,25 +257,26 @@ impl LlmGenerator {
                     }
                 }
             }
-            round = left_out.into_iter().map(|item| vec![item]).collect();
+            round = left_out.into_iter().map(|ask| vec![ask]).collect();
         }
         Ok(output)
     }
 
-    /// One call for `items`; the pieces of the reply sorted per item.
+    /// One call for `asks`; the pieces of the reply sorted per item.
     async fn ask(
         &self,
         context: &FileContext<'_>,
-        items: &[&PublicFn],
-        types: &BTreeMap<&str, Vec<&str>>,
-        tokio: bool,
+        asks: &[&Ask<'_>],
+        setup: &Setup<'_>,
     ) -> Result<reply::Sorted, ProviderError> {
+        let items: Vec<&PublicFn> = asks.iter().map(|ask| ask.item).collect();
         let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
-        let item_contexts: Vec<ItemContext<'_>> = items
+        let item_contexts: Vec<ItemContext<'_>> = asks
             .iter()
-            .map(|item| ItemContext {
-                item,
-                type_defs: types[item.name.as_str()].clone(),
+            .map(|ask| ItemContext {
+                item: ask.item,
+                type_defs: setup.types[ask.item.name.as_str()].clone(),
+                failure: ask.failure.map(|f| (f.code.as_str(), f.evidence.as_str())),
             })
             .collect();
         let completion_request = CompletionRequest {
@@ -227,7 +287,7 @@ impl LlmGenerator {
         };
         let completion = self.stack.complete(&completion_request).await?;
         Ok(match reply::pieces(&completion.text) {
-            Some(pieces) => reply::sort(pieces, items, tokio),
+            Some(pieces) => reply::sort(pieces, &items, setup.tokio),
             None => reply::Sorted {
                 dropped: vec![
                     "a reply that is neither the JSON envelope nor Markdown with Rust blocks"
@@ -242,8 +302,7 @@ impl LlmGenerator {
     fn accept(
         &self,
         request: &FileRequest<'_>,
-        keys: &BTreeMap<String, String>,
-        batch: &[&PublicFn],
+        batch: &[&Ask<'_>],
         sorted: reply::Sorted,
         output: &mut FileOutput,
     ) {
@@ -254,14 +313,14 @@ impl LlmGenerator {
             });
         }
         for (name, tests) in sorted.tests {
-            if !batch.iter().any(|item| item.name == name) {
+            let Some(ask) = batch.iter().find(|ask| ask.item.name == name) else {
                 continue;
-            }
+            };
             let code: Vec<String> = tests
                 .iter()
                 .map(|t| t.to_token_stream().to_string())
                 .collect();
-            self.cache.put(&keys[&name], &name, &code.join("\n"));
+            self.cache.put(&ask.key, &name, &code.join("\n"));
             push_tests(output, &name, tests);
         }
     }
@@ -275,19 +334,24 @@ impl LlmGenerator {
                 unreachable: true,
                 message,
                 ..
-            } => Err(Error::Llm(format!(
-                "could not reach the {} server: {message}",
-                self.settings.provider.name()
-            ))),
-            ProviderError::Permanent {
-                status: 401 | 403 | 404,
+            } => Err(LlmError::Unreachable {
+                provider: self.settings.provider.name(),
                 message,
-            } => Err(Error::Llm(format!(
-                "the {} server refused the request: {message}",
-                self.settings.provider.name()
-            ))),
+            }
+            .into()),
+            ProviderError::Permanent {
+                status: status @ (401 | 403 | 404),
+                message,
+            } => Err(LlmError::Refused {
+                provider: self.settings.provider.name(),
+                status,
+                message,
+            }
+            .into()),
             // The request could not be made at all (a URL that cannot be used): no call will do.
-            ProviderError::Permanent { status: 0, message } => Err(Error::Llm(message)),
+            ProviderError::Permanent { status: 0, message } => {
+                Err(LlmError::Setting(message).into())
+            }
             other => Ok(Warning::Generation {
                 file: display.to_owned(),
                 message: other.to_string(),
@@ -297,16 +361,17 @@ impl LlmGenerator {
 
     /// SHA-256 over what the test depends on: the prompt format, provider, model, temperature,
     /// the item's name and source, the definitions of the types its signature names, the
-    /// conventions and the crates available. Not its neighbours.
+    /// conventions and the crates available — not its neighbours; for a repair, also the
+    /// failed test and its evidence, normalized.
     fn key(
         &self,
         item: &PublicFn,
         request: &FileRequest<'_>,
-        types: &[&str],
-        conventions: Option<&str>,
+        setup: &Setup<'_>,
+        failure: Option<&Failure>,
     ) -> String {
         let temperature = self.settings.temperature.to_string();
-        let types = types.join("\n");
+        let types = setup.types[item.name.as_str()].join("\n");
         let crates = request.crates.join(",");
         let mut parts = vec![
             self.settings.provider.name(),
@@ -316,13 +381,73 @@ impl LlmGenerator {
             &item.source,
             &types,
             &crates,
-            conventions.unwrap_or_default(),
+            setup.conventions.as_deref().unwrap_or_default(),
         ];
         if let Some(block) = &item.impl_block {
             parts.push(&block.stub);
         }
+        let evidence;
+        if let Some(failure) = failure {
+            evidence = normalize_evidence(&failure.evidence);
+            parts.extend(["repair", &failure.code, &evidence]);
+        }
         cache::key(&parts)
     }
+}
+
+/// What every ask of one file shares.
+struct Setup<'a> {
+    conventions: Option<String>,
+    /// The type definitions each item's test depends on: in its cache key and its prompt.
+    types: BTreeMap<&'a str, Vec<&'a str>>,
+    tokio: bool,
+}
+
+impl<'a> Setup<'a> {
+    fn new(request: &FileRequest<'a>, settings: &Settings) -> Setup<'a> {
+        Setup {
+            conventions: conventions_for(request.path, &settings.workspace_root),
+            types: request
+                .items
+                .iter()
+                .map(|item| (item.name.as_str(), type_defs_for(item, request.type_defs)))
+                .collect(),
+            tokio: tokio_available(request),
+        }
+    }
+}
+
+/// One item to ask for: a test, or the repair of a failed one.
+struct Ask<'a> {
+    item: &'a PublicFn,
+    key: String,
+    failure: Option<&'a Failure>,
+}
+
+/// The evidence as it goes into a repair's cache key: positions (`src/lib.rs:57:9`, the
+/// `57 |` gutter of a snippet) move when other tests are added or dropped, and thread ids
+/// (`thread 't' (11342) panicked`) with every run, so their digits are left out; what the
+/// failure says stays.
+fn normalize_evidence(evidence: &str) -> String {
+    let mut out = String::with_capacity(evidence.len());
+    for line in evidence.lines() {
+        let trimmed = line.trim_start();
+        let gutter = trimmed
+            .split_once('|')
+            .is_some_and(|(head, _)| head.trim().chars().all(|c| c.is_ascii_digit()));
+        let mut previous = ' ';
+        for ch in line.chars() {
+            let position = ch.is_ascii_digit() && (gutter || matches!(previous, ':' | '#' | '('));
+            if position {
+                previous = ':';
+                continue;
+            }
+            previous = ch;
+            out.push(ch);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The reply's token budget: scales with the items asked for, up to a cap.
@@ -382,6 +507,19 @@ fn conventions_for(path: &Path, root: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_keys_ignore_positions_and_thread_ids_but_not_values() {
+        let a = "thread 'm::t' (11342) panicked at src/lib.rs:41:9:\nassertion failed\n  left: -42\n right: 42\n";
+        let b = "thread 'm::t' (977) panicked at src/lib.rs:57:9:\nassertion failed\n  left: -42\n right: 42\n";
+        let c = "thread 'm::t' (977) panicked at src/lib.rs:57:9:\nassertion failed\n  left: -41\n right: 42\n";
+        assert_eq!(normalize_evidence(a), normalize_evidence(b));
+        assert_ne!(normalize_evidence(b), normalize_evidence(c));
+        let d = "error[E0599]: no method\n  --> src/lib.rs:40:22\n40 |     add(2, 3).nope()\n";
+        let e = "error[E0599]: no method\n  --> src/lib.rs:47:22\n47 |     add(2, 3).nope()\n";
+        assert_eq!(normalize_evidence(d), normalize_evidence(e));
+        assert!(normalize_evidence(d).contains("E0599"));
+    }
 
     #[test]
     fn max_tokens_scales_with_items_up_to_the_cap() {

@@ -57,7 +57,12 @@ pub fn schema(names: &[&str]) -> Value {
 pub struct ItemContext<'a> {
     pub item: &'a PublicFn,
     pub type_defs: Vec<&'a str>,
+    /// For a repair: the failed test and what the compiler or the test printed.
+    pub failure: Option<(&'a str, &'a str)>,
 }
+
+/// Evidence beyond this many bytes is cut: the first error says the most.
+const EVIDENCE_BUDGET: usize = 4_000;
 
 /// The user prompt for `items` of one file.
 pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String {
@@ -72,9 +77,20 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
         out.push_str(", ");
         out.push_str(name);
     }
-    out.push_str(".\n\nWrite tests for these items of `");
-    out.push_str(file.display);
-    out.push_str("`:\n");
+    if items.iter().any(|ctx| ctx.failure.is_some()) {
+        out.push_str(".\n\nThese tests of items of `");
+        out.push_str(file.display);
+        out.push_str(
+            "` failed. Rewrite each so that it compiles and passes, still calling its item. \
+             Read the error: where a test expected a value the item does not return, assert \
+             what the item really does; where it used an API that does not exist, use the one \
+             shown.\n",
+        );
+    } else {
+        out.push_str(".\n\nWrite tests for these items of `");
+        out.push_str(file.display);
+        out.push_str("`:\n");
+    }
     for ctx in items {
         out.push_str("\n### ");
         out.push_str(&ctx.item.name);
@@ -84,6 +100,13 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
         for def in &ctx.type_defs {
             out.push_str("Uses:\n```rust\n");
             out.push_str(def.trim());
+            out.push_str("\n```\n");
+        }
+        if let Some((code, evidence)) = ctx.failure {
+            out.push_str("The test that failed:\n```rust\n");
+            out.push_str(code.trim());
+            out.push_str("\n```\nWhat happened:\n```text\n");
+            out.push_str(&cut(evidence.trim(), EVIDENCE_BUDGET));
             out.push_str("\n```\n");
         }
     }

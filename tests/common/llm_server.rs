@@ -25,6 +25,8 @@ pub struct Call {
     pub body: Value,
     /// The item names the prompt asks for (its `### name` lines).
     pub names: Vec<String>,
+    /// The user prompt.
+    pub prompt: String,
     pub at: Instant,
 }
 
@@ -118,6 +120,7 @@ async fn handle(
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
                 .collect(),
             names: requested_names(&body),
+            prompt: user_prompt(&body).to_owned(),
             body,
             at: Instant::now(),
         };
@@ -188,15 +191,17 @@ fn model_text(call: &Call, text: &str) -> Response {
         .unwrap()
 }
 
-/// The names a prompt asks for: its `### name` lines.
-fn requested_names(body: &Value) -> Vec<String> {
-    let prompt = body
-        .pointer("/messages")
+fn user_prompt(body: &Value) -> &str {
+    body.pointer("/messages")
         .and_then(Value::as_array)
         .and_then(|messages| messages.iter().find(|m| m["role"] == "user"))
         .and_then(|m| m["content"].as_str())
-        .unwrap_or_default();
-    prompt
+        .unwrap_or_default()
+}
+
+/// The names a prompt asks for: its `### name` lines.
+fn requested_names(body: &Value) -> Vec<String> {
+    user_prompt(body)
         .lines()
         .filter_map(|line| line.strip_prefix("### "))
         .map(str::to_owned)

@@ -1,0 +1,51 @@
+//! The run's one async runtime, and Ctrl-C. Every wait of a run — a call to the model, a
+//! backoff, cargo, a test binary — goes through [`Runtime::block_on`], which drops the whole
+//! future at Ctrl-C: requests are abandoned and child processes killed (their guards run on
+//! drop), nothing is written, and the run ends with [`Error::Interrupted`].
+
+use std::future::Future;
+
+use tokio::sync::watch;
+
+use crate::error::{Error, LlmError};
+
+pub struct Runtime {
+    runtime: tokio::runtime::Runtime,
+    interrupted: watch::Receiver<bool>,
+}
+
+impl Runtime {
+    pub fn new() -> Result<Runtime, Error> {
+        // One worker, so the Ctrl-C listener below runs even between two `block_on`s: a
+        // Ctrl-C pressed while files are rendered still ends the run at the next wait.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(LlmError::Runtime)?;
+        let (sender, interrupted) = watch::channel(false);
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = sender.send(true);
+            }
+            // Keep the sender: a closed channel would read as "never interrupted".
+            std::future::pending::<()>().await;
+        });
+        Ok(Runtime {
+            runtime,
+            interrupted,
+        })
+    }
+
+    /// Run `future` to completion, or drop it at Ctrl-C (pressed before or during it).
+    pub fn block_on<T>(&self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let mut interrupted = self.interrupted.clone();
+        self.runtime.block_on(async move {
+            tokio::select! {
+                biased;
+                _ = interrupted.wait_for(|&yes| yes) => Err(Error::Interrupted),
+                result = future => result,
+            }
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! What the user asked for, decided once: the command line turned into the options each stage
+//! takes. Stages never see the clap struct, so each can be driven without a command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{Args, CacheAction, Color, Command};
+use crate::llm::config::LlmFlags;
+use crate::workspace::Selection;
+
+/// What to do with the tests once they exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write them into the files.
+    Write,
+    /// Print a diff; write no source file.
+    DryRun,
+    /// Generate nothing; list the items without a test.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleOptions {
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: Color,
+}
+
+/// The verify stage: every candidate from a model is built and run in a scratch copy before
+/// it is written.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Off with `--no-verify`, and for offline scaffolds (which are `#[ignore]`d).
+    pub enabled: bool,
+    /// Runs each candidate must pass (`--runs`).
+    pub runs: u32,
+    /// Per test (`--test-timeout`).
+    pub test_timeout: Duration,
+    /// Rounds of repair by the model (`--repair-rounds`); 0 disables repair.
+    pub repair_rounds: u32,
+    /// Write tests that compiled but failed, `#[ignore]`d with the reason.
+    pub keep_failing: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> VerifyOptions {
+        VerifyOptions {
+            enabled: true,
+            runs: 3,
+            test_timeout: Duration::from_secs(10),
+            repair_rounds: 2,
+            keep_failing: false,
+        }
+    }
+}
+
+/// `cargo testsmith cache stats|clear`.
+#[derive(Debug, Clone)]
+pub struct CacheCommand {
+    pub action: CacheAction,
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub selection: Selection,
+    /// Only these files, or the files under these directories.
+    pub paths: Vec<PathBuf>,
+    pub mode: Mode,
+    pub console: ConsoleOptions,
+    /// `Some` with `--llm` (and not `--check`, which generates nothing).
+    pub llm: Option<LlmFlags>,
+    pub verify: VerifyOptions,
+    pub cache: Option<CacheCommand>,
+}
+
+impl Options {
+    pub fn from_args(args: &Args) -> Options {
+        let mode = if args.check {
+            Mode::Check
+        } else if args.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Write
+        };
+        let llm = (args.llm && mode != Mode::Check).then(|| LlmFlags {
+            provider: args.provider,
+            model: args.model.clone(),
+            base_url: args.base_url.clone(),
+            max_retries: args.max_retries,
+            max_concurrent: args.max_concurrent,
+            timeout: args.timeout,
+            cache_dir: args.cache_dir.clone(),
+            no_cache: args.no_cache,
+            no_batch: args.no_batch,
+        });
+        let defaults = VerifyOptions::default();
+        Options {
+            selection: Selection {
+                manifest_path: args.manifest_path.clone(),
+                packages: args.packages.clone(),
+                workspace: args.workspace,
+                exclude: args.exclude.clone(),
+            },
+            paths: args.paths.clone(),
+            mode,
+            console: ConsoleOptions {
+                quiet: args.quiet,
+                verbose: args.verbose,
+                color: args.color,
+            },
+            verify: VerifyOptions {
+                enabled: llm.is_some() && !args.no_verify,
+                runs: args.runs.unwrap_or(defaults.runs).max(1),
+                test_timeout: args
+                    .test_timeout
+                    .map_or(defaults.test_timeout, Duration::from_secs_f64),
+                repair_rounds: args.repair_rounds.unwrap_or(defaults.repair_rounds),
+                keep_failing: args.keep_failing,
+            },
+            llm,
+            cache: args
+                .command
+                .as_ref()
+                .map(|&Command::Cache { action }| CacheCommand {
+                    action,
+                    dir: args.cache_dir.clone(),
+                }),
+        }
+    }
+}

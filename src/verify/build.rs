@@ -1,0 +1,202 @@
+//! Build every candidate at once: `cargo test --no-run --message-format json` in the scratch
+//! copy, for the touched packages' lib and bin test targets. What comes back is the compiler's
+//! errors, each with every place it points at, and the test binaries cargo made. cargo's JSON
+//! messages are read with cargo_metadata's types (as `workspace.rs` reads `cargo metadata`).
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::{Diagnostic as RustcDiagnostic, DiagnosticLevel, DiagnosticSpan};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::error::VerifyError;
+use crate::process;
+
+/// What to build.
+pub struct BuildRequest<'a> {
+    /// `$CARGO` (set when cargo runs us as a subcommand), else `cargo`.
+    pub cargo: &'a OsString,
+    /// The scratch copy of the workspace root.
+    pub scratch: &'a Path,
+    /// The scratch build's target dir.
+    pub target_dir: &'a Path,
+    pub packages: Vec<String>,
+    pub lib: bool,
+    pub bins: bool,
+}
+
+/// One compiler error.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// As rustc prints it: `error[E0599]: no method named …` and the source snippet.
+    pub rendered: String,
+    /// Every place it points at, primary spans first: file (absolute), first and last line.
+    pub spans: Vec<(PathBuf, usize, usize)>,
+    /// Spans the message marks as primary (a prefix of `spans`).
+    pub primary: usize,
+}
+
+pub struct Build {
+    pub errors: Vec<Diagnostic>,
+    /// Test binaries by the crate root they were built from (absolute, in the scratch copy).
+    pub binaries: BTreeMap<PathBuf, PathBuf>,
+    pub success: bool,
+    /// The end of cargo's own stderr, for a failure without a diagnostic.
+    pub stderr: String,
+    pub command: String,
+}
+
+/// Bytes of cargo's stderr kept: its last lines hold the reason.
+const STDERR_KEPT: usize = 16 * 1024;
+
+pub async fn build(request: &BuildRequest<'_>) -> Result<Build, VerifyError> {
+    let mut command = tokio::process::Command::new(request.cargo);
+    command
+        .args(["test", "--no-run", "--message-format", "json"])
+        .arg("--manifest-path")
+        .arg(request.scratch.join("Cargo.toml"))
+        .current_dir(request.scratch)
+        .env("CARGO_TARGET_DIR", request.target_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for package in &request.packages {
+        command.args(["-p", package]);
+    }
+    if request.lib {
+        command.arg("--lib");
+    }
+    if request.bins {
+        command.arg("--bins");
+    }
+    let shown = format!(
+        "cargo test --no-run {}{}{}",
+        request
+            .packages
+            .iter()
+            .map(|p| format!("-p {p} "))
+            .collect::<String>(),
+        if request.lib { "--lib " } else { "" },
+        if request.bins { "--bins" } else { "" }
+    )
+    .trim_end()
+    .to_owned();
+    let mut child = process::spawn(command).map_err(|source| VerifyError::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
+    let stdout = child.stdout().expect("piped");
+    let mut stderr = child.stderr().expect("piped");
+    // Drained at the same time as stdout, so cargo never blocks on a full pipe.
+    let stderr_task = async move {
+        let mut all = Vec::new();
+        let _ = stderr.read_to_end(&mut all).await;
+        let start = all.len().saturating_sub(STDERR_KEPT);
+        String::from_utf8_lossy(&all[start..]).into_owned()
+    };
+    let stdout_task = async move {
+        let mut build = Build {
+            errors: Vec::new(),
+            binaries: BTreeMap::new(),
+            success: false,
+            stderr: String::new(),
+            command: String::new(),
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let Ok(message) = serde_json::from_str::<Message>(&line) else {
+                continue;
+            };
+            match message {
+                Message::CompilerMessage(message) => {
+                    if let Some(error) = diagnostic(&message.message, request.scratch) {
+                        build.errors.push(error);
+                    }
+                }
+                Message::CompilerArtifact(artifact) if artifact.profile.test => {
+                    if let Some(executable) = artifact.executable {
+                        let root = canonical(artifact.target.src_path.as_std_path());
+                        build.binaries.insert(root, executable.into_std_path_buf());
+                    }
+                }
+                Message::BuildFinished(finished) => build.success = finished.success,
+                _ => {}
+            }
+        }
+        build
+    };
+    let (mut build, stderr) = tokio::join!(stdout_task, stderr_task);
+    let status = child.wait().await.map_err(|source| VerifyError::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
+    build.success &= status.success();
+    build.stderr = stderr;
+    build.command = shown;
+    Ok(build)
+}
+
+/// An error diagnostic with the places it points at; `None` for warnings, notes, and the
+/// "aborting due to N previous errors" summary (it points nowhere and says nothing new).
+fn diagnostic(message: &RustcDiagnostic, root: &Path) -> Option<Diagnostic> {
+    if !matches!(message.level, DiagnosticLevel::Error | DiagnosticLevel::Ice)
+        || message.message.starts_with("aborting due to")
+    {
+        return None;
+    }
+    let mut primary = Vec::new();
+    let mut secondary = Vec::new();
+    collect_spans(message, root, &mut primary, &mut secondary);
+    let count = primary.len();
+    primary.extend(secondary);
+    Some(Diagnostic {
+        rendered: message
+            .rendered
+            .clone()
+            .unwrap_or_else(|| message.message.clone()),
+        spans: primary,
+        primary: count,
+    })
+}
+
+/// Spans of the message and its children, and the call sites of the macros they came from
+/// (an error inside `assert_eq!` points into std, but its call site is in the test).
+fn collect_spans(
+    message: &RustcDiagnostic,
+    root: &Path,
+    primary: &mut Vec<(PathBuf, usize, usize)>,
+    secondary: &mut Vec<(PathBuf, usize, usize)>,
+) {
+    fn push(
+        span: &DiagnosticSpan,
+        root: &Path,
+        is_primary: bool,
+        primary: &mut Vec<(PathBuf, usize, usize)>,
+        secondary: &mut Vec<(PathBuf, usize, usize)>,
+    ) {
+        let place = (root.join(&span.file_name), span.line_start, span.line_end);
+        if is_primary {
+            primary.push(place);
+        } else {
+            secondary.push(place);
+        }
+        if let Some(expansion) = &span.expansion {
+            push(&expansion.span, root, is_primary, primary, secondary);
+        }
+    }
+    for span in &message.spans {
+        push(span, root, span.is_primary, primary, secondary);
+    }
+    for child in &message.children {
+        for span in &child.spans {
+            push(span, root, false, primary, secondary);
+        }
+    }
+}
+
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}

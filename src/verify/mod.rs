@@ -1,0 +1,936 @@
+//! The verify stage: every candidate test from a model is built and run in a scratch copy of
+//! the workspace before anything is written, and only tests seen to compile and pass every run
+//! are kept. Candidates that fail go back to the model with the compiler's or the test's own
+//! words ([`Repairer`]); those that hang or pass only sometimes are dropped at once.
+//!
+//! [`scratch`] keeps the copy, [`build`] runs cargo and reads its diagnostics, [`run`] runs the
+//! test binaries; this module decides what each result means for each candidate.
+
+pub mod build;
+pub mod run;
+pub mod scratch;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::emit;
+use crate::error::{Error, VerifyError, Warning};
+use crate::generate::{Candidate, Failure, FileOutput, FileRequest, RepairRequest, Repairer};
+use crate::interrupt::Runtime;
+use crate::options::VerifyOptions;
+use crate::scan::SourceFile;
+use crate::workspace::{TargetKind, Workspace};
+use run::{TestBinary, TestOutcome};
+
+/// Told what verification is doing, for the progress bar.
+pub trait Progress: crate::generate::Progress {
+    fn phase(&self, text: &str);
+}
+
+/// One file's candidates, with what a repair needs to know about it.
+pub struct FileUnderTest<'a> {
+    pub file: &'a SourceFile,
+    pub request: &'a FileRequest<'a>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// What verification made of one file's candidates.
+#[derive(Default)]
+pub struct Verdict {
+    /// To write: tests that passed every run (and, with `--keep-failing`, failing ones,
+    /// `#[ignore]`d with the reason).
+    pub kept: Vec<Candidate>,
+    /// One per dropped test: the item and the reason.
+    pub warnings: Vec<Warning>,
+}
+
+/// Per candidate the model first gave: what became of it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub candidates: usize,
+    /// Passed as first written.
+    pub passed: usize,
+    /// Passed after a repair.
+    pub repaired: usize,
+    /// Compiled but failed; written `#[ignore]`d (`--keep-failing`).
+    pub kept_failing: usize,
+    pub dropped: usize,
+}
+
+pub struct Report {
+    /// In the order of the files given.
+    pub files: Vec<Verdict>,
+    pub summary: Summary,
+}
+
+/// What verification did, for the summary line, `-v` and the benchmark.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub counts: Counts,
+    /// `cargo test --no-run` invocations.
+    pub builds: usize,
+    pub build_time: Duration,
+    pub run_time: Duration,
+}
+
+/// One test on its way through verification.
+struct Tracked {
+    /// Index into the files under test.
+    file: usize,
+    /// Index of the first candidate it descends from (itself, or the test a repair replaced).
+    origin: usize,
+    candidate: Candidate,
+    repaired: bool,
+    /// `Some(rendered diagnostic)` once it failed to compile.
+    compile_error: Option<String>,
+    outcomes: Vec<TestOutcome>,
+}
+
+/// How a tracked test ended.
+enum End {
+    Passed,
+    /// Worth a repair: the evidence, and the reason shown when it is dropped.
+    Broken {
+        evidence: String,
+        reason: String,
+        compiled: bool,
+    },
+    /// Not worth a repair (rerunning is where the time goes).
+    Dropped(String),
+}
+
+/// Where the scratch copy and its build live, under the workspace's target dir: stable paths,
+/// so cargo's fingerprints stay valid and a second verification is incremental.
+fn scratch_paths(workspace: &Workspace) -> (PathBuf, PathBuf, PathBuf) {
+    let base = workspace.target_dir.join("testsmith");
+    (base.clone(), base.join("scratch"), base.join("build"))
+}
+
+pub fn verify(
+    workspace: &Workspace,
+    files: Vec<FileUnderTest<'_>>,
+    options: &VerifyOptions,
+    repairer: Option<&dyn Repairer>,
+    runtime: &Runtime,
+    progress: &dyn Progress,
+) -> Result<Report, Error> {
+    let mut verifier = Verifier::new(workspace, &files, options, runtime, progress)?;
+    let mut tracked: Vec<Tracked> = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        for candidate in &file.candidates {
+            tracked.push(Tracked {
+                file: index,
+                origin: tracked.len(),
+                candidate: candidate.clone(),
+                repaired: false,
+                compile_error: None,
+                outcomes: Vec::new(),
+            });
+        }
+    }
+    let total = tracked.len();
+    let mut kept: Vec<Tracked> = Vec::new();
+    let mut failing: Vec<(Tracked, String)> = Vec::new();
+    let mut dropped: Vec<(Tracked, String)> = Vec::new();
+    let mut pending = tracked;
+    let mut round = 0;
+    while !pending.is_empty() {
+        if verifier.build_until_clean(&kept, &mut pending)? {
+            verifier.run_rounds(&mut pending)?;
+        }
+        let mut broken: Vec<(Tracked, String, String, bool)> = Vec::new();
+        for test in pending.drain(..) {
+            match end_of(&test, options) {
+                End::Passed => kept.push(test),
+                End::Dropped(reason) => dropped.push((test, reason)),
+                End::Broken {
+                    evidence,
+                    reason,
+                    compiled,
+                } => broken.push((test, evidence, reason, compiled)),
+            }
+        }
+        let Some(repairer) = repairer.filter(|_| round < options.repair_rounds) else {
+            for (test, _, reason, compiled) in broken {
+                if compiled && options.keep_failing {
+                    failing.push((test, reason));
+                } else {
+                    dropped.push((test, reason));
+                }
+            }
+            break;
+        };
+        if broken.is_empty() {
+            break;
+        }
+        round += 1;
+        pending = verifier.repair(&files, broken, &kept, repairer, &mut dropped)?;
+    }
+    verifier.together(&mut kept, &failing, &mut dropped)?;
+
+    let mut report = Report {
+        files: files.iter().map(|_| Verdict::default()).collect(),
+        summary: Summary {
+            counts: Counts {
+                candidates: total,
+                ..Counts::default()
+            },
+            builds: verifier.builds,
+            build_time: verifier.build_time,
+            run_time: verifier.run_time,
+        },
+    };
+    let counts = &mut report.summary.counts;
+    let mut origins: BTreeMap<usize, &'static str> = BTreeMap::new();
+    for test in &kept {
+        let how = if test.repaired { "repaired" } else { "passed" };
+        origins.entry(test.origin).or_insert(how);
+    }
+    for (test, reason) in &failing {
+        origins.entry(test.origin).or_insert("failing");
+        let ignored = emit::with_ignore(&test.candidate, &format!("testsmith: {reason}"));
+        report.files[test.file].kept.push(ignored);
+    }
+    for test in &kept {
+        report.files[test.file].kept.push(test.candidate.clone());
+    }
+    // One warning per candidate the model first gave, with the last reason: a test whose
+    // replacement was kept is not news, and a repair that failed too says why it failed.
+    let mut last: BTreeMap<usize, (Tracked, String)> = BTreeMap::new();
+    for (test, reason) in dropped {
+        if !origins.contains_key(&test.origin) {
+            last.insert(test.origin, (test, reason));
+        }
+    }
+    for (test, reason) in last.into_values() {
+        let reason = if test.repaired {
+            format!("{reason} (after repair)")
+        } else {
+            reason
+        };
+        report.files[test.file].warnings.push(Warning::Unverified {
+            file: files[test.file].file.display.clone(),
+            item: test.candidate.item.clone(),
+            reason,
+        });
+    }
+    for how in origins.values() {
+        match *how {
+            "passed" => counts.passed += 1,
+            "repaired" => counts.repaired += 1,
+            _ => counts.kept_failing += 1,
+        }
+    }
+    counts.dropped = total - counts.passed - counts.repaired - counts.kept_failing;
+    // Kept tests go in the order the generator gave them.
+    for (verdict, file) in report.files.iter_mut().zip(&files) {
+        let order: HashMap<&str, usize> = file
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.item.as_str(), i))
+            .collect();
+        verdict
+            .kept
+            .sort_by_key(|c| order.get(c.item.as_str()).copied().unwrap_or(usize::MAX));
+    }
+    Ok(report)
+}
+
+/// What a test's runs add up to.
+fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
+    if let Some(rendered) = &test.compile_error {
+        let first = rendered.lines().next().unwrap_or_default();
+        return End::Broken {
+            evidence: rendered.clone(),
+            reason: format!("does not compile: {first}"),
+            compiled: false,
+        };
+    }
+    let runs = test.outcomes.len();
+    let passed = test
+        .outcomes
+        .iter()
+        .filter(|o| **o == TestOutcome::Passed)
+        .count();
+    if test.outcomes.contains(&TestOutcome::TimedOut) {
+        return End::Dropped(format!("timed out after {}", seconds(options.test_timeout)));
+    }
+    if runs == 0 {
+        return End::Dropped("was not run (not found in any test binary)".to_owned());
+    }
+    if passed == runs {
+        return End::Passed;
+    }
+    if passed > 0 {
+        return End::Dropped(format!("flaky: passed {passed} of {runs} runs"));
+    }
+    match &test.outcomes[0] {
+        TestOutcome::Crashed { how } => End::Broken {
+            evidence: format!("the test process crashed: {how}"),
+            reason: format!("crashed: {how}"),
+            compiled: true,
+        },
+        TestOutcome::Failed { output } => End::Broken {
+            evidence: output.clone(),
+            reason: format!("fails: {}", panic_message(output)),
+            compiled: true,
+        },
+        TestOutcome::Passed | TestOutcome::TimedOut => unreachable!("handled above"),
+    }
+}
+
+/// `10 s`, `2.5 s`.
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+/// The panic's message from a test's output, on one line: `assertion `left == right` failed
+/// (left: -42, right: 42)`.
+fn panic_message(output: &str) -> String {
+    let mut lines = output.lines();
+    let message: Vec<&str> = match lines.position(|l| l.contains("panicked at")) {
+        Some(_) => lines
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("note:"))
+            .map(str::trim)
+            .collect(),
+        None => output
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(1)
+            .collect(),
+    };
+    let text = match message.split_first() {
+        Some((first, [])) => (*first).to_owned(),
+        Some((first, rest)) => format!("{first} ({})", rest.join(", ")),
+        None => "no output".to_owned(),
+    };
+    const MAX: usize = 300;
+    if text.len() > MAX {
+        let mut end = MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &text[..end])
+    } else {
+        text
+    }
+}
+
+/// The scratch copy, its builds and its test runs.
+struct Verifier<'a> {
+    workspace: &'a Workspace,
+    options: &'a VerifyOptions,
+    runtime: &'a Runtime,
+    progress: &'a dyn Progress,
+    cargo: OsString,
+    scratch: PathBuf,
+    build_dir: PathBuf,
+    /// Per file under test: its path in the scratch copy, its source, where its module is,
+    /// the libtest path of its `testsmith_tests` module and its crate root in the copy.
+    files: Vec<ScratchFile<'a>>,
+    packages: Vec<String>,
+    lib: bool,
+    bins: bool,
+    threads: usize,
+    builds: usize,
+    build_time: Duration,
+    run_time: Duration,
+    /// The candidates (by file and name) in the binaries built last.
+    built: BTreeSet<(usize, String)>,
+    binaries: BTreeMap<PathBuf, PathBuf>,
+    _lock: scratch::ScratchLock,
+}
+
+/// Where a candidate landed in the scratch copy: its file and 1-based lines.
+#[derive(Debug, Default, Clone, Copy)]
+struct Place {
+    file: usize,
+    first: usize,
+    last: usize,
+}
+
+struct ScratchFile<'a> {
+    file: &'a SourceFile,
+    path: PathBuf,
+    rel: PathBuf,
+    module: String,
+    crate_root: PathBuf,
+    package_dir: PathBuf,
+    package: String,
+}
+
+impl<'a> Verifier<'a> {
+    fn new(
+        workspace: &'a Workspace,
+        files: &[FileUnderTest<'a>],
+        options: &'a VerifyOptions,
+        runtime: &'a Runtime,
+        progress: &'a dyn Progress,
+    ) -> Result<Verifier<'a>, Error> {
+        let (base, scratch, build_dir) = scratch_paths(workspace);
+        let scratch_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| VerifyError::Scratch { path, source }
+        };
+        progress.phase("copying the workspace to a scratch directory");
+        let lock = scratch::lock(&base).map_err(scratch_error(&base))?;
+        scratch::sync(
+            &workspace.root,
+            std::slice::from_ref(&workspace.target_dir),
+            &scratch,
+        )
+        .map_err(scratch_error(&scratch))?;
+        let scratch = build::canonical(&scratch);
+        let in_scratch = |path: &Path| -> PathBuf {
+            scratch.join(path.strip_prefix(&workspace.root).unwrap_or(path))
+        };
+        let mut packages = BTreeSet::new();
+        let (mut lib, mut bins) = (false, false);
+        let scratch_files = files
+            .iter()
+            .map(|under_test| {
+                let file = under_test.file;
+                let package = &workspace.packages[file.package];
+                let target = &package.targets[file.target];
+                packages.insert(package.name.clone());
+                match target.kind {
+                    TargetKind::Lib => lib = true,
+                    TargetKind::Bin => bins = true,
+                }
+                let mut module = file.module_path.join("::");
+                if !module.is_empty() {
+                    module.push_str("::");
+                }
+                module.push_str(crate::analysis::MODULE_NAME);
+                ScratchFile {
+                    file,
+                    path: in_scratch(&file.path),
+                    rel: file
+                        .path
+                        .strip_prefix(&workspace.root)
+                        .unwrap_or(&file.path)
+                        .to_owned(),
+                    module,
+                    crate_root: in_scratch(&target.root),
+                    package_dir: in_scratch(&package.root),
+                    package: package.name.clone(),
+                }
+            })
+            .collect();
+        Ok(Verifier {
+            workspace,
+            options,
+            runtime,
+            progress,
+            cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            scratch,
+            build_dir,
+            files: scratch_files,
+            packages: packages.into_iter().collect(),
+            lib,
+            bins,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            builds: 0,
+            build_time: Duration::ZERO,
+            run_time: Duration::ZERO,
+            built: BTreeSet::new(),
+            binaries: BTreeMap::new(),
+            _lock: lock,
+        })
+    }
+
+    /// Splice `tests` into the scratch copy of each file (the others as they are) and build.
+    /// Returns each test's line range, by index into `tests`.
+    fn write_and_build(
+        &mut self,
+        tests: &[&Candidate],
+        file_of: &[usize],
+    ) -> Result<(build::Build, Vec<Place>), Error> {
+        let mut places = vec![Place::default(); tests.len()];
+        for (index, file) in self.files.iter().enumerate() {
+            let mine: Vec<usize> = (0..tests.len()).filter(|&t| file_of[t] == index).collect();
+            let chosen: Vec<&Candidate> = mine.iter().map(|&t| tests[t]).collect();
+            let text = if chosen.is_empty() {
+                file.file.source.clone()
+            } else {
+                let spliced = emit::splice(
+                    &file.file.source,
+                    file.file.analysis.existing.as_ref(),
+                    &chosen,
+                );
+                for (&t, (first, last)) in mine.iter().zip(spliced.lines) {
+                    places[t] = Place {
+                        file: index,
+                        first,
+                        last,
+                    };
+                }
+                spliced.text
+            };
+            scratch::put(&self.scratch, &file.rel, &text).map_err(|source| {
+                VerifyError::Scratch {
+                    path: file.path.clone(),
+                    source,
+                }
+            })?;
+        }
+        self.progress.phase(&format!(
+            "building {} with cargo",
+            plural(tests.len(), "candidate test", "candidate tests")
+        ));
+        let started = Instant::now();
+        let request = build::BuildRequest {
+            cargo: &self.cargo,
+            scratch: &self.scratch,
+            target_dir: &self.build_dir,
+            packages: self.packages.clone(),
+            lib: self.lib,
+            bins: self.bins,
+        };
+        let result = self
+            .runtime
+            .block_on(async { build::build(&request).await.map_err(Error::from) });
+        self.build_time += started.elapsed();
+        self.builds += 1;
+        Ok((result?, places))
+    }
+
+    /// Build `kept` and `pending` together; set aside the pending tests the compiler's errors
+    /// point at and build again without them, until the build succeeds. Returns whether any
+    /// pending test compiled (and is in the binaries built).
+    fn build_until_clean(
+        &mut self,
+        kept: &[Tracked],
+        pending: &mut [Tracked],
+    ) -> Result<bool, Error> {
+        loop {
+            let live: Vec<usize> = (0..pending.len())
+                .filter(|&i| pending[i].compile_error.is_none())
+                .collect();
+            if live.is_empty() {
+                return Ok(false);
+            }
+            let tests: Vec<&Candidate> = kept
+                .iter()
+                .map(|t| &t.candidate)
+                .chain(live.iter().map(|&i| &pending[i].candidate))
+                .collect();
+            let file_of: Vec<usize> = kept
+                .iter()
+                .map(|t| t.file)
+                .chain(live.iter().map(|&i| pending[i].file))
+                .collect();
+            let (build, places) = self.write_and_build(&tests, &file_of)?;
+            let mut blamed: BTreeMap<usize, String> = BTreeMap::new();
+            for error in &build.errors {
+                match self.blame(error, &places[kept.len()..]) {
+                    Some(index) => {
+                        blamed
+                            .entry(live[index])
+                            .or_insert_with(|| error.rendered.clone());
+                    }
+                    None => {
+                        // A kept test has compiled before; an error elsewhere is the
+                        // package's own.
+                        let package = self.package_of(error);
+                        return Err(VerifyError::Baseline {
+                            package,
+                            first_error: first_lines(&error.rendered),
+                        }
+                        .into());
+                    }
+                }
+            }
+            if blamed.is_empty() {
+                if !build.success {
+                    return Err(VerifyError::Cargo {
+                        command: build.command,
+                        status: "failed".to_owned(),
+                        stderr: cargo_reason(&build.stderr),
+                    }
+                    .into());
+                }
+                self.binaries = build.binaries;
+                self.built = tests
+                    .iter()
+                    .zip(&file_of)
+                    .map(|(t, &f)| (f, t.name.clone()))
+                    .collect();
+                return Ok(true);
+            }
+            for (index, rendered) in blamed {
+                pending[index].compile_error = Some(rendered);
+            }
+        }
+    }
+
+    /// The candidate (index into `places`) an error points at: its primary spans first, then
+    /// any other place it names.
+    fn blame(&self, error: &build::Diagnostic, places: &[Place]) -> Option<usize> {
+        let hit = |(path, first, last): &(PathBuf, usize, usize)| {
+            places.iter().position(|place| {
+                place.last > 0
+                    && self.files[place.file].path == *path
+                    && *first <= place.last
+                    && *last >= place.first
+            })
+        };
+        let (primary, secondary) = error.spans.split_at(error.primary);
+        primary
+            .iter()
+            .find_map(hit)
+            .or_else(|| secondary.iter().find_map(hit))
+    }
+
+    /// The package an error belongs to, by the file it points at, for the message.
+    fn package_of(&self, error: &build::Diagnostic) -> String {
+        let named = error.spans.first().and_then(|(path, _, _)| {
+            self.workspace
+                .packages
+                .iter()
+                .filter(|p| {
+                    let dir = self
+                        .scratch
+                        .join(p.root.strip_prefix(&self.workspace.root).unwrap_or(&p.root));
+                    path.starts_with(dir)
+                })
+                .max_by_key(|p| p.root.as_os_str().len())
+        });
+        match named {
+            Some(package) => format!("package `{}`", package.name),
+            None => "the workspace".to_owned(),
+        }
+    }
+
+    /// Run every pending test that compiled, `runs` times, batched per test binary.
+    fn run_rounds(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
+        let runs = self.options.runs as usize;
+        for run in 0..runs {
+            let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+            for (index, test) in pending.iter().enumerate() {
+                let done = test.compile_error.is_some()
+                    || test
+                        .outcomes
+                        .iter()
+                        .any(|o| matches!(o, TestOutcome::TimedOut | TestOutcome::Crashed { .. }));
+                if !done {
+                    by_binary
+                        .entry(self.files[test.file].crate_root.clone())
+                        .or_default()
+                        .push(index);
+                }
+            }
+            let count: usize = by_binary.values().map(Vec::len).sum();
+            if count == 0 {
+                return Ok(());
+            }
+            self.progress.phase(&format!(
+                "running {} × {runs} (run {})",
+                plural(count, "test", "tests"),
+                run + 1
+            ));
+            for (root, indices) in by_binary {
+                let names: Vec<String> = indices
+                    .iter()
+                    .map(|&i| self.libtest_name(&pending[i]))
+                    .collect();
+                let Some(binary) = self.binary(&root, pending[indices[0]].file) else {
+                    continue;
+                };
+                let started = Instant::now();
+                let timeout = self.options.test_timeout;
+                let threads = self.threads;
+                let outcomes = self.runtime.block_on(async {
+                    run::run_exact(&binary, &names, threads, timeout)
+                        .await
+                        .map_err(|source| spawn_error(&binary, source))
+                })?;
+                self.run_time += started.elapsed();
+                for (&index, name) in indices.iter().zip(&names) {
+                    if let Some(outcome) = outcomes.get(name) {
+                        pending[index].outcomes.push(outcome.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn libtest_name(&self, test: &Tracked) -> String {
+        format!("{}::{}", self.files[test.file].module, test.candidate.name)
+    }
+
+    fn binary(&self, crate_root: &Path, file: usize) -> Option<TestBinary> {
+        let path = self.binaries.get(&build::canonical(crate_root))?;
+        let file = &self.files[file];
+        Some(TestBinary {
+            path: path.clone(),
+            package_dir: file.package_dir.clone(),
+            env: vec![("CARGO_PKG_NAME".to_owned(), file.package.clone())],
+        })
+    }
+
+    /// Ask the model to mend the broken tests, one call per file; their replacements are
+    /// the next round's pending tests. A test whose item got no replacement is dropped.
+    fn repair(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        broken: Vec<(Tracked, String, String, bool)>,
+        kept: &[Tracked],
+        repairer: &dyn Repairer,
+        dropped: &mut Vec<(Tracked, String)>,
+    ) -> Result<Vec<Tracked>, Error> {
+        self.progress.phase(&format!(
+            "repairing {} with the model",
+            plural(broken.len(), "test", "tests")
+        ));
+        // One failure per item goes back: the model answers per item.
+        let mut asked: Vec<(Tracked, String)> = Vec::new();
+        let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
+        for (test, evidence, reason, _) in broken {
+            let failures = by_file.entry(test.file).or_default();
+            if failures.iter().any(|f| f.item == test.candidate.item) {
+                dropped.push((test, reason));
+                continue;
+            }
+            failures.push(Failure {
+                item: test.candidate.item.clone(),
+                code: test.candidate.text.clone(),
+                evidence: self.strip_scratch(&evidence),
+            });
+            asked.push((test, reason));
+        }
+        let order: Vec<usize> = by_file.keys().copied().collect();
+        let requests: Vec<RepairRequest<'_>> = by_file
+            .into_iter()
+            .map(|(file, failures)| RepairRequest {
+                file: files[file].request,
+                failures,
+            })
+            .collect();
+        // Replacements are named and formatted like any candidate, where they are made (syn
+        // trees stay on their thread); names must not clash with the module's fns or the
+        // tests already kept.
+        let taken: Vec<BTreeSet<String>> = order
+            .iter()
+            .map(|&file| {
+                let mut taken = crate::existing_fns(files[file].file);
+                taken.extend(
+                    kept.iter()
+                        .filter(|t| t.file == file)
+                        .map(|t| t.candidate.name.clone()),
+                );
+                taken
+            })
+            .collect();
+        let slots: Vec<std::sync::Mutex<Option<Vec<Candidate>>>> =
+            requests.iter().map(|_| Default::default()).collect();
+        repairer.repair_all(&requests, self.progress, &|index, output: FileOutput| {
+            let mut taken = taken[index].clone();
+            *slots[index].lock().expect("lock") = Some(emit::prepare(output.tests, &mut taken));
+        })?;
+        let mut rendered: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
+        for (slot, &file) in slots.into_iter().zip(&order) {
+            if let Some(candidates) = slot.into_inner().expect("lock") {
+                rendered.insert(file, candidates);
+            }
+        }
+        let mut replaced: Vec<Tracked> = Vec::new();
+        for (test, reason) in asked {
+            let replacements: Vec<Candidate> = rendered
+                .get_mut(&test.file)
+                .map(|candidates| {
+                    let (mine, rest) = std::mem::take(candidates)
+                        .into_iter()
+                        .partition(|c| c.item == test.candidate.item);
+                    *candidates = rest;
+                    mine
+                })
+                .unwrap_or_default();
+            if replacements.is_empty() {
+                dropped.push((test, format!("{reason} (no repair)")));
+                continue;
+            }
+            for candidate in replacements {
+                replaced.push(Tracked {
+                    file: test.file,
+                    origin: test.origin,
+                    candidate,
+                    repaired: true,
+                    compile_error: None,
+                    outcomes: Vec::new(),
+                });
+            }
+            // The failed test's reason, should every replacement fail too.
+            dropped.push((test, reason));
+        }
+        Ok(replaced)
+    }
+
+    /// The kept tests once more, all together with the rest of their crates' tests in the
+    /// ordinary threaded harness, as `cargo test` will run them: one that fails only in
+    /// company is flaky. Failing tests kept `#[ignore]`d are built in as they will be written.
+    fn together(
+        &mut self,
+        kept: &mut Vec<Tracked>,
+        failing: &[(Tracked, String)],
+        dropped: &mut Vec<(Tracked, String)>,
+    ) -> Result<(), Error> {
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let wanted: BTreeSet<(usize, String)> = kept
+            .iter()
+            .chain(failing.iter().map(|(t, _)| t))
+            .map(|t| (t.file, t.candidate.name.clone()))
+            .collect();
+        if wanted != self.built || !failing.is_empty() {
+            let ignored: Vec<Candidate> = failing
+                .iter()
+                .map(|(t, reason)| emit::with_ignore(&t.candidate, &format!("testsmith: {reason}")))
+                .collect();
+            let tests: Vec<&Candidate> = kept
+                .iter()
+                .map(|t| &t.candidate)
+                .chain(ignored.iter())
+                .collect();
+            let file_of: Vec<usize> = kept
+                .iter()
+                .map(|t| t.file)
+                .chain(failing.iter().map(|(t, _)| t.file))
+                .collect();
+            let (build, _) = self.write_and_build(&tests, &file_of)?;
+            if !build.success {
+                // Each of them compiled in an earlier build; together they do not.
+                let reason = match build.errors.first() {
+                    Some(error) => format!(
+                        "does not compile with the other tests: {}",
+                        error.rendered.lines().next().unwrap_or_default()
+                    ),
+                    None => "does not compile with the other tests".to_owned(),
+                };
+                dropped.extend(kept.drain(..).map(|t| (t, reason.clone())));
+                return Ok(());
+            }
+            self.binaries = build.binaries;
+        }
+        let mut roots: BTreeMap<PathBuf, usize> = BTreeMap::new();
+        for test in kept.iter() {
+            roots
+                .entry(self.files[test.file].crate_root.clone())
+                .or_insert(test.file);
+        }
+        self.progress.phase(&format!(
+            "running {} with the crate's other tests",
+            plural(kept.len(), "kept test", "kept tests")
+        ));
+        let mut outcomes: BTreeMap<String, TestOutcome> = BTreeMap::new();
+        for (root, file) in roots {
+            let Some(binary) = self.binary(&root, file) else {
+                continue;
+            };
+            let started = Instant::now();
+            let timeout = self.options.test_timeout;
+            let result = self.runtime.block_on(async {
+                run::run_together(&binary, &[], timeout)
+                    .await
+                    .map_err(|source| spawn_error(&binary, source))
+            })?;
+            self.run_time += started.elapsed();
+            for (name, outcome) in result {
+                outcomes.insert(format!("{}\0{name}", root.display()), outcome);
+            }
+        }
+        let mut still = Vec::with_capacity(kept.len());
+        for test in kept.drain(..) {
+            let key = format!(
+                "{}\0{}",
+                self.files[test.file].crate_root.display(),
+                self.libtest_name(&test)
+            );
+            match outcomes.get(&key) {
+                Some(TestOutcome::Passed) | None => still.push(test),
+                Some(_) => dropped.push((
+                    test,
+                    "flaky: passes alone but fails when run with the other tests".to_owned(),
+                )),
+            }
+        }
+        *kept = still;
+        Ok(())
+    }
+
+    /// Evidence without the scratch directory's path: the model needs none of it, and the
+    /// repair's cache key must not depend on where the copy lives.
+    fn strip_scratch(&self, evidence: &str) -> String {
+        let mut prefix = self.scratch.display().to_string();
+        prefix.push(std::path::MAIN_SEPARATOR);
+        evidence.replace(&prefix, "")
+    }
+}
+
+fn spawn_error(binary: &TestBinary, source: std::io::Error) -> Error {
+    VerifyError::Spawn {
+        command: binary.path.display().to_string(),
+        source,
+    }
+    .into()
+}
+
+/// A diagnostic's head: its first line and its `-->` location.
+fn first_lines(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let head = lines.next().unwrap_or_default().to_owned();
+    match lines.find(|l| l.trim_start().starts_with("-->")) {
+        Some(at) => format!("{head} ({})", at.trim_start().trim_start_matches("--> ")),
+        None => head,
+    }
+}
+
+/// cargo's reason from its stderr: the lines from its first `error` on.
+fn cargo_reason(stderr: &str) -> String {
+    let from = stderr.find("error").unwrap_or(0);
+    stderr[from..].trim().to_owned()
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_one_line() {
+        let output = "thread 'm::t' panicked at src/lib.rs:5:9:\nassertion `left == right` failed\n  left: -42\n right: 42\n";
+        assert_eq!(
+            panic_message(output),
+            "assertion `left == right` failed (left: -42, right: 42)"
+        );
+        assert_eq!(
+            panic_message("thread 'x' panicked at src/a.rs:1:1:\nboom\nnote: run with\n"),
+            "boom"
+        );
+        assert_eq!(panic_message("\nsomething else\n"), "something else");
+    }
+
+    #[test]
+    fn a_diagnostic_head_names_its_place() {
+        let rendered = "error[E0599]: no method named `nope` found\n  --> src/lib.rs:3:7\n   |\n";
+        assert_eq!(
+            first_lines(rendered),
+            "error[E0599]: no method named `nope` found (src/lib.rs:3:7)"
+        );
+        assert_eq!(seconds(Duration::from_secs(10)), "10 s");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
+    }
+}

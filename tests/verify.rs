@@ -1,0 +1,203 @@
+//! Verification over real cargo: the real binary, a scripted model on 127.0.0.1 whose tests go
+//! wrong in each of the ways models do, and real builds and test runs in the scratch copy.
+//! These build crates, so they are few and each covers a lot.
+
+mod common;
+#[path = "common/llm_server.rs"]
+mod llm_server;
+
+use std::path::Path;
+
+use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
+use llm_server::{Call, Reply, Server};
+use predicates::prelude::*;
+use serde_json::json;
+
+/// The binary with `--llm` against `server` (Ollama's format: no key needed).
+fn llm(dir: &Path, server: &Server) -> assert_cmd::Command {
+    let mut cmd = testsmith(dir);
+    cmd.args([
+        "--llm",
+        "--provider",
+        "ollama",
+        "--model",
+        "m",
+        "--base-url",
+    ])
+    .arg(&server.url)
+    .args(["--test-timeout", "2"])
+    .env_remove("TESTSMITH_PROVIDER")
+    .env_remove("TESTSMITH_MODEL")
+    .env_remove("OLLAMA_HOST");
+    cmd
+}
+
+fn is_repair(call: &Call) -> bool {
+    call.prompt.contains("The test that failed:")
+}
+
+/// The model of `fixtures/verify`: first answers that go wrong, and repairs that fix some.
+fn model(call: &Call) -> Reply {
+    let repair = is_repair(call);
+    let tests: Vec<_> = call
+        .names
+        .iter()
+        .map(|name| {
+            let code = match (name.as_str(), repair) {
+                // A method that does not exist; the repair reads the compiler's error.
+                ("add", false) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3).nope(), 5);\n}",
+                ("add", true) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}",
+                // A wrong expected value, and a repair that insists on it.
+                ("negate", _) => "#[test]\nfn negates() {\n    assert_eq!(negate(42), 42);\n}",
+                // Never ends.
+                ("seven", _) => "#[test]\nfn sevens() {\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}",
+                // Passes every other run: a marker file next to the crate flips it.
+                ("ready", _) => "#[test]\nfn is_ready() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"flaky-marker\");\n    if marker.exists() {\n        std::fs::remove_file(&marker).unwrap();\n        panic!(\"every other run\");\n    }\n    std::fs::write(&marker, \"\").unwrap();\n    assert!(ready());\n}",
+                // Panics; the repair reads the panic.
+                ("divide", false) => "#[test]\nfn divides() {\n    assert_eq!(divide(1, 0), 0);\n}",
+                ("divide", true) => "#[test]\nfn divides() {\n    assert_eq!(divide(7, 2), 3);\n}",
+                ("double", _) => "#[test]\nfn doubles() {\n    assert_eq!(double(21), 42);\n}",
+                (other, _) => panic!("not an item of the fixture: {other}"),
+            };
+            json!({"name": name, "code": code})
+        })
+        .collect();
+    Reply::Text(json!({ "tests": tests }).to_string())
+}
+
+#[test]
+fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with_a_reason() {
+    let dir = fixture("verify");
+    let server = Server::start(model);
+    let before = read(dir.path(), "src/lib.rs");
+    let assert = llm(dir.path(), &server).arg("-v").assert().success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "generated 3 tests in 1 file (6 candidates: 1 passed, 2 after repair, 3 dropped), 0 items already tested"
+        ),
+        "{stderr}"
+    );
+    for warning in [
+        "src/lib.rs: dropped the test of `negate`: fails: assertion `left == right` failed (left: -42, right: 42) (after repair)",
+        "src/lib.rs: dropped the test of `seven`: timed out after 2 s",
+        "src/lib.rs: dropped the test of `ready`: flaky: passed 2 of 3 runs",
+    ] {
+        assert!(
+            stderr.contains(warning),
+            "missing `{warning}` in:\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.matches("dropped the test of").count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("verification: "),
+        "-v prints the time spent: {stderr}"
+    );
+
+    // One call to generate, one to repair `add`, `negate` and `divide` with the tools' own
+    // words; the second repair of `negate` is the same question (same code, same failure),
+    // answered from the cache. Timeouts and flaky tests are not sent back.
+    let calls = server.calls();
+    assert_eq!(
+        calls.len(),
+        2,
+        "{:#?}",
+        calls.iter().map(|c| &c.names).collect::<Vec<_>>()
+    );
+    assert!(!is_repair(&calls[0]));
+    assert!(is_repair(&calls[1]));
+    let mut repaired = calls[1].names.clone();
+    repaired.sort();
+    assert_eq!(repaired, ["add", "divide", "negate"]);
+    let prompt = &calls[1].prompt;
+    assert!(
+        prompt.contains("error[E0599]: no method named `nope`"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("attempt to divide by zero"), "{prompt}");
+    assert!(prompt.contains("left: -42"), "{prompt}");
+    assert!(
+        !prompt.contains("testsmith/scratch"),
+        "no scratch paths: {prompt}"
+    );
+
+    // Every byte of the file is kept; only the passing tests were added, repaired ones as
+    // repaired.
+    let after = read(dir.path(), "src/lib.rs");
+    let added = common::appended(before.as_bytes(), after.as_bytes());
+    for kept in [
+        "fn doubles()",
+        "assert_eq!(add(2, 3), 5)",
+        "assert_eq!(divide(7, 2), 3)",
+    ] {
+        assert!(added.contains(kept), "{added}");
+    }
+    for gone in ["nope", "negate", "seven", "ready", "divide(1, 0)"] {
+        assert!(!added.contains(gone), "{gone} was written:\n{added}");
+    }
+    // The user's target dir was not used: the scratch build has its own.
+    assert!(!dir.path().join("target/debug").exists());
+    let out = cargo_test(dir.path(), &[]);
+    assert!(out.contains("test result: ok. 3 passed; 0 failed"), "{out}");
+
+    // A second run: no call (answers and repairs are cached), nothing changes, and the
+    // dropped items are still untested.
+    let snapshot = snapshot_tree(dir.path());
+    llm(dir.path(), &server)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "(3 candidates: 0 passed, 3 dropped), 3 items already tested",
+        ));
+    assert_eq!(server.calls().len(), 2, "the rerun called the model");
+    assert!(changed(&snapshot, &snapshot_tree(dir.path())).is_empty());
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`negate` has no test"))
+        .stdout(predicate::str::contains("`seven` has no test"))
+        .stdout(predicate::str::contains("`ready` has no test"));
+
+    // --keep-failing writes the failing test, ignored with its reason; not the hang or the
+    // flaky one.
+    let assert = llm(dir.path(), &server)
+        .args(["--keep-failing", "--dry-run"])
+        .assert()
+        .success();
+    let diff = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        diff.contains("+    #[ignore = \"testsmith: fails: assertion `left == right` failed (left: -42, right: 42)\"]\n+    fn negates() {"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("fn sevens") && !diff.contains("fn is_ready"),
+        "{diff}"
+    );
+    assert_eq!(server.calls().len(), 2);
+}
+
+#[test]
+fn a_package_that_does_not_build_is_one_sentence_and_nothing_is_written() {
+    let dir = fixture("verify");
+    let lib = dir.path().join("src/lib.rs");
+    let mut source = std::fs::read_to_string(&lib).unwrap();
+    source.push_str("\n/// Does not type-check.\npub fn broken() -> u32 {\n    \"seven\"\n}\n");
+    std::fs::write(&lib, &source).unwrap();
+    let server = Server::start(|call: &Call| {
+        let tests: Vec<_> = call
+            .names
+            .iter()
+            .map(|name| json!({"name": name, "code": format!("#[test]\nfn t() {{\n    {name}();\n}}")}))
+            .collect();
+        Reply::Text(json!({ "tests": tests }).to_string())
+    });
+    let before = snapshot_tree(dir.path());
+    llm(dir.path(), &server)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: package `verify-me` does not build with the generated tests left out, so none can be verified: error[E0308]: mismatched types (src/lib.rs:",
+        ));
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
