@@ -123,8 +123,8 @@ pub struct Args {
     #[arg(long, requires = "llm", help_heading = "LLM")]
     pub no_batch: bool,
 
-    /// Write the model's tests without building and running them first
-    #[arg(long, requires = "llm", help_heading = "Verification")]
+    /// Write tests without building them first (offline: scaffolds are not compile-checked; with --llm: the model's tests are neither built nor run)
+    #[arg(long, help_heading = "Verification")]
     pub no_verify: bool,
 
     /// Runs each test must pass before it is written; one that passes only some is flaky [default: 3]

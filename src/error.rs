@@ -140,6 +140,16 @@ pub enum Warning {
         item: String,
         reason: String,
     },
+    /// A scaffold that did not compile under the crate's rules, written in its lone `todo!()`
+    /// form instead.
+    #[error(
+        "{file}: the scaffold of `{item}` does not compile here ({reason}); wrote a lone `todo!()` in its place"
+    )]
+    FellBack {
+        file: String,
+        item: String,
+        reason: String,
+    },
     /// No test could be had for the file's items from the model.
     #[error("{file}: no tests generated: {message}")]
     Generation { file: String, message: String },
@@ -166,12 +176,16 @@ impl Warning {
             Warning::ChangedDuringRun { .. } => "changed during the run",
             Warning::Dropped { .. } => "dropped",
             Warning::Unverified { .. } => "failed verification",
+            Warning::FellBack { .. } => "fell back to todo!()",
             Warning::Generation { .. } => "generation failed",
         }
     }
 
     /// Whether the warning means a file was left out (and counts in the summary's skipped).
     pub fn skips_file(&self) -> bool {
-        !matches!(self, Warning::Dropped { .. } | Warning::Unverified { .. })
+        !matches!(
+            self,
+            Warning::Dropped { .. } | Warning::Unverified { .. } | Warning::FellBack { .. }
+        )
     }
 }

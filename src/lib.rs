@@ -112,22 +112,25 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         .map(|(file, plan)| request_for(file, plan, &scan, &workspace))
         .collect();
     console.generating(requests.len(), llm.is_some());
-    let generated = generate_and_render(&requests, &scan, generator, &console).and_then(
-        |generated| match &llm {
-            Some(llm) if options.verify.enabled => {
-                let verified = verify_all(
-                    &requests, generated, &scan, &workspace, options, llm, &console,
-                )?;
-                outcome.verified = Some(verified.1);
-                Ok(verified.0)
+    let generated =
+        generate_and_render(&requests, &scan, generator, &console).and_then(|generated| {
+            let any = generated.iter().any(|f| !f.candidates.is_empty());
+            if !any || !options.verify.enabled {
+                outcome.unverified = any && llm.is_some();
+                return Ok(generated);
             }
-            Some(_) => {
-                outcome.unverified = generated.iter().any(|f| !f.candidates.is_empty());
-                Ok(generated)
-            }
-            None => Ok(generated),
-        },
-    );
+            let (files, summary) = verify_all(
+                &requests,
+                generated,
+                &scan,
+                &workspace,
+                options,
+                llm.as_ref(),
+                &console,
+            )?;
+            outcome.verified = summary;
+            Ok(files)
+        });
     // Cleared before any error is printed.
     console.finish();
     let generated = generated?;
@@ -154,17 +157,23 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
 }
 
 /// The verify stage over every file's candidates; the kept ones come back in the same order.
+/// Scaffolds of a package that cannot be built are written unchecked, with a warning: they
+/// are `#[ignore]`d, and the package is broken already.
 fn verify_all(
     requests: &[FileRequest<'_>],
     generated: Vec<FileCandidates>,
     scan: &scan::Scan,
     workspace: &Workspace,
     options: &Options,
-    llm: &llm::LlmGenerator,
+    llm: Option<&llm::LlmGenerator>,
     console: &Console,
-) -> Result<(Vec<FileCandidates>, verify::Summary), Error> {
+) -> Result<(Vec<FileCandidates>, Option<verify::Summary>), Error> {
     let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
         scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let unchecked: Vec<Vec<generate::Candidate>> = match llm {
+        Some(_) => Vec::new(),
+        None => generated.iter().map(|f| f.candidates.clone()).collect(),
+    };
     let mut warnings = Vec::with_capacity(generated.len());
     let files: Vec<verify::FileUnderTest<'_>> = requests
         .iter()
@@ -178,20 +187,48 @@ fn verify_all(
             }
         })
         .collect();
-    let report = verify::verify(
+    let offline_runtime;
+    let (repairer, runtime): (&dyn generate::Repairer, &interrupt::Runtime) = match llm {
+        Some(llm) => (llm, llm.runtime()),
+        None => {
+            offline_runtime = interrupt::Runtime::new()?;
+            (&ScaffoldGenerator, &offline_runtime)
+        }
+    };
+    let verified = verify::verify(
         workspace,
         files,
         &options.verify,
-        Some(llm as &dyn generate::Repairer),
-        llm.runtime(),
+        Some(repairer),
+        runtime,
         console,
-    )?;
+    );
+    let report = match verified {
+        Ok(report) => report,
+        Err(Error::Verify(err)) if llm.is_none() => {
+            console.warn_text(&format!("scaffolds were not compile-checked: {err}"));
+            let files = unchecked
+                .into_iter()
+                .zip(warnings)
+                .map(|(candidates, warnings)| FileCandidates {
+                    candidates,
+                    warnings,
+                })
+                .collect();
+            return Ok((files, None));
+        }
+        Err(err) => return Err(err),
+    };
     let summary = report.summary;
+    let runs = if summary.compile_only {
+        String::new()
+    } else {
+        format!(", tests run in {:.1} s", summary.run_time.as_secs_f64())
+    };
     console.detail(&format!(
-        "verification: {} in {:.1} s, tests run in {:.1} s",
+        "verification: {} in {:.1} s{runs}",
         plural(summary.builds, "build", "builds"),
         summary.build_time.as_secs_f64(),
-        summary.run_time.as_secs_f64()
     ));
     let files = report
         .files
@@ -205,7 +242,7 @@ fn verify_all(
             }
         })
         .collect();
-    Ok((files, summary))
+    Ok((files, Some(summary)))
 }
 
 fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
@@ -401,7 +438,22 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
         )
     };
     let mut text = head;
-    if let Some(counts) = outcome.verified.map(|v| v.counts)
+    if let Some(checked) = outcome.verified.filter(|v| v.compile_only) {
+        let counts = checked.counts;
+        let mut parts = Vec::new();
+        if counts.repaired > 0 {
+            parts.push(format!(
+                "{} fell back to a lone todo!()",
+                plural(counts.repaired, "scaffold", "scaffolds")
+            ));
+        }
+        if counts.dropped > 0 {
+            parts.push(format!("{} dropped", counts.dropped));
+        }
+        if !parts.is_empty() {
+            text.push_str(&format!(" ({})", parts.join(", ")));
+        }
+    } else if let Some(counts) = outcome.verified.map(|v| v.counts)
         && counts.candidates > 0
     {
         let mut parts = vec![format!("{} passed", counts.passed)];

@@ -27,11 +27,14 @@ pub struct ConsoleOptions {
 }
 
 /// The verify stage: every candidate from a model is built and run in a scratch copy before
-/// it is written.
+/// it is written; offline scaffolds are compile-checked.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
-    /// Off with `--no-verify`, and for offline scaffolds (which are `#[ignore]`d).
+    /// Off with `--no-verify` (and with `--check`, which generates nothing).
     pub enabled: bool,
+    /// Build only, and fall back to a lone `todo!()` where a test does not compile: offline
+    /// scaffolds are `#[ignore]`d, there is nothing to run.
+    pub compile_only: bool,
     /// Runs each candidate must pass (`--runs`).
     pub runs: u32,
     /// Per test (`--test-timeout`).
@@ -46,6 +49,7 @@ impl Default for VerifyOptions {
     fn default() -> VerifyOptions {
         VerifyOptions {
             enabled: true,
+            compile_only: false,
             runs: 3,
             test_timeout: Duration::from_secs(10),
             repair_rounds: 2,
@@ -110,7 +114,8 @@ impl Options {
                 color: args.color,
             },
             verify: VerifyOptions {
-                enabled: llm.is_some() && !args.no_verify,
+                enabled: mode != Mode::Check && !args.no_verify,
+                compile_only: llm.is_none(),
                 runs: args.runs.unwrap_or(defaults.runs).max(1),
                 test_timeout: args
                     .test_timeout

@@ -201,3 +201,112 @@ fn a_package_that_does_not_build_is_one_sentence_and_nothing_is_written() {
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 }
+
+#[test]
+fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
+    let dir = fixture("verify");
+    // `seven`'s test says where it runs, then never ends.
+    let server = Server::start(|call: &Call| {
+        let tests: Vec<_> = call
+            .names
+            .iter()
+            .map(|name| {
+                let code = if name == "seven" {
+                    "#[test]\nfn hangs() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"hang-pid\");\n    std::fs::write(&marker, std::process::id().to_string()).unwrap();\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}".to_owned()
+                } else {
+                    format!("#[test]\nfn calls_it() {{\n    let _ = {name};\n    {name}(1, 2);\n}}")
+                };
+                json!({"name": name, "code": code})
+            })
+            .collect();
+        Reply::Text(json!({ "tests": tests }).to_string())
+    });
+    let before = snapshot_tree(dir.path());
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
+        .current_dir(dir.path())
+        .args(["testsmith", "--llm", "--provider", "ollama", "--base-url"])
+        .arg(&server.url)
+        .args(["--test-timeout", "60", "--repair-rounds", "0"])
+        .env_remove("CARGO_TARGET_DIR")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let marker = dir.path().join("target/testsmith/scratch/hang-pid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&marker)
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hanging test never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let sent = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(5),
+        "Ctrl-C took too long"
+    );
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: interrupted; no file was written"),
+        "{stderr}"
+    );
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+    // The test process went with it (a zombie waiting for init counts as gone).
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_or(true, |status| status.contains("State:\tZ"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !gone() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "test process {pid} still runs"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
+    let dir = fixture("fallback");
+    let before = read(dir.path(), "src/lib.rs");
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: src/lib.rs: the scaffold of `old_way` does not compile here (error[E0453]: allow(deprecated) incompatible with previous forbid",
+        ))
+        .stderr(predicate::str::contains(
+            "generated 2 tests in 1 file (1 scaffold fell back to a lone todo!()), 0 items already tested",
+        ));
+    let after = read(dir.path(), "src/lib.rs");
+    let added = common::appended(before.as_bytes(), after.as_bytes());
+    // `new_way` keeps its full scaffold; `old_way` only says what to do.
+    assert!(added.contains("let _result = new_way(x);"), "{added}");
+    assert!(
+        added.contains("choose the arguments of `old_way`"),
+        "{added}"
+    );
+    assert!(
+        !added.contains("old_way(x)") && !added.contains("allow(deprecated)"),
+        "{added}"
+    );
+    let out = cargo_test(dir.path(), &[]);
+    assert!(
+        out.contains("test result: ok. 0 passed; 0 failed; 2 ignored"),
+        "{out}"
+    );
+}

@@ -9,12 +9,55 @@ use quote::{format_ident, quote};
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
 use super::args::{Arg, Env, choose, elide_lifetimes, expr_path};
-use super::{FileOutput, FileRequest, GeneratedTest, Generator, Progress, Sink};
+use super::{
+    FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
+};
 use crate::analysis::PublicFn;
 use crate::error::Error;
 
 /// Generates scaffolds; needs no network and no configuration.
 pub struct ScaffoldGenerator;
+
+/// A scaffold that does not compile under the crate's rules falls back to the lone `todo!()`
+/// form, which names nothing but the item.
+impl Repairer for ScaffoldGenerator {
+    fn repair_all(
+        &self,
+        requests: &[RepairRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error> {
+        for (index, request) in requests.iter().enumerate() {
+            let tests = request
+                .failures
+                .iter()
+                .filter_map(|failure| {
+                    let file = request.file;
+                    let at = file.items.iter().position(|i| i.name == failure.item)?;
+                    let item = file.items[at];
+                    let stub = item.parse_stub();
+                    let task = format!(
+                        "choose the arguments of `{}`, call it and assert on the result",
+                        item.name
+                    );
+                    Some(GeneratedTest {
+                        item: item.name.clone(),
+                        function: lone(item, stub.as_ref(), &file.test_names[at], &task),
+                    })
+                })
+                .collect();
+            done(
+                index,
+                FileOutput {
+                    tests,
+                    warnings: Vec::new(),
+                },
+            );
+            progress.file_done(request.file.display);
+        }
+        Ok(())
+    }
+}
 
 impl Generator for ScaffoldGenerator {
     fn generate_all(
@@ -70,25 +113,46 @@ fn scaffold(
     request: &FileRequest<'_>,
     impls: &HashMap<&str, Option<syn::ItemImpl>>,
 ) -> syn::ItemFn {
-    let name = format_ident!("{}", name);
     let stub = item.parse_stub();
     let mut gaps = Gaps::default();
     let body = stub
         .as_ref()
         .and_then(|stub| call_body(item, &stub.sig, request, impls, &mut gaps));
-    let (body, task) = match body {
-        Some((body, task)) => (body, task),
+    match body {
+        Some((body, task)) => assemble(item, stub.as_ref(), name, body, &task, &gaps, true),
         None => {
             let task = format!(
                 "pick concrete types for the generic parameters of `{}`, call it and assert on the result",
                 item.name
             );
-            (quote!(todo!(#task);), task)
+            lone(item, stub.as_ref(), name, &task)
         }
-    };
+    }
+}
+
+/// The scaffold that only says what to do: when generic parameters could not be given concrete
+/// types, or when the full scaffold does not compile.
+fn lone(item: &PublicFn, stub: Option<&syn::ItemFn>, name: &str, task: &str) -> syn::ItemFn {
+    let body = quote!(todo!(#task););
+    // It calls nothing, so it needs no lint allowed (a crate may forbid them).
+    assemble(item, stub, name, body, task, &Gaps::default(), false)
+}
+
+/// The test fn around `body`: the item's cfgs, `#[test]`, `#[ignore]` with the task, and the
+/// lints its call needs allowed.
+fn assemble(
+    item: &PublicFn,
+    stub: Option<&syn::ItemFn>,
+    name: &str,
+    body: TokenStream,
+    task: &str,
+    gaps: &Gaps,
+    calls_item: bool,
+) -> syn::ItemFn {
+    let name = format_ident!("{}", name);
     let reason = format!("testsmith scaffold: {task}");
-    let cfgs = stub.as_ref().map_or(&[][..], |stub| &stub.attrs[..]);
-    let deprecated = item.deprecated.then(|| quote!(#[allow(deprecated)]));
+    let cfgs = stub.map_or(&[][..], |stub| &stub.attrs[..]);
+    let deprecated = (calls_item && item.deprecated).then(|| quote!(#[allow(deprecated)]));
     let unreachable = gaps
         .placeholders
         .then(|| quote!(#[allow(unreachable_code, unused_variables, unused_mut)]));

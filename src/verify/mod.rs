@@ -68,6 +68,8 @@ pub struct Report {
 /// What verification did, for the summary line, `-v` and the benchmark.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
+    /// Scaffolds, built only; `repaired` counts those that fell back to a lone `todo!()`.
+    pub compile_only: bool,
     pub counts: Counts,
     /// `cargo test --no-run` invocations.
     pub builds: usize,
@@ -85,6 +87,8 @@ struct Tracked {
     repaired: bool,
     /// `Some(rendered diagnostic)` once it failed to compile.
     compile_error: Option<String>,
+    /// Why the test it replaced was set aside (for a repair).
+    replaced: Option<String>,
     outcomes: Vec<TestOutcome>,
 }
 
@@ -126,18 +130,25 @@ pub fn verify(
                 candidate: candidate.clone(),
                 repaired: false,
                 compile_error: None,
+                replaced: None,
                 outcomes: Vec::new(),
             });
         }
     }
     let total = tracked.len();
+    // Scaffolds get one round: their fallback form.
+    let repair_rounds = if options.compile_only {
+        1
+    } else {
+        options.repair_rounds
+    };
     let mut kept: Vec<Tracked> = Vec::new();
     let mut failing: Vec<(Tracked, String)> = Vec::new();
     let mut dropped: Vec<(Tracked, String)> = Vec::new();
     let mut pending = tracked;
     let mut round = 0;
     while !pending.is_empty() {
-        if verifier.build_until_clean(&kept, &mut pending)? {
+        if verifier.build_until_clean(&kept, &mut pending)? && !options.compile_only {
             verifier.run_rounds(&mut pending)?;
         }
         let mut broken: Vec<(Tracked, String, String, bool)> = Vec::new();
@@ -152,7 +163,7 @@ pub fn verify(
                 } => broken.push((test, evidence, reason, compiled)),
             }
         }
-        let Some(repairer) = repairer.filter(|_| round < options.repair_rounds) else {
+        let Some(repairer) = repairer.filter(|_| round < repair_rounds) else {
             for (test, _, reason, compiled) in broken {
                 if compiled && options.keep_failing {
                     failing.push((test, reason));
@@ -168,11 +179,14 @@ pub fn verify(
         round += 1;
         pending = verifier.repair(&files, broken, &kept, repairer, &mut dropped)?;
     }
-    verifier.together(&mut kept, &failing, &mut dropped)?;
+    if !options.compile_only {
+        verifier.together(&mut kept, &failing, &mut dropped)?;
+    }
 
     let mut report = Report {
         files: files.iter().map(|_| Verdict::default()).collect(),
         summary: Summary {
+            compile_only: options.compile_only,
             counts: Counts {
                 candidates: total,
                 ..Counts::default()
@@ -195,6 +209,16 @@ pub fn verify(
     }
     for test in &kept {
         report.files[test.file].kept.push(test.candidate.clone());
+        if let (true, Some(reason)) = (options.compile_only, &test.replaced) {
+            report.files[test.file].warnings.push(Warning::FellBack {
+                file: files[test.file].file.display.clone(),
+                item: test.candidate.item.clone(),
+                reason: reason
+                    .strip_prefix("does not compile: ")
+                    .unwrap_or(reason)
+                    .to_owned(),
+            });
+        }
     }
     // One warning per candidate the model first gave, with the last reason: a test whose
     // replacement was kept is not news, and a repair that failed too says why it failed.
@@ -241,6 +265,9 @@ pub fn verify(
 
 /// What a test's runs add up to.
 fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
+    if options.compile_only && test.compile_error.is_none() {
+        return End::Passed;
+    }
     if let Some(rendered) = &test.compile_error {
         let first = rendered.lines().next().unwrap_or_default();
         return End::Broken {
@@ -766,6 +793,7 @@ impl<'a> Verifier<'a> {
                     candidate,
                     repaired: true,
                     compile_error: None,
+                    replaced: Some(reason.clone()),
                     outcomes: Vec::new(),
                 });
             }
