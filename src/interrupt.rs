@@ -37,6 +37,15 @@ impl Runtime {
         })
     }
 
+    /// Start `future` in the background, on the runtime's worker. Abort the handle (or drop
+    /// the runtime) to drop the future, and with it any child process it holds.
+    pub fn spawn(
+        &self,
+        future: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        self.runtime.spawn(future)
+    }
+
     /// Run `future` to completion, or drop it at Ctrl-C (pressed before or during it).
     pub fn block_on<T>(&self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         let mut interrupted = self.interrupted.clone();

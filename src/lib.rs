@@ -111,6 +111,18 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         .filter(|(_, plan)| options.mode != Mode::Check && !plan.untested.is_empty())
         .map(|(file, plan)| request_for(file, plan, &scan, &workspace))
         .collect();
+    // While the model answers, the scratch copy builds what the candidates will need.
+    let warm = match &llm {
+        Some(llm) if options.verify.enabled && !requests.is_empty() => {
+            let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
+                scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
+            let sources: Vec<&scan::SourceFile> =
+                requests.iter().map(|r| by_display[r.display]).collect();
+            // A scratch copy that cannot be made is reported by the verify stage itself.
+            verify::warm_up(&workspace, &sources, llm.runtime()).ok()
+        }
+        _ => None,
+    };
     console.generating(requests.len(), llm.is_some());
     let generated =
         generate_and_render(&requests, &scan, generator, &console).and_then(|generated| {
@@ -119,14 +131,12 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 outcome.unverified = any && llm.is_some();
                 return Ok(generated);
             }
+            let checker = match &llm {
+                Some(generator) => Checker::Llm { generator, warm },
+                None => Checker::Scaffolds,
+            };
             let (files, summary) = verify_all(
-                &requests,
-                generated,
-                &scan,
-                &workspace,
-                options,
-                llm.as_ref(),
-                &console,
+                &requests, generated, &scan, &workspace, options, checker, &console,
             )?;
             outcome.verified = summary;
             Ok(files)
@@ -156,6 +166,17 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
+/// Who verifies, and with what.
+enum Checker<'a> {
+    /// Offline scaffolds: compile-checked, with the scaffold generator's fallback.
+    Scaffolds,
+    /// The model's tests: built, run and repaired by the model, maybe on a warm build.
+    Llm {
+        generator: &'a llm::LlmGenerator,
+        warm: Option<verify::WarmUp>,
+    },
+}
+
 /// The verify stage over every file's candidates; the kept ones come back in the same order.
 /// Scaffolds of a package that cannot be built are written unchecked, with a warning: they
 /// are `#[ignore]`d, and the package is broken already.
@@ -165,14 +186,16 @@ fn verify_all(
     scan: &scan::Scan,
     workspace: &Workspace,
     options: &Options,
-    llm: Option<&llm::LlmGenerator>,
+    checker: Checker<'_>,
     console: &Console,
 ) -> Result<(Vec<FileCandidates>, Option<verify::Summary>), Error> {
+    let offline = matches!(checker, Checker::Scaffolds);
     let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
         scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
-    let unchecked: Vec<Vec<generate::Candidate>> = match llm {
-        Some(_) => Vec::new(),
-        None => generated.iter().map(|f| f.candidates.clone()).collect(),
+    let unchecked: Vec<Vec<generate::Candidate>> = if offline {
+        generated.iter().map(|f| f.candidates.clone()).collect()
+    } else {
+        Vec::new()
     };
     let mut warnings = Vec::with_capacity(generated.len());
     let files: Vec<verify::FileUnderTest<'_>> = requests
@@ -188,11 +211,12 @@ fn verify_all(
         })
         .collect();
     let offline_runtime;
-    let (repairer, runtime): (&dyn generate::Repairer, &interrupt::Runtime) = match llm {
-        Some(llm) => (llm, llm.runtime()),
-        None => {
+    let (repairer, runtime, warm): (&dyn generate::Repairer, &interrupt::Runtime, _) = match checker
+    {
+        Checker::Llm { generator, warm } => (generator, generator.runtime(), warm),
+        Checker::Scaffolds => {
             offline_runtime = interrupt::Runtime::new()?;
-            (&ScaffoldGenerator, &offline_runtime)
+            (&ScaffoldGenerator, &offline_runtime, None)
         }
     };
     let verified = verify::verify(
@@ -202,10 +226,11 @@ fn verify_all(
         Some(repairer),
         runtime,
         console,
+        warm,
     );
     let report = match verified {
         Ok(report) => report,
-        Err(Error::Verify(err)) if llm.is_none() => {
+        Err(Error::Verify(err)) if offline => {
             console.warn_text(&format!("scaffolds were not compile-checked: {err}"));
             let files = unchecked
                 .into_iter()

@@ -16,13 +16,14 @@ use crate::error::VerifyError;
 use crate::process;
 
 /// What to build.
-pub struct BuildRequest<'a> {
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
     /// `$CARGO` (set when cargo runs us as a subcommand), else `cargo`.
-    pub cargo: &'a OsString,
+    pub cargo: OsString,
     /// The scratch copy of the workspace root.
-    pub scratch: &'a Path,
+    pub scratch: PathBuf,
     /// The scratch build's target dir.
-    pub target_dir: &'a Path,
+    pub target_dir: PathBuf,
     pub packages: Vec<String>,
     pub lib: bool,
     pub bins: bool,
@@ -52,14 +53,14 @@ pub struct Build {
 /// Bytes of cargo's stderr kept: its last lines hold the reason.
 const STDERR_KEPT: usize = 16 * 1024;
 
-pub async fn build(request: &BuildRequest<'_>) -> Result<Build, VerifyError> {
-    let mut command = tokio::process::Command::new(request.cargo);
+pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
+    let mut command = tokio::process::Command::new(&request.cargo);
     command
         .args(["test", "--no-run", "--message-format", "json"])
         .arg("--manifest-path")
         .arg(request.scratch.join("Cargo.toml"))
-        .current_dir(request.scratch)
-        .env("CARGO_TARGET_DIR", request.target_dir)
+        .current_dir(&request.scratch)
+        .env("CARGO_TARGET_DIR", &request.target_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -112,7 +113,7 @@ pub async fn build(request: &BuildRequest<'_>) -> Result<Build, VerifyError> {
             };
             match message {
                 Message::CompilerMessage(message) => {
-                    if let Some(error) = diagnostic(&message.message, request.scratch) {
+                    if let Some(error) = diagnostic(&message.message, &request.scratch) {
                         build.errors.push(error);
                     }
                 }

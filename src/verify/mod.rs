@@ -11,7 +11,6 @@ pub mod run;
 pub mod scratch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -119,8 +118,9 @@ pub fn verify(
     repairer: Option<&dyn Repairer>,
     runtime: &Runtime,
     progress: &dyn Progress,
+    warm: Option<WarmUp>,
 ) -> Result<Report, Error> {
-    let mut verifier = Verifier::new(workspace, &files, options, runtime, progress)?;
+    let mut verifier = Verifier::new(workspace, &files, options, runtime, progress, warm)?;
     let mut tracked: Vec<Tracked> = Vec::new();
     for (index, file) in files.iter().enumerate() {
         for candidate in &file.candidates {
@@ -357,15 +357,11 @@ struct Verifier<'a> {
     options: &'a VerifyOptions,
     runtime: &'a Runtime,
     progress: &'a dyn Progress,
-    cargo: OsString,
     scratch: PathBuf,
-    build_dir: PathBuf,
     /// Per file under test: its path in the scratch copy, its source, where its module is,
     /// the libtest path of its `testsmith_tests` module and its crate root in the copy.
     files: Vec<ScratchFile<'a>>,
-    packages: Vec<String>,
-    lib: bool,
-    bins: bool,
+    request: build::BuildRequest,
     threads: usize,
     builds: usize,
     build_time: Duration,
@@ -394,6 +390,79 @@ struct ScratchFile<'a> {
     package: String,
 }
 
+/// A build of the untouched sources in the scratch copy, started while the model is still
+/// answering: the dependencies are compiled by the time the candidates arrive, and the build
+/// of the candidates is incremental. Dropping it kills the build.
+pub struct WarmUp {
+    lock: Option<scratch::ScratchLock>,
+    request: build::BuildRequest,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WarmUp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Lock and sync the scratch copy, then start building what `files` belong to.
+pub fn warm_up(
+    workspace: &Workspace,
+    files: &[&SourceFile],
+    runtime: &Runtime,
+) -> Result<WarmUp, Error> {
+    let (lock, request) = prepare(workspace, files)?;
+    let background = request.clone();
+    let task = runtime.spawn(async move {
+        // Its errors come again, attributed, in the build of the candidates.
+        let _ = build::build(&background).await;
+    });
+    Ok(WarmUp {
+        lock: Some(lock),
+        request,
+        task,
+    })
+}
+
+/// Take the scratch copy's lock, sync it with the workspace, and say what to build for
+/// `files`: their packages' lib and bin test targets.
+fn prepare(
+    workspace: &Workspace,
+    files: &[&SourceFile],
+) -> Result<(scratch::ScratchLock, build::BuildRequest), Error> {
+    let (base, scratch, build_dir) = scratch_paths(workspace);
+    let scratch_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| VerifyError::Scratch { path, source }
+    };
+    let lock = scratch::lock(&base).map_err(scratch_error(&base))?;
+    scratch::sync(
+        &workspace.root,
+        std::slice::from_ref(&workspace.target_dir),
+        &scratch,
+    )
+    .map_err(scratch_error(&scratch))?;
+    let mut packages = BTreeSet::new();
+    let (mut lib, mut bins) = (false, false);
+    for file in files {
+        let package = &workspace.packages[file.package];
+        packages.insert(package.name.clone());
+        match package.targets[file.target].kind {
+            TargetKind::Lib => lib = true,
+            TargetKind::Bin => bins = true,
+        }
+    }
+    let request = build::BuildRequest {
+        cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+        scratch: build::canonical(&scratch),
+        target_dir: build_dir,
+        packages: packages.into_iter().collect(),
+        lib,
+        bins,
+    };
+    Ok((lock, request))
+}
+
 impl<'a> Verifier<'a> {
     fn new(
         workspace: &'a Workspace,
@@ -401,37 +470,38 @@ impl<'a> Verifier<'a> {
         options: &'a VerifyOptions,
         runtime: &'a Runtime,
         progress: &'a dyn Progress,
+        warm: Option<WarmUp>,
     ) -> Result<Verifier<'a>, Error> {
-        let (base, scratch, build_dir) = scratch_paths(workspace);
-        let scratch_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| VerifyError::Scratch { path, source }
+        let started = Instant::now();
+        let (lock, request) = match warm {
+            Some(mut warm) => {
+                progress.phase("waiting for the build of the untouched sources");
+                let task = &mut warm.task;
+                runtime.block_on(async move {
+                    let _ = task.await;
+                    Ok(())
+                })?;
+                let lock = warm.lock.take().expect("taken once");
+                (lock, warm.request.clone())
+            }
+            None => {
+                progress.phase("copying the workspace to a scratch directory");
+                let sources: Vec<&SourceFile> = files.iter().map(|f| f.file).collect();
+                prepare(workspace, &sources)?
+            }
         };
-        progress.phase("copying the workspace to a scratch directory");
-        let lock = scratch::lock(&base).map_err(scratch_error(&base))?;
-        scratch::sync(
-            &workspace.root,
-            std::slice::from_ref(&workspace.target_dir),
-            &scratch,
-        )
-        .map_err(scratch_error(&scratch))?;
-        let scratch = build::canonical(&scratch);
+        // What the candidates' build waited on counts as building.
+        let waited = started.elapsed();
+        let scratch = request.scratch.clone();
         let in_scratch = |path: &Path| -> PathBuf {
             scratch.join(path.strip_prefix(&workspace.root).unwrap_or(path))
         };
-        let mut packages = BTreeSet::new();
-        let (mut lib, mut bins) = (false, false);
         let scratch_files = files
             .iter()
             .map(|under_test| {
                 let file = under_test.file;
                 let package = &workspace.packages[file.package];
                 let target = &package.targets[file.target];
-                packages.insert(package.name.clone());
-                match target.kind {
-                    TargetKind::Lib => lib = true,
-                    TargetKind::Bin => bins = true,
-                }
                 let mut module = file.module_path.join("::");
                 if !module.is_empty() {
                     module.push_str("::");
@@ -457,16 +527,12 @@ impl<'a> Verifier<'a> {
             options,
             runtime,
             progress,
-            cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             scratch,
-            build_dir,
             files: scratch_files,
-            packages: packages.into_iter().collect(),
-            lib,
-            bins,
+            request,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             builds: 0,
-            build_time: Duration::ZERO,
+            build_time: waited,
             run_time: Duration::ZERO,
             built: BTreeSet::new(),
             binaries: BTreeMap::new(),
@@ -514,17 +580,10 @@ impl<'a> Verifier<'a> {
             plural(tests.len(), "candidate test", "candidate tests")
         ));
         let started = Instant::now();
-        let request = build::BuildRequest {
-            cargo: &self.cargo,
-            scratch: &self.scratch,
-            target_dir: &self.build_dir,
-            packages: self.packages.clone(),
-            lib: self.lib,
-            bins: self.bins,
-        };
+        let request = &self.request;
         let result = self
             .runtime
-            .block_on(async { build::build(&request).await.map_err(Error::from) });
+            .block_on(async { build::build(request).await.map_err(Error::from) });
         self.build_time += started.elapsed();
         self.builds += 1;
         Ok((result?, places))
