@@ -436,10 +436,17 @@ fn prepare(
         move |source| VerifyError::Scratch { path, source }
     };
     let lock = scratch::lock(&base).map_err(scratch_error(&base))?;
-    scratch::sync(
+    // The files tests go into are written by the builds themselves.
+    let own = files
+        .iter()
+        .filter_map(|f| f.path.strip_prefix(&workspace.root).ok())
+        .map(Path::to_path_buf)
+        .collect();
+    scratch::sync_keeping(
         &workspace.root,
         std::slice::from_ref(&workspace.target_dir),
         &scratch,
+        &own,
     )
     .map_err(scratch_error(&scratch))?;
     let mut packages = BTreeSet::new();

@@ -54,6 +54,18 @@ pub struct SyncStats {
 /// would not resolve from `dest` is rewritten: to its absolute path when it leaves the tree
 /// (or names something not copied), to a path within the tree when it leaves and comes back.
 pub fn sync(src: &Path, skip: &[PathBuf], dest: &Path) -> io::Result<SyncStats> {
+    sync_keeping(src, skip, dest, &HashSet::new())
+}
+
+/// [`sync`], but the files in `own` (relative paths) are copied only when the copy lacks
+/// them: the caller writes them itself (with tests spliced in), and leaving the last run's
+/// version in place keeps a rerun's build a no-op when it writes the same again.
+pub fn sync_keeping(
+    src: &Path,
+    skip: &[PathBuf],
+    dest: &Path,
+    own: &HashSet<PathBuf>,
+) -> io::Result<SyncStats> {
     // Lexical, like cargo resolves manifest paths, and not canonical, so rewritten paths
     // name the tree the way the caller (cargo metadata) does.
     let src = normalize(&std::path::absolute(src)?);
@@ -70,6 +82,10 @@ pub fn sync(src: &Path, skip: &[PathBuf], dest: &Path) -> io::Result<SyncStats> 
     // Pruning first clears a file that stands where a directory is now wanted.
     prune(dest, Path::new(""), &files, &dirs, &mut stats)?;
     for rel in &files {
+        let to = dest.join(rel);
+        if own.contains(rel) && to.is_file() {
+            continue;
+        }
         let from = src.join(rel);
         let mut bytes = fs::read(&from).map_err(|err| with_path(err, &from))?;
         if rel.file_name().is_some_and(|name| name == "Cargo.toml") {
@@ -82,7 +98,6 @@ pub fn sync(src: &Path, skip: &[PathBuf], dest: &Path) -> io::Result<SyncStats> 
                 bytes = text.into_bytes();
             }
         }
-        let to = dest.join(rel);
         if write_if_changed(&to, &bytes)? {
             stats.written += 1;
         }
@@ -790,6 +805,43 @@ path = "src/main.rs"
         assert_eq!(
             sync(&src, &[src.join("target")], &dest).unwrap(),
             SyncStats::default()
+        );
+    }
+
+    #[test]
+    fn files_the_caller_owns_are_copied_only_when_missing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, dest) = (tmp.path().join("ws"), tmp.path().join("copy"));
+        write(&src.join("src/lib.rs"), "pub fn a() {}\n");
+        write(&src.join("src/other.rs"), "pub fn b() {}\n");
+        let own = HashSet::from([PathBuf::from("src/lib.rs")]);
+        sync_keeping(&src, &[], &dest, &own).unwrap();
+        assert_eq!(
+            fs::read_to_string(dest.join("src/lib.rs")).unwrap(),
+            "pub fn a() {}\n"
+        );
+        // The last run's spliced version stays; a file not owned is reset.
+        write(
+            &dest.join("src/lib.rs"),
+            "pub fn a() {}\nmod testsmith_tests {}\n",
+        );
+        write(&dest.join("src/other.rs"), "changed\n");
+        let stats = sync_keeping(&src, &[], &dest, &own).unwrap();
+        assert_eq!(stats.written, 1);
+        assert!(
+            fs::read_to_string(dest.join("src/lib.rs"))
+                .unwrap()
+                .contains("testsmith_tests")
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join("src/other.rs")).unwrap(),
+            "pub fn b() {}\n"
+        );
+        // Without ownership it is a plain sync.
+        sync(&src, &[], &dest).unwrap();
+        assert_eq!(
+            fs::read_to_string(dest.join("src/lib.rs")).unwrap(),
+            "pub fn a() {}\n"
         );
     }
 
