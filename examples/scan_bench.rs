@@ -66,6 +66,7 @@ fn main() {
                 &file.source,
                 file.analysis.existing.as_ref(),
                 &tests,
+                &file.rules,
             ));
         }
         testsmith_times.push(started.elapsed());

@@ -6,7 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibility};
+use syn::punctuated::Punctuated;
+use syn::{
+    Attribute, FnArg, ImplItem, Item, Meta, ReturnType, Signature, Token, Type, UseTree, Visibility,
+};
+
+use crate::rules::{Level, LintAttr, STD_NAMES};
 
 /// The name of the module testsmith writes and later extends.
 pub const MODULE_NAME: &str = "testsmith_tests";
@@ -87,8 +92,22 @@ pub struct ModDecl {
     pub inline_parents: Vec<String>,
     /// Declared under `#[cfg(test)]`: a file of tests, not of items.
     pub is_test: bool,
+    /// `#[cfg_attr(<cfg>, path = "…")]`s: the file each platform or feature compiles, with
+    /// the condition as written (`unix`).
+    pub cfg_paths: Vec<(String, String)>,
+    /// Lint attributes on the declaration: they apply to the module file.
+    pub lints: Vec<LintAttr>,
     pub line: usize,
     pub column: usize,
+}
+
+/// A `use` inside an inline module, by the name it brings in: `use std::collections::BTreeSet`
+/// → `BTreeSet` → `std::collections::BTreeSet`. A test at the file's top level cannot see a
+/// private import of the module, so it writes the path instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    pub leading_colon: bool,
+    pub segments: Vec<String>,
 }
 
 /// Where the existing `mod testsmith_tests` stands in the file.
@@ -151,6 +170,16 @@ pub struct FileAnalysis {
     /// Type names defined more than once in the file (in different inline modules): what is
     /// known about building one says nothing about the other.
     pub duplicate_types: BTreeSet<String>,
+    /// The file's inner lint attributes (`#![deny(warnings)]`).
+    pub lints: Vec<LintAttr>,
+    /// `#![no_std]` (meaningful at a crate root).
+    pub no_std: bool,
+    /// Names of [`STD_NAMES`] the file's top level defines or imports from elsewhere.
+    pub shadowed: BTreeSet<String>,
+    /// The file's top level has a glob import.
+    pub glob: bool,
+    /// The imports of each inline module (by its path from the file's top level).
+    pub imports: BTreeMap<Vec<String>, BTreeMap<String, Import>>,
 }
 
 /// A file syn could not parse, with the position of the first error.
@@ -187,8 +216,14 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
             test_source: String::new(),
             type_defs: BTreeMap::new(),
             duplicate_types: BTreeSet::new(),
+            lints: lint_attrs(&file.attrs),
+            no_std: file.attrs.iter().any(|a| a.path().is_ident("no_std")),
+            shadowed: BTreeSet::new(),
+            glob: false,
+            imports: BTreeMap::new(),
         },
     };
+    top_level_names(&file.items, &mut walker.out);
     walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
     // Spans are tracked in a thread-local map that only grows; a run over a big workspace should
     // not keep every file's spans alive.
@@ -348,6 +383,10 @@ impl Walker<'_> {
             Some((_, items)) => {
                 let pushed = push_cfgs(cfgs, &m.attrs);
                 modules.push(name);
+                let imports = module_imports(items);
+                if !imports.is_empty() {
+                    self.out.imports.insert(modules.clone(), imports);
+                }
                 self.items(items, modules, cfgs);
                 modules.pop();
                 cfgs.truncate(cfgs.len() - pushed);
@@ -359,6 +398,8 @@ impl Walker<'_> {
                     path_attr: path_attr(&m.attrs),
                     inline_parents: modules.clone(),
                     is_test,
+                    cfg_paths: cfg_paths(&m.attrs),
+                    lints: lint_attrs(&m.attrs),
                     line: start.line,
                     column: start.column + 1,
                 });
@@ -631,6 +672,194 @@ fn path_attr(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
+/// `#[cfg_attr(<cfg>, path = "…")]` on a module: each condition, as written, and its file.
+fn cfg_paths(attrs: &[Attribute]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
+        let Ok((condition, metas)) = attr.parse_args_with(cfg_attr_args) else {
+            continue;
+        };
+        for meta in metas {
+            if let Meta::NameValue(nv) = &meta
+                && nv.path.is_ident("path")
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &nv.value
+            {
+                out.push((condition.to_token_stream().to_string(), s.value()));
+            }
+        }
+    }
+    out
+}
+
+/// `cfg_attr`'s arguments: the condition, then the attributes it applies.
+fn cfg_attr_args(input: syn::parse::ParseStream<'_>) -> syn::Result<(Meta, Vec<Meta>)> {
+    let condition: Meta = input.parse()?;
+    input.parse::<Token![,]>()?;
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated(input)?;
+    Ok((condition, metas.into_iter().collect()))
+}
+
+/// The lints that `allow`/`warn`/`deny`/`forbid` attributes name, `cfg_attr`'d ones included
+/// (a test must compile whichever way the condition goes).
+fn lint_attrs(attrs: &[Attribute]) -> Vec<LintAttr> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        if attr.path().is_ident("cfg_attr") {
+            if let Ok((_, metas)) = attr.parse_args_with(cfg_attr_args) {
+                for meta in &metas {
+                    lint_meta(meta, &mut out);
+                }
+            }
+        } else {
+            lint_meta(&attr.meta, &mut out);
+        }
+    }
+    out
+}
+
+fn lint_meta(meta: &Meta, out: &mut Vec<LintAttr>) {
+    let Meta::List(list) = meta else { return };
+    let Some(level) = list
+        .path
+        .get_ident()
+        .and_then(|i| Level::of_attr(&i.to_string()))
+    else {
+        return;
+    };
+    let Ok(lints) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
+        return;
+    };
+    for lint in lints {
+        // `reason = "…"` is not a lint.
+        if let Meta::Path(path) = lint {
+            let lint = path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                .join("::");
+            out.push(LintAttr { level, lint });
+        }
+    }
+}
+
+/// What the file's top level brings into a test module's `use super::*` that hides std's names.
+fn top_level_names(items: &[Item], out: &mut FileAnalysis) {
+    for item in items {
+        let ident = match item {
+            Item::Struct(i) => &i.ident,
+            Item::Enum(i) => &i.ident,
+            Item::Union(i) => &i.ident,
+            Item::Type(i) => &i.ident,
+            Item::Trait(i) => &i.ident,
+            Item::Fn(i) => &i.sig.ident,
+            Item::Const(i) => &i.ident,
+            Item::Static(i) => &i.ident,
+            Item::Mod(i) => &i.ident,
+            Item::ExternCrate(i) => i.rename.as_ref().map_or(&i.ident, |(_, r)| r),
+            Item::Use(u) => {
+                let mut leaves = Vec::new();
+                use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
+                for leaf in leaves {
+                    match leaf {
+                        UseLeaf::Glob => out.glob = true,
+                        UseLeaf::Name { name, path, .. } => {
+                            // `use std::string::String` is std's own name, not a stand-in.
+                            let from_std = matches!(
+                                path.first().map(String::as_str),
+                                Some("std" | "core" | "alloc")
+                            ) && path.last() == Some(&name);
+                            if STD_NAMES.contains(&name.as_str()) && !from_std {
+                                out.shadowed.insert(name);
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let name = ident.to_string();
+        if STD_NAMES.contains(&name.as_str()) {
+            out.shadowed.insert(name);
+        }
+    }
+}
+
+/// The names an inline module's `use` items bring in, and from where.
+fn module_imports(items: &[Item]) -> BTreeMap<String, Import> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let Item::Use(u) = item else { continue };
+        let mut leaves = Vec::new();
+        use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
+        for leaf in leaves {
+            if let UseLeaf::Name { name, path, .. } = leaf {
+                out.insert(
+                    name,
+                    Import {
+                        leading_colon: u.leading_colon.is_some(),
+                        segments: path,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+enum UseLeaf {
+    Glob,
+    /// The name brought in, and the full path it names.
+    Name {
+        name: String,
+        path: Vec<String>,
+    },
+}
+
+fn use_leaves(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLeaf>) {
+    match tree {
+        UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_leaves(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        UseTree::Name(n) => {
+            let ident = n.ident.to_string();
+            // `use a::b::{self}` brings in `b`.
+            let (name, path) = if ident == "self" {
+                (prefix.last().cloned().unwrap_or_default(), prefix.clone())
+            } else {
+                let mut path = prefix.clone();
+                path.push(ident.clone());
+                (ident, path)
+            };
+            if !name.is_empty() {
+                out.push(UseLeaf::Name { name, path });
+            }
+        }
+        UseTree::Rename(r) => {
+            let mut path = prefix.clone();
+            if r.ident != "self" {
+                path.push(r.ident.to_string());
+            }
+            out.push(UseLeaf::Name {
+                name: r.rename.to_string(),
+                path,
+            });
+        }
+        UseTree::Glob(_) => out.push(UseLeaf::Glob),
+        UseTree::Group(g) => {
+            for tree in &g.items {
+                use_leaves(tree, prefix, out);
+            }
+        }
+    }
+}
+
 /// Record the calls in a token stream. Tokens rather than syn's expression tree, because most
 /// test calls sit inside macros (`assert_eq!(add(1, 2), 3)`) whose bodies syn leaves unparsed.
 pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
@@ -763,6 +992,59 @@ mod tests {
         assert!(is_cfg_test(&attrs("#[cfg(all(test, feature = \"x\"))]")));
         assert!(!is_cfg_test(&attrs("#[cfg(not(test))]")));
         assert!(!is_cfg_test(&attrs("#[cfg(feature = \"test\")]")));
+    }
+
+    #[test]
+    fn rules_imports_and_module_choices_are_read_from_attributes_and_uses() {
+        let src = r#"
+#![deny(warnings, reason = "CI")]
+#![cfg_attr(feature = "strict", forbid(unused_imports))]
+#![no_std]
+use std::string::String;
+use crate::text::{Text as Vec, self};
+use other::*;
+pub struct Option;
+#[cfg_attr(unix, path = "sys_unix.rs")]
+#[cfg_attr(not(unix), path = "sys_other.rs")]
+#[allow(unreachable_code)]
+mod sys;
+pub mod inner {
+    use std::collections::{BTreeSet, HashMap as Map};
+    pub fn f() {}
+}
+"#;
+        let analysis = analyze(src).unwrap();
+        let lints: Vec<(Level, &str)> = analysis
+            .lints
+            .iter()
+            .map(|l| (l.level, l.lint.as_str()))
+            .collect();
+        assert_eq!(
+            lints,
+            [(Level::Deny, "warnings"), (Level::Forbid, "unused_imports")]
+        );
+        assert!(analysis.no_std);
+        // std's own `String` hides nothing; a renamed import and a definition do.
+        assert_eq!(
+            analysis.shadowed.iter().collect::<Vec<_>>(),
+            ["Option", "Vec"]
+        );
+        assert!(analysis.glob);
+        let sys = &analysis.mod_decls[0];
+        assert_eq!(
+            sys.cfg_paths,
+            [
+                ("unix".to_owned(), "sys_unix.rs".to_owned()),
+                ("not (unix)".to_owned(), "sys_other.rs".to_owned())
+            ]
+        );
+        assert_eq!(sys.lints[0].lint, "unreachable_code");
+        let imports = &analysis.imports[&vec!["inner".to_owned()]];
+        assert_eq!(imports["Map"].segments, ["std", "collections", "HashMap"]);
+        assert_eq!(
+            imports["BTreeSet"].segments,
+            ["std", "collections", "BTreeSet"]
+        );
     }
 
     #[test]

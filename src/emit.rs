@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::analysis::{ExistingModule, MODULE_NAME};
 use crate::generate::{Candidate, GeneratedTest, unique_name};
+use crate::rules::Rules;
 
 /// A file's new text, and where each added test landed in it.
 pub struct Spliced {
@@ -18,8 +19,14 @@ pub struct Spliced {
 }
 
 /// The new text of a file with `tests` added. `existing` is where the analysis found a
-/// `mod testsmith_tests`; an out-of-line one is the caller's to refuse.
-pub fn splice(source: &str, existing: Option<&ExistingModule>, tests: &[&Candidate]) -> Spliced {
+/// `mod testsmith_tests`; an out-of-line one is the caller's to refuse. `rules` decide how a
+/// new module imports `super::*`.
+pub fn splice(
+    source: &str,
+    existing: Option<&ExistingModule>,
+    tests: &[&Candidate],
+    rules: &Rules,
+) -> Spliced {
     let line_ending = if source.contains("\r\n") {
         "\r\n"
     } else {
@@ -57,13 +64,8 @@ pub fn splice(source: &str, existing: Option<&ExistingModule>, tests: &[&Candida
                 }
                 out.push_str(line_ending);
             }
-            let allow_unused = if tests.iter().any(|t| t.uses_super) {
-                ""
-            } else {
-                "    #[allow(unused_imports)]\n"
-            };
-            let head =
-                format!("#[cfg(test)]\nmod {MODULE_NAME} {{\n{allow_unused}    use super::*;\n\n");
+            let import = import_super(tests, rules);
+            let head = format!("#[cfg(test)]\nmod {MODULE_NAME} {{\n{import}\n");
             out.push_str(&with_line_ending(head, line_ending));
             let at = out.len();
             out.push_str(&with_line_ending(fns, line_ending));
@@ -86,6 +88,21 @@ pub fn splice(source: &str, existing: Option<&ExistingModule>, tests: &[&Candida
     Spliced { text: out, lines }
 }
 
+/// How a new module imports the file's items: plainly when a test always compiled uses them;
+/// with the unused import allowed when none may; not at all when the crate forbids that
+/// allow and no test needs the import.
+fn import_super(tests: &[&Candidate], rules: &Rules) -> &'static str {
+    if tests.iter().any(|t| t.uses_super && !t.gated) {
+        "    use super::*;\n"
+    } else if !rules.forbids("unused_imports") {
+        "    #[allow(unused_imports)]\n    use super::*;\n"
+    } else if tests.iter().any(|t| t.uses_super) {
+        "    use super::*;\n"
+    } else {
+        ""
+    }
+}
+
 /// Name each test uniquely against `taken` (the module's fns and tests already settled), then
 /// format it.
 pub fn prepare(tests: Vec<GeneratedTest>, taken: &mut BTreeSet<String>) -> Vec<Candidate> {
@@ -103,6 +120,9 @@ pub fn prepare(tests: Vec<GeneratedTest>, taken: &mut BTreeSet<String>) -> Vec<C
                 name,
                 text: format_fn(&function),
                 uses_super: uses_super(&function),
+                // A `#[cfg]`-gated test may be compiled out, and with it the only use of the
+                // import.
+                gated: function.attrs.iter().any(|a| a.path().is_ident("cfg")),
             }
         })
         .collect()
@@ -155,12 +175,14 @@ fn with_line_ending(text: String, line_ending: &str) -> String {
     }
 }
 
-/// A test that is a lone `todo!()` (a scaffold whose generic parameters could not be chosen)
-/// uses nothing of `super::*`.
+/// A test that is a lone `todo!()` (a scaffold that could not call its item) uses nothing of
+/// `super::*`; any other may.
 fn uses_super(test: &syn::ItemFn) -> bool {
-    // A `#[cfg]`-gated test may be compiled out, and with it the only use of the import.
-    let gated = test.attrs.iter().any(|a| a.path().is_ident("cfg"));
-    test.block.stmts.len() > 1 && !gated
+    match test.block.stmts.as_slice() {
+        [syn::Stmt::Macro(m)] => !m.mac.path.is_ident("todo"),
+        [syn::Stmt::Expr(syn::Expr::Macro(m), _)] => !m.mac.path.is_ident("todo"),
+        _ => true,
+    }
 }
 
 /// Replace `path` with `contents` through a temporary file in the same directory, keeping the
@@ -215,7 +237,13 @@ mod tests {
         fns: Vec<syn::ItemFn>,
     ) -> String {
         let candidates = candidates(fns, &mut BTreeSet::new());
-        splice(source, existing, &candidates.iter().collect::<Vec<_>>()).text
+        splice(
+            source,
+            existing,
+            &candidates.iter().collect::<Vec<_>>(),
+            &Rules::default(),
+        )
+        .text
     }
 
     #[test]
@@ -262,7 +290,12 @@ mod tests {
         let names: Vec<&str> = tests.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["t_2", "t_3", "u"]);
         for source in ["pub fn f() {}\n", "pub fn f() {}\r\n"] {
-            let spliced = splice(source, None, &tests.iter().collect::<Vec<_>>());
+            let spliced = splice(
+                source,
+                None,
+                &tests.iter().collect::<Vec<_>>(),
+                &Rules::default(),
+            );
             let lines: Vec<&str> = spliced.text.lines().collect();
             assert_eq!(spliced.lines.len(), 3);
             for ((first, last), test) in spliced.lines.iter().zip(&tests) {

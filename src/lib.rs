@@ -18,6 +18,7 @@ pub mod llm;
 pub mod options;
 pub mod plan;
 pub mod process;
+pub mod rules;
 pub mod scan;
 pub mod verify;
 pub mod workspace;
@@ -404,7 +405,13 @@ fn act(
     }
     let tests = output.candidates.len();
     let candidates: Vec<&generate::Candidate> = output.candidates.iter().collect();
-    let new_source = emit::splice(&file.source, file.analysis.existing.as_ref(), &candidates).text;
+    let new_source = emit::splice(
+        &file.source,
+        file.analysis.existing.as_ref(),
+        &candidates,
+        &file.rules,
+    )
+    .text;
     if mode == Mode::DryRun {
         console.diff(&emit::unified_diff(
             &file.display,

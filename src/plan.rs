@@ -87,5 +87,7 @@ pub fn request_for<'a>(
         type_defs: &scan.type_defs[file.package],
         test_source: &file.analysis.test_source,
         crates: &workspace.packages[file.package].crates,
+        rules: &file.rules,
+        imports: &file.analysis.imports,
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl};
 use crate::error::Warning;
+use crate::rules::{LintAttr, Rules};
 use crate::workspace::Workspace;
 
 /// A source file that was read and parsed.
@@ -22,6 +23,8 @@ pub struct SourceFile {
     pub target: usize,
     /// Modules from the crate root to the file (`["money", "parse"]`), as libtest names them.
     pub module_path: Vec<String>,
+    /// What the crate's attributes and edition let a test in this file write.
+    pub rules: Rules,
     pub source: String,
     pub analysis: FileAnalysis,
     /// Within the `PATH…` arguments (all files when none were given).
@@ -51,6 +54,15 @@ struct Pending {
     /// The declaring file, the declaration and the candidates looked at, for a missing-file
     /// warning.
     declared: Option<(PathBuf, ModDecl, String)>,
+    /// Lint attributes from the crate root down to the file (its own inner ones not yet).
+    lints: Vec<LintAttr>,
+    /// The crate root's `#![no_std]`; `None` at the crate root itself.
+    no_std: Option<bool>,
+    /// The conditions of `#[cfg_attr(<cfg>, path = "…")]`s that chose this file (or a parent),
+    /// carried to its items' tests.
+    cfgs: Vec<String>,
+    /// `false` for a file that one platform or feature may lack: no warning when it is missing.
+    required: bool,
 }
 
 /// Walk all selected packages. `filter` holds canonical files or directories; empty means all.
@@ -84,6 +96,10 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
                     mod_rs: true,
                     tests_for: None,
                     declared: None,
+                    lints: Vec::new(),
+                    no_std: None,
+                    cfgs: Vec::new(),
+                    required: true,
                 };
                 let walk = &walk;
                 scope.spawn(move |scope| walk.visit(scope, pending));
@@ -157,7 +173,7 @@ impl Walk<'_> {
         let path = match pending.path.canonicalize() {
             Ok(path) => path,
             Err(source) => {
-                if self.selected(&pending.path) {
+                if self.selected(&pending.path) && pending.required {
                     self.warn(match pending.declared {
                         Some((file, decl, candidates))
                             if source.kind() == std::io::ErrorKind::NotFound =>
@@ -224,7 +240,7 @@ impl Walk<'_> {
             }
             return;
         }
-        let analysis = match analysis::analyze(&source) {
+        let mut analysis = match analysis::analyze(&source) {
             Ok(analysis) => analysis,
             Err(failure) => {
                 if is_selected {
@@ -233,26 +249,70 @@ impl Walk<'_> {
                 return;
             }
         };
-        for decl in &analysis.mod_decls {
-            let (child, mod_rs, candidates) = resolve_module(&path, pending.mod_rs, decl);
-            let candidates = candidates
+        let target = &package.targets[pending.target];
+        let mut lints = pending.lints;
+        lints.extend(std::mem::take(&mut analysis.lints));
+        let rules = Rules {
+            edition: target.edition,
+            no_std: pending.no_std.unwrap_or(analysis.no_std),
+            lints,
+            shadowed: std::mem::take(&mut analysis.shadowed),
+            glob: analysis.glob,
+        };
+        // A file chosen by `cfg_attr(<cfg>, path)` is compiled only under `<cfg>`: its tests
+        // say so too.
+        if !pending.cfgs.is_empty() {
+            let prefix: String = pending
+                .cfgs
                 .iter()
-                .map(|c| relative(&workspace.root, c))
-                .collect::<Vec<_>>()
-                .join(" and ");
+                .map(|c| format!("#[cfg({c})]\n"))
+                .collect();
+            for item in &mut analysis.items {
+                item.stub.insert_str(0, &prefix);
+            }
+        }
+        for decl in &analysis.mod_decls {
             let mut module_path = pending.module_path.clone();
-            module_path.extend(decl.inline_parents.iter().cloned());
-            module_path.push(decl.name.clone());
-            let child = Pending {
-                path: child,
-                package: pending.package,
-                target: pending.target,
-                module_path,
-                mod_rs,
-                tests_for: decl.is_test.then(|| path.clone()),
-                declared: Some((path.clone(), decl.clone(), candidates)),
-            };
-            scope.spawn(move |scope| self.visit(scope, child));
+            module_path.extend(decl.inline_parents.iter().map(|m| rules.libtest_segment(m)));
+            module_path.push(rules.libtest_segment(&decl.name));
+            let mut lints = rules.lints.clone();
+            lints.extend(decl.lints.iter().cloned());
+            // Each file a `cfg_attr` can name, with its condition; and the file named without
+            // one, which must exist only when no `cfg_attr` names another.
+            let mut choices: Vec<(Option<&String>, ModDecl)> = decl
+                .cfg_paths
+                .iter()
+                .map(|(condition, file)| {
+                    let mut decl = decl.clone();
+                    decl.path_attr = Some(file.clone());
+                    (Some(condition), decl)
+                })
+                .collect();
+            choices.push((None, decl.clone()));
+            for (condition, chosen) in choices {
+                let (child, mod_rs, candidates) = resolve_module(&path, pending.mod_rs, &chosen);
+                let candidates = candidates
+                    .iter()
+                    .map(|c| relative(&workspace.root, c))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                let mut cfgs = pending.cfgs.clone();
+                cfgs.extend(condition.cloned());
+                let child = Pending {
+                    path: child,
+                    package: pending.package,
+                    target: pending.target,
+                    module_path: module_path.clone(),
+                    mod_rs,
+                    tests_for: decl.is_test.then(|| path.clone()),
+                    declared: Some((path.clone(), decl.clone(), candidates)),
+                    lints: lints.clone(),
+                    no_std: Some(rules.no_std),
+                    cfgs,
+                    required: condition.is_some() || decl.cfg_paths.is_empty(),
+                };
+                scope.spawn(move |scope| self.visit(scope, child));
+            }
         }
         let mut state = self.state.lock().expect("lock");
         for (name, def) in &analysis.type_defs {
@@ -275,6 +335,7 @@ impl Walk<'_> {
             package: pending.package,
             target: pending.target,
             module_path: pending.module_path,
+            rules,
             source,
             analysis,
             selected: is_selected,
@@ -308,22 +369,30 @@ fn resolve_module(file: &Path, mod_rs: bool, decl: &ModDecl) -> (PathBuf, bool, 
         let from = if decl.inline_parents.is_empty() {
             dir.to_path_buf()
         } else {
-            decl.inline_parents.iter().fold(base, |acc, m| acc.join(m))
+            decl.inline_parents
+                .iter()
+                .fold(base, |acc, m| acc.join(unraw(m)))
         };
         let child = from.join(path);
         return (child.clone(), true, vec![child]);
     }
     for parent in &decl.inline_parents {
-        base.push(parent);
+        base.push(unraw(parent));
     }
-    let flat = base.join(format!("{}.rs", decl.name));
-    let nested = base.join(&decl.name).join("mod.rs");
+    let name = unraw(&decl.name);
+    let flat = base.join(format!("{name}.rs"));
+    let nested = base.join(name).join("mod.rs");
     let candidates = vec![flat.clone(), nested.clone()];
     if !flat.exists() && nested.exists() {
         (nested, true, candidates)
     } else {
         (flat, false, candidates)
     }
+}
+
+/// A module's name as its file is named: `r#async` lives in `async.rs`.
+fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
 }
 
 /// `path` relative to the workspace root, or as given when it is outside.

@@ -49,6 +49,8 @@ pub struct Target {
     pub kind: TargetKind,
     /// Canonical path of the crate root file (`src/lib.rs`, `src/main.rs`, `src/bin/x.rs`).
     pub root: PathBuf,
+    /// The target's edition (2015, 2018, 2021, 2024, …).
+    pub edition: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,7 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                             TargetKind::Lib
                         },
                         root: canonical(t.src_path.as_std_path()),
+                        edition: t.edition.as_str().parse().unwrap_or(2021),
                     })
                     .collect(),
                 crates: crate_names(package),

@@ -217,3 +217,86 @@ fn quiet_prints_nothing_and_no_progress_bar_without_a_terminal() {
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
+
+/// Crates with rules of their own (lints denied and forbidden, edition 2015, names that hide
+/// std's, imports inside inline modules, a raw module name, a module file chosen by
+/// `cfg_attr`): the scaffolds compile as written, with no compile-check to fall back on.
+#[test]
+fn scaffolds_compile_under_each_crates_own_rules_and_every_module_file_is_found() {
+    let dir = fixture("rules");
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["--workspace", "--no-verify"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not())
+        .stderr(predicate::str::contains(
+            "generated 18 tests in 7 files, 0 items already tested",
+        ));
+    let after = snapshot_tree(dir.path());
+    let added = |file: &str| {
+        let key = std::path::Path::new(file);
+        appended(&before[key], &after[key]).to_owned()
+    };
+
+    // Lints: `unsafe_code` is denied, so its allow is written; where `forbid` rules out the
+    // allows a call needs, the lone form; a module of lone forms imports nothing.
+    let lints = added("lints/src/lib.rs");
+    assert!(
+        lints.contains("#[allow(unsafe_code)]\n    fn test_peek()"),
+        "{lints}"
+    );
+    let strict = added("lints/src/strict.rs");
+    assert!(!strict.contains("use super::*"), "{strict}");
+    assert!(
+        strict.contains("needs `unreachable_code` allowed, which is forbidden here"),
+        "{strict}"
+    );
+    assert!(!strict.contains("#[allow("), "{strict}");
+    // Edition 2015: core's paths through `::std`.
+    let old = added("old/src/lib.rs");
+    assert!(old.contains("let ptr = ::std::ptr::null();"), "{old}");
+    assert!(!old.contains("::core"), "{old}");
+    // The crate's own `String` is built as the crate's; std's by its full path.
+    let names = added("names/src/lib.rs");
+    assert!(
+        names.contains(
+            "let text = ::std::string::String::new();\n        let _result = std_len(text);"
+        ),
+        "{names}"
+    );
+    assert!(
+        names.contains("let text = Default::default();\n        let _result = own_len(text);"),
+        "{names}"
+    );
+    // `Text` is a private import of `inner`: the test writes the path it names.
+    assert!(
+        names.contains(
+            "let text = ::std::string::String::new();\n        let _result = inner::text_len(text);"
+        ),
+        "{names}"
+    );
+    // `mod r#async;` is `async.rs`; each file `cfg_attr` can choose gets tests, gated alike.
+    assert!(added("names/src/async.rs").contains("fn test_ready()"));
+    assert!(added("names/src/sys_unix.rs").contains("#[cfg(unix)]\n    #[test]"));
+    assert!(added("names/src/sys_other.rs").contains("#[cfg(not(unix))]\n    #[test]"));
+
+    let out = cargo_test(dir.path(), &["--workspace"]);
+    let ignored: usize = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("test result: ok. 0 passed; 0 failed; "))
+        .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
+        .sum();
+    // Every test but the one for the other platforms' file is compiled here.
+    assert_eq!(ignored, 17, "{out}");
+
+    let settled = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .args(["--workspace", "--no-verify"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "nothing to generate, 18 items already tested",
+        ));
+    assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());
+}

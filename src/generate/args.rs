@@ -2,7 +2,7 @@
 //! strings and collections, `None`, `Default::default()` or `new()` for crate types. Generic
 //! parameters and `impl Trait` are first replaced by a concrete type that meets their bounds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -10,6 +10,61 @@ use syn::visit_mut::VisitMut;
 use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
 
 use crate::analysis::{Constructor, bound_text};
+use crate::rules::{Rules, STD_NAMES};
+
+/// How a test names std's items where the file may hide them, and where core's paths start.
+pub struct StdNames {
+    /// Names the test module sees as the package's own: the file defines or imports them, or
+    /// a glob import may bring the package's type of that name.
+    hidden: BTreeSet<String>,
+    core: TokenStream,
+}
+
+impl StdNames {
+    pub fn new(rules: &Rules, type_defs: &BTreeMap<String, String>) -> StdNames {
+        let mut hidden = rules.shadowed.clone();
+        if rules.glob {
+            hidden.extend(
+                STD_NAMES
+                    .iter()
+                    .filter(|n| type_defs.contains_key(**n))
+                    .map(|n| (*n).to_owned()),
+            );
+        }
+        StdNames {
+            hidden,
+            core: rules.core_root(),
+        }
+    }
+
+    /// Whether a bare `name` in the file means something other than std's.
+    pub fn hides(&self, name: &str) -> bool {
+        self.hidden.contains(name)
+    }
+
+    /// How a test names std's `name` (one of [`STD_NAMES`]): bare, or by its full path when
+    /// the file hides it.
+    pub fn path(&self, name: &str) -> TokenStream {
+        if !self.hides(name) {
+            let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+            return quote!(#ident);
+        }
+        let core = &self.core;
+        match name {
+            "String" => quote!(::std::string::String),
+            "Vec" => quote!(::std::vec::Vec),
+            "Box" => quote!(::std::boxed::Box),
+            "Option" => quote!(#core::option::Option),
+            "None" => quote!(#core::option::Option::None),
+            _ => quote!(#core::default::Default),
+        }
+    }
+
+    /// `::core`, or `::std` in an edition 2015 crate.
+    pub fn core(&self) -> &TokenStream {
+        &self.core
+    }
+}
 
 /// What the builder knows besides the type itself.
 pub struct Env<'a> {
@@ -21,6 +76,7 @@ pub struct Env<'a> {
     /// Constructor paths may be named only for items at the file's top level: inside an inline
     /// module a type may be a private import that the test module cannot see.
     pub can_name_types: bool,
+    pub std: &'a StdNames,
 }
 
 /// How far `new(…)` arguments are followed into other `new(…)`s.
@@ -33,6 +89,7 @@ impl Env<'_> {
         let mut sub = Substitute {
             map: &self.substitutions,
             consts: &self.consts,
+            std: self.std,
             failed: false,
         };
         sub.visit_type_mut(&mut ty);
@@ -63,20 +120,24 @@ impl Env<'_> {
             Type::Array(array) => {
                 let elem = self.build_at(&array.elem, depth)?;
                 let len = &array.len;
+                let core = self.std.core();
                 Some(if is_literal(&elem) {
                     quote!([#elem; #len])
                 } else {
-                    quote!(::core::array::from_fn(|_| #elem))
+                    quote!(#core::array::from_fn(|_| #elem))
                 })
             }
             Type::Reference(reference) => self.build_reference(reference, depth),
-            Type::Ptr(ptr) => Some(
-                if matches!(ptr.mutability, syn::PointerMutability::Mut(_)) {
-                    quote!(::core::ptr::null_mut())
-                } else {
-                    quote!(::core::ptr::null())
-                },
-            ),
+            Type::Ptr(ptr) => {
+                let core = self.std.core();
+                Some(
+                    if matches!(ptr.mutability, syn::PointerMutability::Mut(_)) {
+                        quote!(#core::ptr::null_mut())
+                    } else {
+                        quote!(#core::ptr::null())
+                    },
+                )
+            }
             Type::Path(path) if path.qself.is_none() => self.build_path(&path.path, depth),
             _ => None,
         }
@@ -126,19 +187,29 @@ impl Env<'_> {
             }),
             _ => None,
         };
+        // A bare name the file defines or imports is the package's own, not std's.
+        if path.leading_colon.is_none() && path.segments.len() == 1 && self.std.hides(&name) {
+            return self.build_crate_type(path, &name, depth);
+        }
+        let default = self.std.path("Default");
         let value = match name.as_str() {
             "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
             | "u128" | "usize" => quote!(0),
             "f32" | "f64" => quote!(0.0),
             "bool" => quote!(false),
             "char" => quote!('a'),
-            "String" => quote!(String::new()),
-            "Vec" => quote!(Vec::new()),
-            "Option" => quote!(None),
+            "String" | "Vec" => {
+                let ty = self.std.path(&name);
+                quote!(#ty::new())
+            }
+            "Option" => self.std.path("None"),
             "Box" | "Rc" | "Arc" => {
                 let inner = self.build_at(first_arg()?, depth)?;
                 match name.as_str() {
-                    "Box" => quote!(Box::new(#inner)),
+                    "Box" => {
+                        let ty = self.std.path("Box");
+                        quote!(#ty::new(#inner))
+                    }
                     "Rc" => quote!(::std::rc::Rc::new(#inner)),
                     _ => quote!(::std::sync::Arc::new(#inner)),
                 }
@@ -147,7 +218,7 @@ impl Env<'_> {
             | "PathBuf" | "OsString" | "Duration" | "Cow" | "Cell" | "RefCell" | "Mutex"
             | "RwLock" | "PhantomData" | "AtomicBool" | "AtomicUsize" | "AtomicIsize"
             | "AtomicU64" | "AtomicI64" | "AtomicU32" | "AtomicI32" => {
-                quote!(Default::default())
+                quote!(#default::default())
             }
             _ => return self.build_crate_type(path, &name, depth),
         };
@@ -156,7 +227,10 @@ impl Env<'_> {
 
     fn build_crate_type(&self, path: &syn::Path, name: &str, depth: usize) -> Option<TokenStream> {
         match self.constructors.get(name)? {
-            Constructor::Default => Some(quote!(Default::default())),
+            Constructor::Default => {
+                let default = self.std.path("Default");
+                Some(quote!(#default::default()))
+            }
             Constructor::New { args, bounds }
                 if self.can_name_types
                     && depth < MAX_DEPTH
@@ -264,6 +338,7 @@ fn is_literal(tokens: &TokenStream) -> bool {
 struct Substitute<'a> {
     map: &'a HashMap<String, Type>,
     consts: &'a HashMap<String, syn::Expr>,
+    std: &'a StdNames,
     failed: bool,
 }
 
@@ -306,7 +381,7 @@ impl VisitMut for Substitute<'_> {
                 }
             }
             Type::ImplTrait(imp) => {
-                match choose(imp.bounds.iter()) {
+                match choose(imp.bounds.iter(), self.std) {
                     Some(concrete) => *ty = concrete,
                     None => self.failed = true,
                 }
@@ -403,14 +478,24 @@ const CANDIDATES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// A concrete type meeting all `bounds`, or `None` when no candidate is known to.
-pub fn choose<'b>(bounds: impl Iterator<Item = &'b TypeParamBound> + Clone) -> Option<Type> {
+/// A concrete type meeting all `bounds`, or `None` when no candidate is known to. `String` is
+/// written in full where the file hides std's.
+pub fn choose<'b>(
+    bounds: impl Iterator<Item = &'b TypeParamBound> + Clone,
+    std: &StdNames,
+) -> Option<Type> {
     CANDIDATES.iter().find_map(|(ty, traits)| {
         let fits = bounds
             .clone()
             .filter_map(bound_text)
             .all(|bound| traits.contains(&bound.as_str()));
-        fits.then(|| syn::parse_str(ty).expect("candidate types parse"))
+        fits.then(|| {
+            if *ty == "String" {
+                syn::parse2(std.path("String")).expect("std paths parse")
+            } else {
+                syn::parse_str(ty).expect("candidate types parse")
+            }
+        })
     })
 }
 
@@ -434,14 +519,49 @@ mod tests {
                 },
             ),
         ]);
+        build_under(ty, &constructors, &Rules::default())
+    }
+
+    fn build_under(
+        ty: &str,
+        constructors: &BTreeMap<String, Constructor>,
+        rules: &Rules,
+    ) -> Option<String> {
+        let std = StdNames::new(rules, &BTreeMap::new());
         let env = Env {
-            constructors: &constructors,
+            constructors,
             substitutions: HashMap::from([("T".to_owned(), syn::parse_str("i32").unwrap())]),
             consts: HashMap::from([("N".to_owned(), syn::parse_str("1").unwrap())]),
             can_name_types: true,
+            std: &std,
         };
         let ty = env.concrete(&syn::parse_str(ty).unwrap())?;
         env.build(&ty).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn hidden_std_names_are_written_in_full_and_bare_ones_are_the_files() {
+        let constructors = BTreeMap::from([("String".to_owned(), Constructor::Default)]);
+        let rules = Rules {
+            shadowed: ["String".to_owned(), "Default".to_owned()].into(),
+            edition: 2015,
+            ..Rules::default()
+        };
+        let build = |ty: &str| build_under(ty, &constructors, &rules);
+        // The file's own `String`, built as the file's type.
+        assert_eq!(
+            build("String").as_deref(),
+            Some(":: std :: default :: Default :: default ()")
+        );
+        assert_eq!(
+            build("std::string::String").as_deref(),
+            Some(":: std :: string :: String :: new ()")
+        );
+        assert_eq!(
+            build("[std::string::String; 2]").as_deref(),
+            Some(":: std :: array :: from_fn (| _ | :: std :: string :: String :: new ())")
+        );
+        assert_eq!(build("Vec<u8>").as_deref(), Some("Vec :: new ()"));
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 pub use scaffold::ScaffoldGenerator;
 
-use crate::analysis::{Constructor, PublicFn};
+use crate::analysis::{Constructor, Import, PublicFn};
 use crate::error::{Error, Warning};
+use crate::rules::Rules;
 
 /// The untested items of one file, with what a generator may want to know about the crate.
 pub struct FileRequest<'a> {
@@ -29,6 +30,21 @@ pub struct FileRequest<'a> {
     pub test_source: &'a str,
     /// Crates a test may use (the package's dependencies and dev-dependencies).
     pub crates: &'a [String],
+    /// The lint levels, edition and hidden std names where the tests go.
+    pub rules: &'a Rules,
+    /// The imports of each inline module of the file.
+    pub imports: &'a BTreeMap<Vec<String>, BTreeMap<String, Import>>,
+}
+
+impl FileRequest<'_> {
+    /// The imports of the inline module at `module_path` (none at the file's top level, where
+    /// `use super::*` brings them).
+    pub fn imports(&self, module_path: &[String]) -> Option<&BTreeMap<String, Import>> {
+        if module_path.is_empty() {
+            return None;
+        }
+        self.imports.get(module_path)
+    }
 }
 
 /// One generated test fn and the item it tests, as the generator made it (a syn tree, which
@@ -53,6 +69,8 @@ pub struct Candidate {
     /// Whether it can use anything of `super::*`: a lone `todo!()` cannot, and a module of
     /// only such tests would have an unused import.
     pub uses_super: bool,
+    /// Under a `#[cfg]`: compiled out, it uses nothing.
+    pub gated: bool,
 }
 
 /// One file's generated tests, and warnings about what was left out.

@@ -2,18 +2,20 @@
 //! calls the item and ends in a `todo!()` naming what to assert. It is `#[ignore]`d, so
 //! `cargo test` stays green and `cargo test -- --ignored` lists the work left.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
-use super::args::{Arg, Env, choose, elide_lifetimes, expr_path};
+use super::args::{Arg, Env, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
     FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
 };
-use crate::analysis::PublicFn;
+use crate::analysis::{Import, PublicFn};
 use crate::error::Error;
+use crate::rules::{Level, Rules};
 
 /// Generates scaffolds; needs no network and no configuration.
 pub struct ScaffoldGenerator;
@@ -42,7 +44,7 @@ impl Repairer for ScaffoldGenerator {
                     );
                     Some(GeneratedTest {
                         item: item.name.clone(),
-                        function: lone(item, stub.as_ref(), &file.test_names[at], &task),
+                        function: lone(stub.as_ref(), &file.test_names[at], &task),
                     })
                 })
                 .collect();
@@ -78,13 +80,14 @@ impl Generator for ScaffoldGenerator {
                         .entry(block.stub.as_str())
                         .or_insert_with(|| block.parse_stub());
                 }
+                let std = StdNames::new(request.rules, request.type_defs);
                 let tests = request
                     .items
                     .iter()
                     .zip(&request.test_names)
                     .map(|(item, name)| GeneratedTest {
                         item: item.name.clone(),
-                        function: scaffold(item, name, request, &impls),
+                        function: scaffold(item, name, request, &impls, &std),
                     })
                     .collect();
                 done(
@@ -105,6 +108,25 @@ impl Generator for ScaffoldGenerator {
 struct Gaps {
     /// Arguments or a receiver stand in as `todo!()`, so the call is unreachable.
     placeholders: bool,
+    /// The call is in an `unsafe` block.
+    unsafe_block: bool,
+}
+
+impl Gaps {
+    /// The lints a scaffold that calls `item` must allow, in groups of one attribute each.
+    fn allows(&self, item: &PublicFn, rules: &Rules) -> Vec<&'static [&'static str]> {
+        let mut allows: Vec<&'static [&'static str]> = Vec::new();
+        if item.deprecated {
+            allows.push(&["deprecated"]);
+        }
+        if self.placeholders {
+            allows.push(&["unreachable_code", "unused_variables", "unused_mut"]);
+        }
+        if self.unsafe_block && rules.level("unsafe_code") > Level::Allow {
+            allows.push(&["unsafe_code"]);
+        }
+        allows
+    }
 }
 
 fn scaffold(
@@ -112,56 +134,77 @@ fn scaffold(
     name: &str,
     request: &FileRequest<'_>,
     impls: &HashMap<&str, Option<syn::ItemImpl>>,
+    std: &StdNames,
 ) -> syn::ItemFn {
     let stub = item.parse_stub();
     let mut gaps = Gaps::default();
     let body = stub
         .as_ref()
-        .and_then(|stub| call_body(item, &stub.sig, request, impls, &mut gaps));
+        .and_then(|stub| call_body(item, &stub.sig, request, impls, std, &mut gaps));
     match body {
-        Some((body, task)) => assemble(item, stub.as_ref(), name, body, &task, &gaps, true),
+        Some((body, task)) => {
+            let allows = gaps.allows(item, request.rules);
+            let rules = request.rules;
+            // `forbid` cannot be overridden, and a gated test's `use super::*` would be unused
+            // where it is compiled out: only the form that calls nothing compiles there.
+            let forbidden = allows
+                .iter()
+                .flat_map(|a| a.iter())
+                .find(|l| rules.forbids(l));
+            let gated = stub.as_ref().is_some_and(|s| !s.attrs.is_empty());
+            let forbidden = forbidden
+                .copied()
+                .or_else(|| (gated && rules.forbids("unused_imports")).then_some("unused_imports"));
+            match forbidden {
+                Some(lint) => {
+                    let task = format!(
+                        "call `{}` and assert on the result (a scaffold that calls it needs `{lint}` allowed, which is forbidden here)",
+                        item.name
+                    );
+                    lone(stub.as_ref(), name, &task)
+                }
+                None => assemble(stub.as_ref(), name, body, &task, &allows),
+            }
+        }
         None => {
             let task = format!(
                 "pick concrete types for the generic parameters of `{}`, call it and assert on the result",
                 item.name
             );
-            lone(item, stub.as_ref(), name, &task)
+            lone(stub.as_ref(), name, &task)
         }
     }
 }
 
 /// The scaffold that only says what to do: when generic parameters could not be given concrete
 /// types, or when the full scaffold does not compile.
-fn lone(item: &PublicFn, stub: Option<&syn::ItemFn>, name: &str, task: &str) -> syn::ItemFn {
+fn lone(stub: Option<&syn::ItemFn>, name: &str, task: &str) -> syn::ItemFn {
     let body = quote!(todo!(#task););
     // It calls nothing, so it needs no lint allowed (a crate may forbid them).
-    assemble(item, stub, name, body, task, &Gaps::default(), false)
+    assemble(stub, name, body, task, &[])
 }
 
 /// The test fn around `body`: the item's cfgs, `#[test]`, `#[ignore]` with the task, and the
 /// lints its call needs allowed.
 fn assemble(
-    item: &PublicFn,
     stub: Option<&syn::ItemFn>,
     name: &str,
     body: TokenStream,
     task: &str,
-    gaps: &Gaps,
-    calls_item: bool,
+    allows: &[&[&str]],
 ) -> syn::ItemFn {
     let name = format_ident!("{}", name);
     let reason = format!("testsmith scaffold: {task}");
     let cfgs = stub.map_or(&[][..], |stub| &stub.attrs[..]);
-    let deprecated = (calls_item && item.deprecated).then(|| quote!(#[allow(deprecated)]));
-    let unreachable = gaps
-        .placeholders
-        .then(|| quote!(#[allow(unreachable_code, unused_variables, unused_mut)]));
+    let allows = allows.iter().map(|lints| {
+        let lints = lints.iter().map(|l| format_ident!("{}", l));
+        quote!(#[allow(#(#lints),*)])
+    });
     let tokens = quote! {
         #(#cfgs)*
         #[test]
         #[ignore = #reason]
-        #deprecated
-        #unreachable
+        #(#allows)*
         fn #name() {
             #body
         }
@@ -176,19 +219,21 @@ fn call_body(
     sig: &syn::Signature,
     request: &FileRequest<'_>,
     impls: &HashMap<&str, Option<syn::ItemImpl>>,
+    std: &StdNames,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
     let mut substitutions = HashMap::new();
     let mut consts = HashMap::new();
-    let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts)?;
+    let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
     if let Some(block) = &item.impl_block {
         let imp = impls.get(block.stub.as_str())?.as_ref()?;
-        substitute_generics(&imp.generics, &mut substitutions, &mut consts)?;
+        substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
         let self_ty = Env {
             constructors: request.constructors,
             substitutions: substitutions.clone(),
             consts: consts.clone(),
             can_name_types: false,
+            std,
         }
         .concrete(&imp.self_ty)?;
         substitutions.insert("Self".to_owned(), self_ty);
@@ -198,7 +243,10 @@ fn call_body(
         substitutions,
         consts,
         can_name_types: item.module_path.is_empty(),
+        std,
     };
+    // An inline module's private imports cannot be named from the test module: their paths can.
+    let imports = request.imports(&item.module_path);
     let module_prefix: Vec<_> = item
         .module_path
         .iter()
@@ -254,7 +302,10 @@ fn call_body(
                             let ty = match by_ref {
                                 Some(true) => quote!(&mut #value_ty),
                                 Some(false) => quote!(&#value_ty),
-                                None if is_box => quote!(Box<#value_ty>),
+                                None if is_box => {
+                                    let boxed = std.path("Box");
+                                    quote!(#boxed<#value_ty>)
+                                }
                                 None => value_ty.clone(),
                             };
                             stmts.push(quote!(let value: #ty = todo!(#what);));
@@ -262,7 +313,8 @@ fn call_body(
                         }
                     };
                     if is_box && !boxed_already {
-                        quote!(Box::new(value).#ident #fn_turbofish)
+                        let boxed = std.path("Box");
+                        quote!(#boxed::new(value).#ident #fn_turbofish)
                     } else {
                         quote!(value.#ident #fn_turbofish)
                     }
@@ -277,7 +329,8 @@ fn call_body(
             continue;
         };
         let local = local_name(&pat_type.pat, index, &mut taken);
-        let ty = env.concrete(&pat_type.ty)?;
+        let written = resolve_imports(&pat_type.ty, imports, request.rules);
+        let ty = env.concrete(&written)?;
         let Some(arg) = env.argument(&ty) else {
             gaps.placeholders = true;
             let what = format!("a `{}` for `{}`", type_text(&pat_type.ty), local);
@@ -301,6 +354,7 @@ fn call_body(
 
     let call = quote!(#callee(#(#args),*));
     let call = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+        gaps.unsafe_block = true;
         quote!(unsafe { #call })
     } else {
         call
@@ -345,6 +399,7 @@ fn substitute_generics(
     generics: &syn::Generics,
     substitutions: &mut HashMap<String, Type>,
     consts: &mut HashMap<String, syn::Expr>,
+    std: &StdNames,
 ) -> Option<Option<TokenStream>> {
     let mut turbofish = Vec::new();
     for param in &generics.params {
@@ -361,7 +416,7 @@ fn substitute_generics(
                         _ => {}
                     }
                 }
-                let concrete = choose(bounds.into_iter())?;
+                let concrete = choose(bounds.into_iter(), std)?;
                 turbofish.push(quote!(#concrete));
                 substitutions.insert(name, concrete);
             }
@@ -385,6 +440,56 @@ fn substitute_generics(
         }
     }
     Some((!turbofish.is_empty()).then(|| quote!(::<#(#turbofish),*>)))
+}
+
+/// `ty` with names that an inline module imports written as the paths they import, where the
+/// test module can name those paths: from std, core or alloc, from the crate root, or (in an
+/// edition 2015 crate, where `use` paths start there) any path.
+fn resolve_imports(ty: &Type, imports: Option<&BTreeMap<String, Import>>, rules: &Rules) -> Type {
+    struct Resolve<'a> {
+        imports: &'a BTreeMap<String, Import>,
+        rules: &'a Rules,
+    }
+    impl VisitMut for Resolve<'_> {
+        fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
+            syn::visit_mut::visit_type_path_mut(self, ty);
+            if ty.qself.is_some() || ty.path.leading_colon.is_some() {
+                return;
+            }
+            let Some(first) = ty.path.segments.first() else {
+                return;
+            };
+            let Some(import) = self.imports.get(&first.ident.to_string()) else {
+                return;
+            };
+            let root = import.segments.first().map(String::as_str);
+            let absolute = match root {
+                Some("self" | "super") | None => return,
+                Some("crate") => false,
+                Some("std" | "core" | "alloc") => true,
+                Some(_) if self.rules.edition == 2015 || import.leading_colon => true,
+                Some(_) => return,
+            };
+            let Ok(mut path) = syn::parse_str::<syn::Path>(&import.segments.join("::")) else {
+                return;
+            };
+            if absolute {
+                path.leading_colon = Some(Default::default());
+            }
+            // The imported item keeps the generic arguments written where it is used.
+            if let Some(last) = path.segments.last_mut() {
+                last.arguments = first.arguments.clone();
+            }
+            path.segments
+                .extend(ty.path.segments.iter().skip(1).cloned());
+            ty.path = path;
+        }
+    }
+    let mut ty = ty.clone();
+    if let Some(imports) = imports {
+        Resolve { imports, rules }.visit_type_mut(&mut ty);
+    }
+    ty
 }
 
 fn is_param(ty: &Type, name: &str) -> bool {

@@ -565,6 +565,7 @@ impl<'a> Verifier<'a> {
                     &file.file.source,
                     file.file.analysis.existing.as_ref(),
                     &chosen,
+                    &file.file.rules,
                 );
                 for (&t, (first, last)) in mine.iter().zip(spliced.lines) {
                     places[t] = Place {
