@@ -131,17 +131,116 @@ pub struct Calls {
     pub qualified: HashSet<(String, String)>,
     /// Method-call names: `x.name(…)`.
     pub methods: HashSet<String>,
+    /// Every identifier the code mentions (a type's name is evidence of which `len` it calls).
+    pub idents: HashSet<String>,
 }
+
+/// Methods that std's types have too: `v.len()` alone says nothing about the crate's `len`.
+const STD_METHODS: &[&str] = &[
+    "all",
+    "and_then",
+    "any",
+    "append",
+    "as_bytes",
+    "as_mut",
+    "as_ptr",
+    "as_ref",
+    "as_slice",
+    "as_str",
+    "borrow",
+    "borrow_mut",
+    "bytes",
+    "capacity",
+    "chars",
+    "clear",
+    "clone",
+    "cmp",
+    "collect",
+    "contains",
+    "count",
+    "drain",
+    "entry",
+    "eq",
+    "err",
+    "expect",
+    "extend",
+    "filter",
+    "find",
+    "first",
+    "flush",
+    "fmt",
+    "fold",
+    "from",
+    "get",
+    "get_mut",
+    "hash",
+    "insert",
+    "into",
+    "into_iter",
+    "is_empty",
+    "is_err",
+    "is_none",
+    "is_ok",
+    "is_some",
+    "iter",
+    "iter_mut",
+    "join",
+    "keys",
+    "last",
+    "len",
+    "lines",
+    "lock",
+    "map",
+    "max",
+    "min",
+    "next",
+    "ok",
+    "parse",
+    "partial_cmp",
+    "peek",
+    "pop",
+    "position",
+    "push",
+    "read",
+    "remove",
+    "replace",
+    "reserve",
+    "retain",
+    "rev",
+    "reverse",
+    "set",
+    "skip",
+    "sort",
+    "split",
+    "starts_with",
+    "sum",
+    "swap",
+    "take",
+    "to_lowercase",
+    "to_owned",
+    "to_string",
+    "to_uppercase",
+    "to_vec",
+    "trim",
+    "truncate",
+    "unwrap",
+    "unwrap_or",
+    "values",
+    "write",
+    "zip",
+];
 
 impl Calls {
     pub fn extend(&mut self, other: Calls) {
         self.paths.extend(other.paths);
         self.qualified.extend(other.qualified);
         self.methods.extend(other.methods);
+        self.idents.extend(other.idents);
     }
 
-    /// Whether the test code calls `item`: a free fn by any path ending in its name, a method
-    /// by `Type::name` or by method-call syntax (the receiver's type is not known to syn).
+    /// Whether the test code calls `item`: a free fn by any path ending in its name (not one
+    /// rooted in std), a method by `Type::name`, or by method-call syntax (the receiver's type
+    /// is not known to syn) — for a name std's types share, only where the type is named too.
     pub fn covers(&self, item: &PublicFn) -> bool {
         let ident = &item.ident;
         match &item.impl_block {
@@ -150,7 +249,10 @@ impl Calls {
                 self.qualified
                     .contains(&(block.type_name.clone(), ident.clone()))
                     || self.qualified.contains(&("Self".to_owned(), ident.clone()))
-                    || (item.has_receiver && self.methods.contains(ident))
+                    || (item.has_receiver
+                        && self.methods.contains(ident)
+                        && (!STD_METHODS.contains(&ident.as_str())
+                            || self.idents.contains(&block.type_name)))
             }
         }
     }
@@ -180,6 +282,8 @@ pub struct FileAnalysis {
     pub glob: bool,
     /// The imports of each inline module (by its path from the file's top level).
     pub imports: BTreeMap<Vec<String>, BTreeMap<String, Import>>,
+    /// The calls in the file's doc tests (code blocks in the docs of its items and modules).
+    pub doc_calls: Calls,
 }
 
 /// A file syn could not parse, with the position of the first error.
@@ -221,8 +325,10 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
             shadowed: BTreeSet::new(),
             glob: false,
             imports: BTreeMap::new(),
+            doc_calls: Calls::default(),
         },
     };
+    doc_test_calls(&file.attrs, &mut walker.out.doc_calls);
     top_level_names(&file.items, &mut walker.out);
     walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
     // Spans are tracked in a thread-local map that only grows; a run over a big workspace should
@@ -243,6 +349,20 @@ pub fn test_file_calls(source: &str) -> Result<Calls, ParseFailure> {
     scan_calls(tokens, &mut calls);
     proc_macro2::extra::invalidate_current_thread_spans();
     Ok(calls)
+}
+
+/// The calls of an integration test file, when it names the crate (`crate_name::…`,
+/// `use crate_name::…`): a file that never does calls something else.
+pub fn integration_calls(source: &str, crate_name: &str) -> Result<Option<Calls>, ParseFailure> {
+    let tokens: TokenStream = source
+        .strip_prefix('\u{feff}')
+        .unwrap_or(source)
+        .parse()
+        .map_err(|err: proc_macro2::LexError| ParseFailure::at(err.span(), &err))?;
+    let mut calls = Calls::default();
+    scan_calls(tokens, &mut calls);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    Ok(calls.idents.contains(crate_name).then_some(calls))
 }
 
 /// proc-macro2's lexer says only "cannot parse string into token stream"; say what it means.
@@ -318,6 +438,11 @@ impl Walker<'_> {
             })
             .collect();
         for item in items {
+            if let Some(attrs) = item_attrs(item)
+                && !is_cfg_test(attrs)
+            {
+                doc_test_calls(attrs, &mut self.out.doc_calls);
+            }
             match item {
                 Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
                     let body = &f.block.brace_token;
@@ -445,6 +570,7 @@ impl Walker<'_> {
         let pushed = push_cfgs(cfgs, &imp.attrs);
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
+            doc_test_calls(&f.attrs, &mut self.out.doc_calls);
             if !is_public(&f.vis) || !is_testable(&f.attrs) {
                 continue;
             }
@@ -672,6 +798,89 @@ fn path_attr(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
+fn item_attrs(item: &Item) -> Option<&[Attribute]> {
+    Some(match item {
+        Item::Fn(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Const(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        _ => return None,
+    })
+}
+
+/// Record the calls of the doc tests in `attrs`: the Rust code blocks of the doc comment
+/// (unmarked, `rust`, `no_run`, `should_panic`, …; not `ignore`, `compile_fail`, `text` or
+/// another language), hidden `# ` lines included.
+fn doc_test_calls(attrs: &[Attribute], calls: &mut Calls) {
+    let mut doc = String::new();
+    for attr in attrs {
+        if let Meta::NameValue(nv) = &attr.meta
+            && nv.path.is_ident("doc")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+        {
+            doc.push_str(&s.value());
+            doc.push('\n');
+        }
+    }
+    if !doc.contains("```") && !doc.contains("~~~") {
+        return;
+    }
+    let mut block: Option<(String, bool)> = None;
+    let mut fence = "";
+    for line in doc.lines() {
+        let trimmed = line.trim_start();
+        match &mut block {
+            None => {
+                for marker in ["```", "~~~"] {
+                    if let Some(info) = trimmed.strip_prefix(marker) {
+                        fence = marker;
+                        block = Some((String::new(), is_rust_test(info)));
+                    }
+                }
+            }
+            Some((code, tested)) => {
+                if trimmed.starts_with(fence) {
+                    if *tested && let Ok(tokens) = code.parse::<TokenStream>() {
+                        scan_calls(tokens, calls);
+                    }
+                    block = None;
+                } else {
+                    // rustdoc's hidden lines: `# code` and a lone `#`.
+                    let code_line = trimmed
+                        .strip_prefix("# ")
+                        .or_else(|| (trimmed == "#").then_some(""))
+                        .unwrap_or(line);
+                    code.push_str(code_line);
+                    code.push('\n');
+                }
+            }
+        }
+    }
+}
+
+/// Whether rustdoc runs (or at least builds) a code block with this info string.
+fn is_rust_test(info: &str) -> bool {
+    info.split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .all(|word| {
+            matches!(
+                word,
+                "rust" | "no_run" | "should_panic" | "test_harness" | "standalone_crate"
+            ) || word.starts_with("edition")
+        })
+}
+
 /// `#[cfg_attr(<cfg>, path = "…")]` on a module: each condition, as written, and its file.
 fn cfg_paths(attrs: &[Attribute]) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -869,6 +1078,11 @@ pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
             TokenTree::Group(group) => scan_calls(group.stream(), calls),
             TokenTree::Ident(ident) => {
                 let name = ident.to_string();
+                calls.idents.insert(name.clone());
+                // `std::fs::read(…)` calls std's `read`, whatever the crate has of that name.
+                if rooted_in_std(&trees, i) {
+                    continue;
+                }
                 let qualifier = qualifier_before(&trees, i);
                 if let Some(qualifier) = &qualifier {
                     calls.qualified.insert((qualifier.clone(), name.clone()));
@@ -885,6 +1099,19 @@ pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
             TokenTree::Punct(_) | TokenTree::Literal(_) => {}
         }
     }
+}
+
+/// Whether the path ending in the ident at `i` starts at `std`, `core` or `alloc`.
+fn rooted_in_std(trees: &[TokenTree], i: usize) -> bool {
+    let mut at = i;
+    while at >= 3 && is_path_sep(trees, at - 2) {
+        match &trees[at - 3] {
+            TokenTree::Ident(_) => at -= 3,
+            _ => break,
+        }
+    }
+    at != i
+        && matches!(&trees[at], TokenTree::Ident(root) if root == "std" || root == "core" || root == "alloc")
 }
 
 /// Whether the tokens from `at` open an argument list, possibly after a turbofish.

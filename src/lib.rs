@@ -105,7 +105,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         report(&console, &mut outcome, warning);
     }
 
-    let plans = plan_all(&scan);
+    let plans = plan_all(&scan, &workspace);
     let requests: Vec<FileRequest<'_>> = plans
         .iter()
         .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
@@ -365,9 +365,9 @@ fn act(
     outcome: &mut Outcome,
 ) -> Result<(), Warning> {
     outcome.already_tested += plan.tested.len();
-    for item in &plan.tested {
+    for (item, found) in &plan.tested {
         console.detail(&format!(
-            "{}:{}: `{}` has a test",
+            "{}:{}: `{}` has a test {found}",
             file.display, item.line, item.name
         ));
     }

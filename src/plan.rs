@@ -1,25 +1,55 @@
 //! Which items of each file need a test, and what their test fns are named: an item is tested
-//! when the file's test code calls it or `mod testsmith_tests` already holds its test's name.
+//! when the file's test code calls it, `mod testsmith_tests` already holds its test's name, a
+//! doc test of the file calls it (libs only), or an integration test that names the crate does.
 
 use std::collections::HashSet;
 
-use crate::analysis::{ExistingModule, PublicFn};
+use crate::analysis::{Calls, ExistingModule, PublicFn};
 use crate::error::Warning;
 use crate::generate::{self, FileRequest, test_fn_name};
 use crate::scan;
 use crate::workspace::Workspace;
 
+/// Where an item's test was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The file's `#[cfg(test)]` code (or the file of its `#[cfg(test)] mod tests;`).
+    TestCode,
+    /// `mod testsmith_tests` holds a test by its name.
+    Generated,
+    /// A doc test in the file.
+    DocTest,
+    /// An integration test file (its path relative to the workspace root).
+    Integration(String),
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::TestCode => f.write_str("in the file's tests"),
+            Found::Generated => f.write_str("in `testsmith_tests`"),
+            Found::DocTest => f.write_str("in a doc test"),
+            Found::Integration(file) => write!(f, "in {file}"),
+        }
+    }
+}
+
 /// Which items of one file need a test.
 pub struct FilePlan<'a> {
-    /// Items that already have a test, by the test code's calls or by a generated test's name.
-    pub tested: Vec<&'a PublicFn>,
+    /// Items that already have a test, and where it was found.
+    pub tested: Vec<(&'a PublicFn, Found)>,
     pub untested: Vec<&'a PublicFn>,
     /// The test fn name of each untested item, in the same order.
     pub test_names: Vec<String>,
 }
 
-/// Decide for one file which items need a test.
-pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
+/// Decide for one file which items need a test. `integration` holds the calls of the
+/// package's integration tests.
+pub fn plan_file<'a>(
+    file: &'a scan::SourceFile,
+    integration: &[(String, Calls)],
+    lib: bool,
+) -> Result<FilePlan<'a>, Warning> {
     let analysis = &file.analysis;
     let existing_fns = match &analysis.existing {
         Some(ExistingModule::OutOfLine) => {
@@ -36,8 +66,21 @@ pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
         test_names: Vec::new(),
     };
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
-        if analysis.calls.covers(item) || existing_fns.contains(&test_name) {
-            plan.tested.push(item);
+        let found = if analysis.calls.covers(item) {
+            Some(Found::TestCode)
+        } else if existing_fns.contains(&test_name) {
+            Some(Found::Generated)
+        } else if lib && analysis.doc_calls.covers(item) {
+            // rustdoc tests the docs of a lib only.
+            Some(Found::DocTest)
+        } else {
+            integration
+                .iter()
+                .find(|(_, calls)| calls.covers(item))
+                .map(|(file, _)| Found::Integration(file.clone()))
+        };
+        if let Some(found) = found {
+            plan.tested.push((item, found));
         } else {
             plan.untested.push(item);
             plan.test_names.push(test_name);
@@ -61,12 +104,20 @@ fn test_names(items: &[PublicFn]) -> Vec<String> {
 }
 
 /// Plan every selected file, in parallel, in path order.
-pub fn plan_all(scan: &scan::Scan) -> Vec<(&scan::SourceFile, Result<FilePlan<'_>, Warning>)> {
+pub fn plan_all<'a>(
+    scan: &'a scan::Scan,
+    workspace: &Workspace,
+) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
     use rayon::prelude::*;
     scan.files
         .par_iter()
         .filter(|file| file.selected)
-        .map(|file| (file, plan_file(file)))
+        .map(|file| {
+            let lib = workspace.packages[file.package].targets[file.target].kind
+                == crate::workspace::TargetKind::Lib;
+            let integration = &scan.integration[file.package];
+            (file, plan_file(file, integration, lib))
+        })
         .collect()
 }
 

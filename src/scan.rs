@@ -39,6 +39,9 @@ pub struct Scan {
     pub constructors: Vec<BTreeMap<String, Constructor>>,
     /// Per package: its type definitions by name.
     pub type_defs: Vec<BTreeMap<String, String>>,
+    /// Per package: the calls of each integration test file that names the crate, by the
+    /// file's path relative to the workspace root.
+    pub integration: Vec<Vec<(String, Calls)>>,
 }
 
 struct Pending {
@@ -74,6 +77,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             warnings: Vec::new(),
             constructors: vec![BTreeMap::new(); workspace.packages.len()],
             type_defs: vec![BTreeMap::new(); workspace.packages.len()],
+            integration: (0..workspace.packages.len()).map(|_| Vec::new()).collect(),
         },
         seen: HashSet::new(),
         test_calls: Vec::new(),
@@ -85,8 +89,14 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         on_file,
         state: &state,
     };
+    let walk = &walk;
     rayon::scope(|scope| {
         for (package, sources) in workspace.packages.iter().enumerate() {
+            if let Some(crate_name) = &sources.lib_name {
+                for path in integration_files(sources) {
+                    scope.spawn(move |_| walk.integration(package, crate_name, &path));
+                }
+            }
             for (target, root) in sources.targets.iter().enumerate() {
                 let pending = Pending {
                     path: root.root.clone(),
@@ -101,7 +111,6 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
                     cfgs: Vec::new(),
                     required: true,
                 };
-                let walk = &walk;
                 scope.spawn(move |scope| walk.visit(scope, pending));
             }
         }
@@ -137,7 +146,36 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
     }
     scan.files.sort_by(|a, b| a.display.cmp(&b.display));
     scan.warnings.sort_by_key(ToString::to_string);
+    for files in &mut scan.integration {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     scan
+}
+
+/// The package's integration test files: `tests/**/*.rs` and the roots of `[[test]]` targets
+/// elsewhere.
+fn integration_files(package: &crate::workspace::PackageSources) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => walk(&path, out),
+                Ok(_) if path.extension().is_some_and(|e| e == "rs") => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&package.root.join("tests"), &mut files);
+    for root in &package.test_roots {
+        if !files.contains(root) {
+            files.push(root.clone());
+        }
+    }
+    files
 }
 
 struct State {
@@ -159,6 +197,19 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn selected(&self, path: &Path) -> bool {
         self.filter.is_empty() || self.filter.iter().any(|f| path.starts_with(f))
+    }
+
+    /// Read an integration test file for its calls. One that cannot be read or lexed counts
+    /// for nothing: its own build will say what is wrong with it.
+    fn integration(&self, package: usize, crate_name: &str, path: &Path) {
+        let Ok(source) = std::fs::read_to_string(path) else {
+            return;
+        };
+        if let Ok(Some(calls)) = analysis::integration_calls(&source, crate_name) {
+            let display = relative(&self.workspace.root, path);
+            let mut state = self.state.lock().expect("lock");
+            state.scan.integration[package].push((display, calls));
+        }
     }
 
     fn warn(&self, warning: Warning) {

@@ -40,6 +40,10 @@ pub struct PackageSources {
     pub targets: Vec<Target>,
     /// Crates a test may use: dependencies and dev-dependencies, as they are named in code.
     pub crates: Vec<String>,
+    /// The crate roots of its integration tests (`tests/*.rs` and `[[test]]` paths).
+    pub test_roots: Vec<PathBuf>,
+    /// The lib target's name as code spells it (`my_crate`), when there is a lib.
+    pub lib_name: Option<String>,
 }
 
 /// A lib or bin target: the crates whose unit tests testsmith writes.
@@ -108,6 +112,17 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                     })
                     .collect(),
                 crates: crate_names(package),
+                test_roots: package
+                    .targets
+                    .iter()
+                    .filter(|t| t.is_test())
+                    .map(|t| canonical(t.src_path.as_std_path()))
+                    .collect(),
+                lib_name: package
+                    .targets
+                    .iter()
+                    .find(|t| is_library(t))
+                    .map(|t| t.name.replace('-', "_")),
             }
         })
         .collect();

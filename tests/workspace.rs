@@ -217,3 +217,33 @@ fn a_module_file_that_cannot_be_read_is_reported() {
         ))
         .stderr(predicate::str::contains("1 unreadable"));
 }
+
+/// Tests outside the item's file count: doc tests, integration tests that name the crate
+/// (their modules included); a test file that never names the crate, a path rooted in std and
+/// a std-shared method name on another type do not.
+#[test]
+fn doc_tests_and_integration_tests_count_and_std_names_do_not() {
+    let dir = fixture("elsewhere");
+    let out = testsmith(dir.path())
+        .args(["--check", "-v"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "src/lib.rs:8: `double` has a test in a doc test",
+        "src/lib.rs:13: `triple` has a test in tests/api.rs",
+        "src/lib.rs:42: `Text::new` has a test in a doc test",
+        "src/lib.rs:47: `Text::width` has a test in a doc test",
+        "src/lib.rs:57: `Text::is_empty` has a test in tests/support/mod.rs",
+        "src/lib.rs:22: `ignored` has no test",
+        "src/lib.rs:25: `read` has no test",
+        "src/lib.rs:30: `untouched` has no test",
+        "src/lib.rs:52: `Text::len` has no test",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(text.contains("5 items already tested"), "{text}");
+}
