@@ -46,6 +46,9 @@ pub struct Outcome {
     pub files_changed: usize,
     /// Public items that already had a test.
     pub already_tested: usize,
+    /// Public items whose only test is a scaffold still ending in `todo!()` (with `--check`,
+    /// also counted in `tests`).
+    pub scaffolded: usize,
     /// Files skipped, by reason.
     pub skipped: BTreeMap<&'static str, usize>,
     /// `--check` found untested items.
@@ -364,25 +367,47 @@ fn act(
     outcome: &mut Outcome,
 ) -> Result<(), Warning> {
     outcome.already_tested += plan.tested.len();
+    outcome.scaffolded += plan.scaffolded.len();
     for item in &plan.tested {
         console.detail(&format!(
             "{}:{}: `{}` has a test",
             file.display, item.line, item.name
         ));
     }
-    if plan.untested.is_empty() {
-        return Ok(());
-    }
     if mode == Mode::Check {
+        // A scaffold is work left, not a test: the gate fails on it as on a missing test.
+        let mut listed: Vec<(&analysis::PublicFn, &str)> = plan
+            .untested
+            .iter()
+            .map(|item| (*item, "has no test"))
+            .chain(
+                plan.scaffolded
+                    .iter()
+                    .map(|item| (*item, "has only a scaffold")),
+            )
+            .collect();
+        if listed.is_empty() {
+            return Ok(());
+        }
+        listed.sort_by_key(|(item, _)| item.line);
         outcome.files_changed += 1;
-        outcome.tests += plan.untested.len();
+        outcome.tests += listed.len();
         outcome.check_failed = true;
-        for item in &plan.untested {
+        for (item, what) in listed {
             console.output(&format!(
-                "{}:{}: `{}` has no test",
+                "{}:{}: `{}` {what}",
                 file.display, item.line, item.name
             ));
         }
+        return Ok(());
+    }
+    for item in &plan.scaffolded {
+        console.detail(&format!(
+            "{}:{}: `{}` has a scaffold to fill in",
+            file.display, item.line, item.name
+        ));
+    }
+    if plan.untested.is_empty() {
         return Ok(());
     }
     let Some(output) = output else {
@@ -445,8 +470,13 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
             "nothing to generate".to_owned()
         }
     } else if mode == Mode::Check {
+        let scaffolds = if outcome.scaffolded > 0 {
+            format!(" ({} with only a scaffold)", outcome.scaffolded)
+        } else {
+            String::new()
+        };
         format!(
-            "{} in {} without a test",
+            "{} in {} without a test{scaffolds}",
             plural(outcome.tests, "public item", "public items"),
             plural(outcome.files_changed, "file", "files")
         )
@@ -501,6 +531,9 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
         ", {} already tested",
         plural(outcome.already_tested, "item", "items")
     ));
+    if mode != Mode::Check && outcome.scaffolded > 0 {
+        text.push_str(&format!(", {} with only a scaffold", outcome.scaffolded));
+    }
     let skipped: usize = outcome.skipped.values().sum();
     if skipped > 0 {
         let reasons: Vec<String> = outcome

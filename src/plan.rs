@@ -1,5 +1,7 @@
 //! Which items of each file need a test, and what their test fns are named: an item is tested
 //! when the file's test code calls it or `mod testsmith_tests` already holds its test's name.
+//! A scaffold (an `#[ignore]`d test still holding its `todo!()`) is a to-do, not a test: its
+//! item is not generated for again, but `--check` lists it.
 
 use std::collections::HashSet;
 
@@ -13,6 +15,8 @@ use crate::workspace::Workspace;
 pub struct FilePlan<'a> {
     /// Items that already have a test, by the test code's calls or by a generated test's name.
     pub tested: Vec<&'a PublicFn>,
+    /// Items whose only tests are scaffolds: nothing to generate, but not tested either.
+    pub scaffolded: Vec<&'a PublicFn>,
     pub untested: Vec<&'a PublicFn>,
     /// The test fn name of each untested item, in the same order.
     pub test_names: Vec<String>,
@@ -32,12 +36,17 @@ pub fn plan_file(file: &scan::SourceFile) -> Result<FilePlan<'_>, Warning> {
     };
     let mut plan = FilePlan {
         tested: Vec::new(),
+        scaffolded: Vec::new(),
         untested: Vec::new(),
         test_names: Vec::new(),
     };
+    let scaffolds = &analysis.scaffolds;
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
-        if analysis.calls.covers(item) || existing_fns.contains(&test_name) {
+        let is_scaffold = scaffolds.fns.contains(&test_name);
+        if analysis.calls.covers(item) || (existing_fns.contains(&test_name) && !is_scaffold) {
             plan.tested.push(item);
+        } else if is_scaffold || scaffolds.calls.covers(item) {
+            plan.scaffolded.push(item);
         } else {
             plan.untested.push(item);
             plan.test_names.push(test_name);
