@@ -25,7 +25,8 @@ enum CargoCli {
 /// only tests seen to compile and pass are written. Nothing outside the generated module is
 /// ever changed.
 ///
-/// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error;
+/// Exit status: 0 success; 1 `--check` failed (untested items, or a file or path it could not
+/// check); 2 usage or fatal error;
 /// 130 interrupted by Ctrl-C.
 #[derive(clap::Args, Debug, Clone)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
@@ -67,7 +68,7 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Write nothing; exit 1 listing the public items without a test, exit 0 if there are none
+    /// Write nothing; exit 1 listing the public items without a test (or with only a scaffold), or when a selected file or PATH could not be checked; exit 0 if there are none
     #[arg(long, conflicts_with = "dry_run")]
     pub check: bool,
 

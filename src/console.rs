@@ -112,6 +112,14 @@ impl Console {
         self.bar.suspend(|| print!("{out}"));
     }
 
+    /// What to do next, after the summary, unless `--quiet`.
+    pub fn hint(&self, text: &str) {
+        if !self.quiet {
+            let label = console::style("hint").cyan().bold().for_stderr();
+            self.bar.suspend(|| eprintln!("{label}: {text}"));
+        }
+    }
+
     /// The closing line, unless `--quiet`.
     pub fn summary(&self, text: &str) {
         if !self.quiet {

@@ -51,7 +51,9 @@ pub struct Outcome {
     pub scaffolded: usize,
     /// Files skipped, by reason.
     pub skipped: BTreeMap<&'static str, usize>,
-    /// `--check` found untested items.
+    /// Selected files that were read and planned.
+    pub files_checked: usize,
+    /// `--check` found untested items, or could not vouch for a file or a path it was given.
     pub check_failed: bool,
     /// What verification made of the candidates; `None` when it did not run.
     pub verified: Option<verify::Summary>,
@@ -106,8 +108,13 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     for warning in &scan.warnings {
         report(&console, &mut outcome, warning);
     }
+    let (given, strays) = paths_in_targets(&options.paths, &filter, &scan, &workspace);
+    for warning in &strays {
+        report(&console, &mut outcome, warning);
+    }
 
     let plans = plan_all(&scan);
+    outcome.files_checked = plans.len();
     let requests: Vec<FileRequest<'_>> = plans
         .iter()
         .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
@@ -165,8 +172,82 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             "LLM cache — hits: {hits} misses: {misses} entries: {entries}"
         ));
     }
+    if options.mode == Mode::Check {
+        // The gate cannot vouch for a file it did not read, nor for a path it did not check.
+        outcome.check_failed |= !outcome.skipped.is_empty();
+    }
     console.summary(&summary(options.mode, &outcome));
+    if options.mode == Mode::Check
+        && let Some(hint) = check_hint(options, &given, &outcome)
+    {
+        console.hint(&hint);
+    }
     Ok(outcome)
+}
+
+/// Split the `PATH…` arguments into those that reach a file of a selected target (as the user
+/// wrote them, for the hint) and a warning for each of the others. Paths of the packages'
+/// other targets (`tests/`, `examples/`, `benches/`, `build.rs`), which a pre-commit hook
+/// passes along, are left out quietly: not an error, and not checked either.
+fn paths_in_targets<'a>(
+    paths: &'a [PathBuf],
+    canonical: &[PathBuf],
+    scan: &scan::Scan,
+    workspace: &Workspace,
+) -> (Vec<&'a PathBuf>, Vec<Warning>) {
+    let mut given = Vec::new();
+    let mut strays = Vec::new();
+    for (path, canonical) in paths.iter().zip(canonical) {
+        if scan.reached.iter().any(|file| file.starts_with(canonical)) {
+            given.push(path);
+        } else if !workspace.packages.iter().any(|package| {
+            package.other_roots.contains(canonical)
+                || ["tests", "examples", "benches"]
+                    .iter()
+                    .any(|dir| canonical.starts_with(package.root.join(dir)))
+        }) {
+            strays.push(Warning::NotInTarget {
+                path: path.display().to_string(),
+            });
+        }
+    }
+    (given, strays)
+}
+
+/// The one line `--check` ends with: the command that writes the missing tests, with the
+/// selection the user gave, and what to do about scaffolds.
+fn check_hint(options: &Options, given: &[&PathBuf], outcome: &Outcome) -> Option<String> {
+    let missing = outcome.tests - outcome.scaffolded.min(outcome.tests);
+    let scaffolds = "replace the `todo!()` of each scaffold with assertions";
+    if missing == 0 {
+        return (outcome.scaffolded > 0).then(|| scaffolds.to_owned());
+    }
+    let mut words = vec!["cargo".to_owned(), "testsmith".to_owned()];
+    words.extend(options.selection_args());
+    words.extend(given.iter().map(|path| path.display().to_string()));
+    let command: Vec<String> = words.iter().map(|word| shell_word(word)).collect();
+    let mut hint = format!(
+        "run `{}` (add --llm for real assertions) to write them",
+        command.join(" ")
+    );
+    if outcome.scaffolded > 0 {
+        hint = hint.replace(" to write them", " to write the missing ones, and ");
+        hint.push_str(scaffolds);
+    }
+    Some(hint)
+}
+
+/// A word as a POSIX shell reads it back: bare when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=+,%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Who verifies, and with what.
@@ -463,8 +544,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn summary(mode: Mode, outcome: &Outcome) -> String {
+    let unchecked = !outcome.skipped.is_empty();
     let head = if outcome.tests == 0 {
-        if mode == Mode::Check {
+        if mode == Mode::Check && unchecked {
+            "no public item without a test in the files read".to_owned()
+        } else if mode == Mode::Check && outcome.files_checked == 0 {
+            // Never "every public item has a test" about nothing.
+            "no file to check".to_owned()
+        } else if mode == Mode::Check {
             "every public item has a test".to_owned()
         } else {
             "nothing to generate".to_owned()
@@ -546,6 +633,9 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
             plural(skipped, "file", "files"),
             reasons.join(", ")
         ));
+        if mode == Mode::Check {
+            text.push_str("; the check fails: what was skipped was not checked");
+        }
     }
     text
 }

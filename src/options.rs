@@ -79,6 +79,28 @@ pub struct Options {
 }
 
 impl Options {
+    /// The package selection as the command line gave it, for a command to suggest.
+    pub fn selection_args(&self) -> Vec<String> {
+        let selection = &self.selection;
+        let mut args = Vec::new();
+        if let Some(path) = &selection.manifest_path {
+            args.push("--manifest-path".to_owned());
+            args.push(path.display().to_string());
+        }
+        for spec in &selection.packages {
+            args.push("-p".to_owned());
+            args.push(spec.clone());
+        }
+        if selection.workspace {
+            args.push("--workspace".to_owned());
+        }
+        for spec in &selection.exclude {
+            args.push("--exclude".to_owned());
+            args.push(spec.clone());
+        }
+        args
+    }
+
     pub fn from_args(args: &Args) -> Options {
         let mode = if args.check {
             Mode::Check
