@@ -113,7 +113,7 @@ pub struct Args {
     pub timeout: Option<f64>,
 
     /// Where generated tests are cached [default: target/testsmith/cache]
-    #[arg(long, value_name = "DIR", help_heading = "LLM")]
+    #[arg(long, value_name = "DIR", requires = "llm", help_heading = "LLM")]
     pub cache_dir: Option<PathBuf>,
 
     /// Neither read nor write the cache
@@ -158,9 +158,21 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Command {
     /// Inspect or clear the LLM cache
+    ///
+    /// Its options come after `cache`: `cargo testsmith cache stats --cache-dir <DIR>`.
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+
+        /// Path to Cargo.toml, whose target dir holds the cache
+        // The top level's options conflict with subcommands (so `cargo testsmith cache.rs`
+        // stays a path): the cache's own options live here, for both of its actions.
+        #[arg(long, value_name = "PATH", global = true)]
+        manifest_path: Option<PathBuf>,
+
+        /// The cache's directory [default: target/testsmith/cache]
+        #[arg(long, value_name = "DIR", global = true)]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -199,6 +211,23 @@ pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
         args.insert(1, OsString::from("testsmith"));
     }
     let CargoCli::Testsmith(args) = CargoCli::parse_from(args);
+    // `--cache-dir D cache stats`: clap took `cache stats` for paths, since an option came first.
+    if args.command.is_none()
+        && let [first, action] = args.paths.as_slice()
+        && first.as_os_str() == "cache"
+        && (action.as_os_str() == "stats" || action.as_os_str() == "clear")
+    {
+        use clap::CommandFactory;
+        CargoCli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "the options of `cache` go after it: `cargo testsmith cache {} --cache-dir <DIR> --manifest-path <PATH>`",
+                    action.display()
+                ),
+            )
+            .exit();
+    }
     args
 }
 
@@ -219,12 +248,27 @@ mod tests {
         assert!(matches!(
             args.command,
             Some(Command::Cache {
-                action: CacheAction::Stats
+                action: CacheAction::Stats,
+                ..
             })
         ));
         let args = parse_from(["cargo-testsmith", "src/cache.rs"].map(OsString::from));
         assert!(args.command.is_none());
         assert_eq!(args.paths, [PathBuf::from("src/cache.rs")]);
+    }
+
+    #[test]
+    fn cache_options_are_read_after_cache_and_after_its_action() {
+        for words in [
+            ["cargo-testsmith", "cache", "--cache-dir", "d", "stats"],
+            ["cargo-testsmith", "cache", "stats", "--cache-dir", "d"],
+        ] {
+            let args = parse_from(words.map(OsString::from));
+            let Some(Command::Cache { cache_dir, .. }) = args.command else {
+                panic!("not the cache command: {words:?}");
+            };
+            assert_eq!(cache_dir, Some(PathBuf::from("d")));
+        }
     }
 
     #[test]

@@ -74,10 +74,10 @@ impl Outcome {
 /// The pipeline for one invocation.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let console = Console::new(options.console);
-    let workspace = workspace::load(&options.selection)?;
     if let Some(command) = &options.cache {
-        return cache_command(command, &workspace, &console);
+        return cache_command(command, &options.selection, &console);
     }
+    let workspace = workspace::load(&options.selection)?;
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
@@ -374,17 +374,22 @@ fn llm_settings(
     )
 }
 
-/// `cargo testsmith cache stats|clear`.
+/// `cargo testsmith cache stats|clear`. A `--cache-dir` needs no workspace: the cache may have
+/// been moved out of every crate.
 fn cache_command(
     command: &CacheCommand,
-    workspace: &Workspace,
+    selection: &workspace::Selection,
     console: &Console,
 ) -> Result<Outcome, Error> {
-    let dir = command
-        .dir
-        .clone()
-        .unwrap_or_else(|| llm::config::default_cache_dir(&workspace.target_dir));
-    let shown = scan::relative(&workspace.root, &dir);
+    let (dir, shown) = match &command.dir {
+        Some(dir) => (dir.clone(), dir.display().to_string()),
+        None => {
+            let workspace = workspace::load(selection)?;
+            let dir = llm::config::default_cache_dir(&workspace.target_dir);
+            let shown = scan::relative(&workspace.root, &dir);
+            (dir, shown)
+        }
+    };
     match command.action {
         cli::CacheAction::Stats => {
             let entries = llm::cache::count_entries(&dir);

@@ -121,9 +121,23 @@ impl Options {
             no_batch: args.no_batch,
         });
         let defaults = VerifyOptions::default();
+        let (cache, cache_manifest) = match &args.command {
+            Some(Command::Cache {
+                action,
+                manifest_path,
+                cache_dir,
+            }) => (
+                Some(CacheCommand {
+                    action: *action,
+                    dir: cache_dir.clone(),
+                }),
+                manifest_path.clone(),
+            ),
+            None => (None, None),
+        };
         Options {
             selection: Selection {
-                manifest_path: args.manifest_path.clone(),
+                manifest_path: args.manifest_path.clone().or(cache_manifest),
                 packages: args.packages.clone(),
                 workspace: args.workspace,
                 exclude: args.exclude.clone(),
@@ -146,13 +160,7 @@ impl Options {
                 keep_failing: args.keep_failing,
             },
             llm,
-            cache: args
-                .command
-                .as_ref()
-                .map(|&Command::Cache { action }| CacheCommand {
-                    action,
-                    dir: args.cache_dir.clone(),
-                }),
+            cache,
         }
     }
 }
