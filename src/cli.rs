@@ -97,7 +97,7 @@ pub struct Args {
     pub model: Option<String>,
 
     /// Server URL [env: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST]
-    #[arg(long, value_name = "URL", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "URL", requires = "llm", value_parser = crate::llm::config::parse_base_url, help_heading = "LLM")]
     pub base_url: Option<String>,
 
     /// Attempts per call, the first one included [default: 3]

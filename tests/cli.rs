@@ -41,3 +41,67 @@ fn the_cache_subcommand_takes_its_own_cache_dir_and_manifest_path() {
             "the options of `cache` go after it: `cargo testsmith cache stats --cache-dir <DIR> --manifest-path <PATH>`",
         ));
 }
+
+/// A one-file package with an untested item, so a run has something to ask a model for.
+fn package() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"flags\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub fn one() -> u8 {\n    1\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn an_unusable_base_url_is_refused_when_it_is_read() {
+    let dir = package();
+    for bad in ["not-a-url", ""] {
+        testsmith(dir.path())
+            .args(["--llm", "--provider", "ollama", "--base-url", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "invalid value '{bad}' for '--base-url <URL>': not a usable URL ("
+            )));
+    }
+    testsmith(dir.path())
+        .args(["--llm", "--provider", "openai", "--no-verify"])
+        .env("OPENAI_BASE_URL", "localhost:8080/v1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: OPENAI_BASE_URL `localhost:8080/v1` is not a usable URL (the scheme is `localhost`, not http or https)",
+        ));
+}
+
+#[test]
+fn a_fallback_to_ollama_that_cannot_be_reached_says_why_ollama() {
+    let dir = package();
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    testsmith(dir.path())
+        .args(["--llm", "--no-verify", "--no-cache", "--max-retries", "1"])
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("TESTSMITH_PROVIDER")
+        .env("OLLAMA_HOST", format!("127.0.0.1:{port}"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: could not reach the ollama server: request to http://127.0.0.1:",
+        ))
+        .stderr(predicate::str::ends_with(
+            "; ollama was used because no provider was named (--provider, TESTSMITH_PROVIDER or `provider` in the testsmith metadata) and neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set\n",
+        ));
+}
