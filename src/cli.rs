@@ -68,8 +68,9 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
+    // Generation options mean nothing to a check: refused rather than quietly dropped.
     /// Write nothing; exit 1 listing the public items without a test (or with only a scaffold), or when a selected file or PATH could not be checked; exit 0 if there are none
-    #[arg(long, conflicts_with = "dry_run")]
+    #[arg(long, conflicts_with_all = ["dry_run", "llm", "no_verify"])]
     pub check: bool,
 
     /// Say what is done with each file and item
@@ -80,8 +81,8 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Coloring
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    /// Coloring (like cargo, CARGO_TERM_COLOR applies when --color is not given)
+    #[arg(long, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", default_value_t = Color::Auto)]
     pub color: Color,
 
     /// Ask an LLM for real test bodies instead of scaffolds
@@ -101,15 +102,15 @@ pub struct Args {
     pub base_url: Option<String>,
 
     /// Attempts per call, the first one included [default: 3]
-    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<u32>, help_heading = "LLM")]
     pub max_retries: Option<u32>,
 
     /// Requests in flight at most [default: 5]
-    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<usize>, help_heading = "LLM")]
     pub max_concurrent: Option<usize>,
 
     /// Seconds before one request is given up [default: 120]
-    #[arg(long, value_name = "SECS", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "SECS", requires = "llm", value_parser = positive_seconds, help_heading = "LLM")]
     pub timeout: Option<f64>,
 
     /// Where generated tests are cached [default: target/testsmith/cache]
@@ -129,7 +130,7 @@ pub struct Args {
     pub no_verify: bool,
 
     /// Runs each test must pass before it is written; one that passes only some is flaky [default: 3]
-    #[arg(long, value_name = "N", requires = "llm", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Verification")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<u32>, help_heading = "Verification")]
     pub runs: Option<u32>,
 
     /// Seconds a test may run before it is killed and dropped [default: 10]
@@ -196,6 +197,15 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
         _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+/// A count of attempts, requests or runs: at least 1. The same rule, and the same sentence, as
+/// for seconds; 0 is refused, never quietly made 1.
+fn positive_count<N: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<N, String> {
+    match text.parse::<N>() {
+        Ok(n) if n >= N::from(1) => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
     }
 }
 

@@ -401,7 +401,10 @@ fn cache_command(
                 path: dir.clone(),
                 source,
             })?;
-            console.output(&format!("removed {removed} LLM cache entries from {shown}"));
+            console.output(&format!(
+                "removed {} from {shown}",
+                plural(removed, "LLM cache entry", "LLM cache entries")
+            ));
         }
     }
     Ok(Outcome::default())

@@ -109,6 +109,7 @@ impl Options {
         } else {
             Mode::Write
         };
+        // clap refuses `--check --llm`: a check generates nothing.
         let llm = (args.llm && mode != Mode::Check).then(|| LlmFlags {
             provider: args.provider,
             model: args.model.clone(),
@@ -152,7 +153,7 @@ impl Options {
             verify: VerifyOptions {
                 enabled: mode != Mode::Check && !args.no_verify,
                 compile_only: llm.is_none(),
-                runs: args.runs.unwrap_or(defaults.runs).max(1),
+                runs: args.runs.unwrap_or(defaults.runs),
                 test_timeout: args
                     .test_timeout
                     .map_or(defaults.test_timeout, Duration::from_secs_f64),

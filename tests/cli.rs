@@ -22,7 +22,7 @@ fn the_cache_subcommand_takes_its_own_cache_dir_and_manifest_path() {
         .args(["cache", "--cache-dir", "moved", "clear"])
         .assert()
         .success()
-        .stdout("removed 1 LLM cache entries from moved\n");
+        .stdout("removed 1 LLM cache entry from moved\n");
     assert!(!moved.join("ab/entry.json").exists());
 
     let package = common::fixture("basic");
@@ -104,4 +104,68 @@ fn a_fallback_to_ollama_that_cannot_be_reached_says_why_ollama() {
         .stderr(predicate::str::ends_with(
             "; ollama was used because no provider was named (--provider, TESTSMITH_PROVIDER or `provider` in the testsmith metadata) and neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set\n",
         ));
+}
+
+#[test]
+fn options_that_would_mean_nothing_or_zero_limits_are_refused_alike() {
+    let dir = package();
+    testsmith(dir.path())
+        .args(["--check", "--llm"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the argument '--check' cannot be used with '--llm'",
+        ));
+    for (flag, why) in [
+        ("--max-concurrent", "`0` is not a positive whole number"),
+        ("--max-retries", "`0` is not a positive whole number"),
+        ("--runs", "`0` is not a positive whole number"),
+        ("--timeout", "`0` is not a positive number of seconds"),
+        ("--test-timeout", "`0` is not a positive number of seconds"),
+    ] {
+        testsmith(dir.path())
+            .args(["--llm", flag, "0"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("for '{flag} <")))
+            .stderr(predicate::str::contains(format!("': {why}\n")));
+    }
+}
+
+#[test]
+fn cargo_term_color_is_honoured_and_each_coloured_line_closes_itself() {
+    let dir = package();
+    let out = testsmith(dir.path())
+        .args(["--dry-run", "--no-verify"])
+        .env("CARGO_TERM_COLOR", "always")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let diff = String::from_utf8(out).unwrap();
+    assert!(
+        diff.contains("\u{1b}[32m+mod testsmith_tests {\u{1b}[0m\n"),
+        "{diff:?}"
+    );
+    for line in diff.lines() {
+        assert!(!line.starts_with("\u{1b}[0m"), "a reset opens {line:?}");
+    }
+    // The flag wins over the environment, as with cargo.
+    testsmith(dir.path())
+        .args(["--dry-run", "--no-verify", "--color", "never"])
+        .env("CARGO_TERM_COLOR", "always")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\u{1b}").not());
+}
+
+#[test]
+fn verbose_counts_what_it_wrote_in_words_that_agree() {
+    let dir = package();
+    testsmith(dir.path())
+        .args(["-v", "--no-verify"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("src/lib.rs: wrote 1 test\n"));
 }

@@ -167,21 +167,36 @@ pub fn resolve(
         .or_else(|| env("TESTSMITH_MODEL"))
         .or_else(|| meta_str("model"))
         .unwrap_or_else(|| default_model.to_owned());
-    let attempts = flags
-        .max_retries
-        .or_else(|| meta_num("max-retries").map(|n| n as u32))
-        .unwrap_or(3);
-    let max_concurrent = flags
-        .max_concurrent
-        .or_else(|| meta_num("max-concurrent").map(|n| n as usize))
-        .unwrap_or(5);
-    let timeout = flags
-        .timeout
-        .or_else(|| meta_num("timeout"))
-        .unwrap_or(120.0);
+    // One rule for every limit, wherever it was set: 0 is refused, never quietly made 1.
+    let count = |flag: Option<u64>, key: &str| -> Result<Option<u64>, Error> {
+        let (value, text, source) = match (flag, metadata.get(key)) {
+            (Some(n), _) => (Some(n), n.to_string(), format!("--{key}")),
+            (None, Some(value)) => (
+                value.as_u64(),
+                value.to_string(),
+                format!("`{key}` in the testsmith metadata"),
+            ),
+            (None, None) => return Ok(None),
+        };
+        match value {
+            Some(n) if n > 0 => Ok(Some(n)),
+            _ => Err(LlmError::Setting(format!(
+                "{source} `{text}` is not a positive whole number"
+            ))
+            .into()),
+        }
+    };
+    let attempts = count(flags.max_retries.map(u64::from), "max-retries")?.unwrap_or(3);
+    let max_concurrent = count(flags.max_concurrent.map(|n| n as u64), "max-concurrent")?;
+    let max_concurrent = max_concurrent.unwrap_or(5);
+    let (timeout, source) = match (flags.timeout, meta_num("timeout")) {
+        (Some(secs), _) => (secs, "--timeout"),
+        (None, Some(secs)) => (secs, "`timeout` in the testsmith metadata"),
+        (None, None) => (120.0, "the default timeout"),
+    };
     if !(timeout > 0.0 && timeout.is_finite()) {
         return Err(LlmError::Setting(format!(
-            "--timeout must be a positive number of seconds, not {timeout}"
+            "{source} `{timeout}` is not a positive number of seconds"
         ))
         .into());
     }
@@ -202,8 +217,8 @@ pub fn resolve(
         base_url,
         api_key,
         temperature,
-        attempts: attempts.max(1),
-        max_concurrent: max_concurrent.max(1),
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        max_concurrent: usize::try_from(max_concurrent).unwrap_or(usize::MAX),
         timeout: Duration::from_secs_f64(timeout),
         cache_dir,
         batch: !flags.no_batch,
@@ -345,6 +360,33 @@ mod tests {
             assert!(parse_base_url(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(parse_base_url("https://api.example.com/v1").is_ok());
+    }
+
+    #[test]
+    fn zero_limits_are_refused_wherever_they_were_set() {
+        let err = |flags: LlmFlags, meta: Value| {
+            resolve_with(flags, &[], meta).err().unwrap().to_string()
+        };
+        assert_eq!(
+            err(LlmFlags::default(), json!({"max-concurrent": 0})),
+            "`max-concurrent` in the testsmith metadata `0` is not a positive whole number"
+        );
+        assert_eq!(
+            err(LlmFlags::default(), json!({"max-retries": 1.5})),
+            "`max-retries` in the testsmith metadata `1.5` is not a positive whole number"
+        );
+        let flags = LlmFlags {
+            max_concurrent: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            err(flags, json!({})),
+            "--max-concurrent `0` is not a positive whole number"
+        );
+        assert_eq!(
+            err(LlmFlags::default(), json!({"timeout": 0})),
+            "`timeout` in the testsmith metadata `0` is not a positive number of seconds"
+        );
     }
 
     #[test]
