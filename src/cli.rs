@@ -26,8 +26,7 @@ enum CargoCli {
 /// ever changed.
 ///
 /// Exit status: 0 success; 1 `--check` failed (untested items, or a file or path it could not
-/// check); 2 usage or fatal error;
-/// 130 interrupted by Ctrl-C.
+/// check); 2 usage or fatal error; 130 interrupted by Ctrl-C.
 #[derive(clap::Args, Debug, Clone)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
