@@ -258,10 +258,21 @@ impl Calls {
     }
 }
 
+/// The scaffolds in `mod testsmith_tests`: `#[ignore]`d tests that still hold a `todo!()`.
+/// They call their items, but a test that cannot pass tests nothing: `--check` counts their
+/// calls apart, while generation still leaves their items alone.
+#[derive(Default, Debug)]
+pub struct Scaffolds {
+    pub fns: BTreeSet<String>,
+    pub calls: Calls,
+}
+
 /// Everything the later stages need from one parsed file.
 pub struct FileAnalysis {
     pub items: Vec<PublicFn>,
+    /// Calls made by the file's test code, scaffolds left out.
     pub calls: Calls,
+    pub scaffolds: Scaffolds,
     pub existing: Option<ExistingModule>,
     pub mod_decls: Vec<ModDecl>,
     pub constructors: BTreeMap<String, Constructor>,
@@ -314,6 +325,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         out: FileAnalysis {
             items: Vec::new(),
             calls: Calls::default(),
+            scaffolds: Scaffolds::default(),
             existing: None,
             mod_decls: Vec::new(),
             constructors: BTreeMap::new(),
@@ -479,7 +491,8 @@ impl Walker<'_> {
     fn module(&mut self, m: &syn::ItemMod, modules: &mut Vec<String>, cfgs: &mut Vec<Attribute>) {
         let name = m.ident.to_string();
         let is_test = is_cfg_test(&m.attrs);
-        if modules.is_empty() && name == MODULE_NAME {
+        let is_ours = modules.is_empty() && name == MODULE_NAME;
+        if is_ours {
             self.out.existing = Some(match &m.content {
                 Some((brace, items)) => ExistingModule::Inline {
                     close_brace: self.offset + brace.span.close().byte_range().start,
@@ -497,7 +510,14 @@ impl Walker<'_> {
         match &m.content {
             Some((brace, items)) if is_test => {
                 for item in items {
-                    scan_calls(item.to_token_stream(), &mut self.out.calls);
+                    match item {
+                        Item::Fn(f) if is_ours && is_scaffold(f) => {
+                            let scaffolds = &mut self.out.scaffolds;
+                            scaffolds.fns.insert(f.sig.ident.to_string());
+                            scan_calls(item.to_token_stream(), &mut scaffolds.calls);
+                        }
+                        _ => scan_calls(item.to_token_stream(), &mut self.out.calls),
+                    }
                 }
                 let text = self.text_to_end(m.mod_token.span, brace.span.close());
                 self.out.test_source.push_str(&text);
@@ -737,6 +757,19 @@ fn is_testable(attrs: &[Attribute]) -> bool {
             || path.is_ident("proc_macro_attribute")
             || (path.is_ident("doc") && contains_ident(attr.meta.to_token_stream(), "hidden"))
     })
+}
+
+/// A testsmith scaffold, or one like it: `#[ignore]`d, with a `todo!(…)` statement in its body
+/// (last, or first for an unsafe item). Such a test panics whenever it runs, so it tests
+/// nothing; once the user replaces the `todo!()` with assertions it is a real test.
+fn is_scaffold(f: &syn::ItemFn) -> bool {
+    let is_todo = |mac: &syn::Macro| mac.path.is_ident("todo");
+    f.attrs.iter().any(|a| a.path().is_ident("ignore"))
+        && f.block.stmts.iter().any(|stmt| match stmt {
+            syn::Stmt::Macro(m) => is_todo(&m.mac),
+            syn::Stmt::Expr(syn::Expr::Macro(m), _) => is_todo(&m.mac),
+            _ => false,
+        })
 }
 
 fn push_cfgs(cfgs: &mut Vec<Attribute>, attrs: &[Attribute]) -> usize {
@@ -1272,6 +1305,40 @@ pub mod inner {
             imports["BTreeSet"].segments,
             ["std", "collections", "BTreeSet"]
         );
+    }
+
+    #[test]
+    fn scaffolds_are_told_apart_from_tests_and_their_calls_kept_apart() {
+        let src = r#"
+pub fn a() {}
+pub fn b() {}
+pub fn c() {}
+pub unsafe fn d() {}
+#[cfg(test)]
+mod testsmith_tests {
+    use super::*;
+    #[test]
+    #[ignore = "testsmith scaffold: assert on the effects of `a`"]
+    fn test_a() { a(); todo!("assert on the effects of `a`"); }
+    #[test]
+    #[ignore]
+    fn test_b() { b(); assert!(true); }
+    #[test]
+    fn test_c() { c(); todo!() }
+    #[test]
+    #[ignore]
+    fn test_d() { todo!("uphold the safety contract"); unsafe { d() }; }
+}
+"#;
+        let analysis = analyze(src).unwrap();
+        let scaffolds: Vec<&str> = analysis.scaffolds.fns.iter().map(String::as_str).collect();
+        assert_eq!(scaffolds, ["test_a", "test_d"]);
+        assert!(analysis.scaffolds.calls.paths.contains("a"));
+        assert!(!analysis.calls.paths.contains("a"));
+        assert!(!analysis.calls.paths.contains("d"));
+        // Filled in, or not ignored: a test like any other.
+        assert!(analysis.calls.paths.contains("b"));
+        assert!(analysis.calls.paths.contains("c"));
     }
 
     #[test]

@@ -25,8 +25,8 @@ enum CargoCli {
 /// only tests seen to compile and pass are written. Nothing outside the generated module is
 /// ever changed.
 ///
-/// Exit status: 0 success; 1 `--check` found untested items; 2 usage or fatal error;
-/// 130 interrupted by Ctrl-C.
+/// Exit status: 0 success; 1 `--check` failed (untested items, or a file or path it could not
+/// check); 2 usage or fatal error; 130 interrupted by Ctrl-C.
 #[derive(clap::Args, Debug, Clone)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -67,8 +67,9 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Write nothing; exit 1 listing the public items without a test, exit 0 if there are none
-    #[arg(long, conflicts_with = "dry_run")]
+    // Generation options mean nothing to a check: refused rather than quietly dropped.
+    /// Write nothing; exit 1 listing the public items without a test (or with only a scaffold), or when a selected file or PATH could not be checked; exit 0 if there are none
+    #[arg(long, conflicts_with_all = ["dry_run", "llm", "no_verify"])]
     pub check: bool,
 
     /// Say what is done with each file and item
@@ -79,8 +80,8 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Coloring
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    /// Coloring (like cargo, CARGO_TERM_COLOR applies when --color is not given)
+    #[arg(long, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", default_value_t = Color::Auto)]
     pub color: Color,
 
     /// Ask an LLM for real test bodies instead of scaffolds
@@ -96,23 +97,23 @@ pub struct Args {
     pub model: Option<String>,
 
     /// Server URL [env: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST]
-    #[arg(long, value_name = "URL", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "URL", requires = "llm", value_parser = crate::llm::config::parse_base_url, help_heading = "LLM")]
     pub base_url: Option<String>,
 
     /// Attempts per call, the first one included [default: 3]
-    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<u32>, help_heading = "LLM")]
     pub max_retries: Option<u32>,
 
     /// Requests in flight at most [default: 5]
-    #[arg(long, value_name = "N", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<usize>, help_heading = "LLM")]
     pub max_concurrent: Option<usize>,
 
     /// Seconds before one request is given up [default: 120]
-    #[arg(long, value_name = "SECS", requires = "llm", help_heading = "LLM")]
+    #[arg(long, value_name = "SECS", requires = "llm", value_parser = positive_seconds, help_heading = "LLM")]
     pub timeout: Option<f64>,
 
     /// Where generated tests are cached [default: target/testsmith/cache]
-    #[arg(long, value_name = "DIR", help_heading = "LLM")]
+    #[arg(long, value_name = "DIR", requires = "llm", help_heading = "LLM")]
     pub cache_dir: Option<PathBuf>,
 
     /// Neither read nor write the cache
@@ -128,7 +129,7 @@ pub struct Args {
     pub no_verify: bool,
 
     /// Runs each test must pass before it is written; one that passes only some is flaky [default: 3]
-    #[arg(long, value_name = "N", requires = "llm", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Verification")]
+    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<u32>, help_heading = "Verification")]
     pub runs: Option<u32>,
 
     /// Seconds a test may run before it is killed and dropped [default: 10]
@@ -157,9 +158,21 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Command {
     /// Inspect or clear the LLM cache
+    ///
+    /// Its options come after `cache`: `cargo testsmith cache stats --cache-dir <DIR>`.
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+
+        /// Path to Cargo.toml, whose target dir holds the cache
+        // The top level's options conflict with subcommands (so `cargo testsmith cache.rs`
+        // stays a path): the cache's own options live here, for both of its actions.
+        #[arg(long, value_name = "PATH", global = true)]
+        manifest_path: Option<PathBuf>,
+
+        /// The cache's directory [default: target/testsmith/cache]
+        #[arg(long, value_name = "DIR", global = true)]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -186,6 +199,15 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A count of attempts, requests or runs: at least 1. The same rule, and the same sentence, as
+/// for seconds; 0 is refused, never quietly made 1.
+fn positive_count<N: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<N, String> {
+    match text.parse::<N>() {
+        Ok(n) if n >= N::from(1) => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
+    }
+}
+
 /// Parse the process arguments; exits with status 2 on a usage error, as clap does.
 pub fn parse() -> Args {
     parse_from(std::env::args_os())
@@ -198,6 +220,23 @@ pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
         args.insert(1, OsString::from("testsmith"));
     }
     let CargoCli::Testsmith(args) = CargoCli::parse_from(args);
+    // `--cache-dir D cache stats`: clap took `cache stats` for paths, since an option came first.
+    if args.command.is_none()
+        && let [first, action] = args.paths.as_slice()
+        && first.as_os_str() == "cache"
+        && (action.as_os_str() == "stats" || action.as_os_str() == "clear")
+    {
+        use clap::CommandFactory;
+        CargoCli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "the options of `cache` go after it: `cargo testsmith cache {} --cache-dir <DIR> --manifest-path <PATH>`",
+                    action.display()
+                ),
+            )
+            .exit();
+    }
     args
 }
 
@@ -218,12 +257,27 @@ mod tests {
         assert!(matches!(
             args.command,
             Some(Command::Cache {
-                action: CacheAction::Stats
+                action: CacheAction::Stats,
+                ..
             })
         ));
         let args = parse_from(["cargo-testsmith", "src/cache.rs"].map(OsString::from));
         assert!(args.command.is_none());
         assert_eq!(args.paths, [PathBuf::from("src/cache.rs")]);
+    }
+
+    #[test]
+    fn cache_options_are_read_after_cache_and_after_its_action() {
+        for words in [
+            ["cargo-testsmith", "cache", "--cache-dir", "d", "stats"],
+            ["cargo-testsmith", "cache", "stats", "--cache-dir", "d"],
+        ] {
+            let args = parse_from(words.map(OsString::from));
+            let Some(Command::Cache { cache_dir, .. }) = args.command else {
+                panic!("not the cache command: {words:?}");
+            };
+            assert_eq!(cache_dir, Some(PathBuf::from("d")));
+        }
     }
 
     #[test]

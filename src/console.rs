@@ -96,6 +96,15 @@ impl Console {
     pub fn diff(&self, diff: &str) {
         let mut out = String::with_capacity(diff.len() + diff.len() / 4);
         for line in diff.split_inclusive('\n') {
+            // The line ending stays outside the colour, so each reset closes its own line.
+            let ending = if line.ends_with("\r\n") {
+                "\r\n"
+            } else if line.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
+            let line = &line[..line.len() - ending.len()];
             let styled = if line.starts_with("+++") || line.starts_with("---") {
                 console::style(line).bold()
             } else if line.starts_with('+') {
@@ -108,8 +117,17 @@ impl Console {
                 console::style(line)
             };
             out.push_str(&styled.to_string());
+            out.push_str(ending);
         }
         self.bar.suspend(|| print!("{out}"));
+    }
+
+    /// What to do next, after the summary, unless `--quiet`.
+    pub fn hint(&self, text: &str) {
+        if !self.quiet {
+            let label = console::style("hint").cyan().bold().for_stderr();
+            self.bar.suspend(|| eprintln!("{label}: {text}"));
+        }
     }
 
     /// The closing line, unless `--quiet`.

@@ -124,6 +124,11 @@ pub enum Warning {
         name: String,
         candidates: String,
     },
+    /// A `PATH` argument that names no file of a selected lib or bin target.
+    #[error(
+        "{path} is not part of any selected target (no selected lib or bin crate reaches it through `mod`); skipped"
+    )]
+    NotInTarget { path: String },
     #[error("{file} is outside package `{package}`; skipped")]
     OutsidePackage { file: String, package: String },
     #[error(
@@ -171,6 +176,7 @@ impl Warning {
             Warning::Unreadable { .. } => "unreadable",
             Warning::MissingModule { .. } => "missing module file",
             Warning::OutsidePackage { .. } => "outside its package",
+            Warning::NotInTarget { .. } => "not in a selected target",
             Warning::OutOfLineModule { .. } => "out-of-line testsmith_tests",
             Warning::Write { .. } => "write failed",
             Warning::ChangedDuringRun { .. } => "changed during the run",

@@ -47,9 +47,14 @@ pub struct Outcome {
     pub files_changed: usize,
     /// Public items that already had a test.
     pub already_tested: usize,
+    /// Public items whose only test is a scaffold still ending in `todo!()` (with `--check`,
+    /// also counted in `tests`).
+    pub scaffolded: usize,
     /// Files skipped, by reason.
     pub skipped: BTreeMap<&'static str, usize>,
-    /// `--check` found untested items.
+    /// Selected files that were read and planned.
+    pub files_checked: usize,
+    /// `--check` found untested items, or could not vouch for a file or a path it was given.
     pub check_failed: bool,
     /// What verification made of the candidates; `None` when it did not run.
     pub verified: Option<verify::Summary>,
@@ -70,10 +75,10 @@ impl Outcome {
 /// The pipeline for one invocation.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let console = Console::new(options.console);
-    let workspace = workspace::load(&options.selection)?;
     if let Some(command) = &options.cache {
-        return cache_command(command, &workspace, &console);
+        return cache_command(command, &options.selection, &console);
     }
+    let workspace = workspace::load(&options.selection)?;
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
@@ -104,8 +109,13 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     for warning in &scan.warnings {
         report(&console, &mut outcome, warning);
     }
+    let (given, strays) = paths_in_targets(&options.paths, &filter, &scan, &workspace);
+    for warning in &strays {
+        report(&console, &mut outcome, warning);
+    }
 
     let plans = plan_all(&scan, &workspace);
+    outcome.files_checked = plans.len();
     let requests: Vec<FileRequest<'_>> = plans
         .iter()
         .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
@@ -163,8 +173,82 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             "LLM cache — hits: {hits} misses: {misses} entries: {entries}"
         ));
     }
+    if options.mode == Mode::Check {
+        // The gate cannot vouch for a file it did not read, nor for a path it did not check.
+        outcome.check_failed |= !outcome.skipped.is_empty();
+    }
     console.summary(&summary(options.mode, &outcome));
+    if options.mode == Mode::Check
+        && let Some(hint) = check_hint(options, &given, &outcome)
+    {
+        console.hint(&hint);
+    }
     Ok(outcome)
+}
+
+/// Split the `PATH…` arguments into those that reach a file of a selected target (as the user
+/// wrote them, for the hint) and a warning for each of the others. Paths of the packages'
+/// other targets (`tests/`, `examples/`, `benches/`, `build.rs`), which a pre-commit hook
+/// passes along, are left out quietly: not an error, and not checked either.
+fn paths_in_targets<'a>(
+    paths: &'a [PathBuf],
+    canonical: &[PathBuf],
+    scan: &scan::Scan,
+    workspace: &Workspace,
+) -> (Vec<&'a PathBuf>, Vec<Warning>) {
+    let mut given = Vec::new();
+    let mut strays = Vec::new();
+    for (path, canonical) in paths.iter().zip(canonical) {
+        if scan.reached.iter().any(|file| file.starts_with(canonical)) {
+            given.push(path);
+        } else if !workspace.packages.iter().any(|package| {
+            package.other_roots.contains(canonical)
+                || ["tests", "examples", "benches"]
+                    .iter()
+                    .any(|dir| canonical.starts_with(package.root.join(dir)))
+        }) {
+            strays.push(Warning::NotInTarget {
+                path: path.display().to_string(),
+            });
+        }
+    }
+    (given, strays)
+}
+
+/// The one line `--check` ends with: the command that writes the missing tests, with the
+/// selection the user gave, and what to do about scaffolds.
+fn check_hint(options: &Options, given: &[&PathBuf], outcome: &Outcome) -> Option<String> {
+    let missing = outcome.tests - outcome.scaffolded.min(outcome.tests);
+    let scaffolds = "replace the `todo!()` of each scaffold with assertions";
+    if missing == 0 {
+        return (outcome.scaffolded > 0).then(|| scaffolds.to_owned());
+    }
+    let mut words = vec!["cargo".to_owned(), "testsmith".to_owned()];
+    words.extend(options.selection_args());
+    words.extend(given.iter().map(|path| path.display().to_string()));
+    let command: Vec<String> = words.iter().map(|word| shell_word(word)).collect();
+    let mut hint = format!(
+        "run `{}` (add --llm for real assertions) to write them",
+        command.join(" ")
+    );
+    if outcome.scaffolded > 0 {
+        hint = hint.replace(" to write them", " to write the missing ones, and ");
+        hint.push_str(scaffolds);
+    }
+    Some(hint)
+}
+
+/// A word as a POSIX shell reads it back: bare when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=+,%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Who verifies, and with what.
@@ -291,17 +375,22 @@ fn llm_settings(
     )
 }
 
-/// `cargo testsmith cache stats|clear`.
+/// `cargo testsmith cache stats|clear`. A `--cache-dir` needs no workspace: the cache may have
+/// been moved out of every crate.
 fn cache_command(
     command: &CacheCommand,
-    workspace: &Workspace,
+    selection: &workspace::Selection,
     console: &Console,
 ) -> Result<Outcome, Error> {
-    let dir = command
-        .dir
-        .clone()
-        .unwrap_or_else(|| llm::config::default_cache_dir(&workspace.target_dir));
-    let shown = scan::relative(&workspace.root, &dir);
+    let (dir, shown) = match &command.dir {
+        Some(dir) => (dir.clone(), dir.display().to_string()),
+        None => {
+            let workspace = workspace::load(selection)?;
+            let dir = llm::config::default_cache_dir(&workspace.target_dir);
+            let shown = scan::relative(&workspace.root, &dir);
+            (dir, shown)
+        }
+    };
     match command.action {
         cli::CacheAction::Stats => {
             let entries = llm::cache::count_entries(&dir);
@@ -313,7 +402,10 @@ fn cache_command(
                 path: dir.clone(),
                 source,
             })?;
-            console.output(&format!("removed {removed} LLM cache entries from {shown}"));
+            console.output(&format!(
+                "removed {} from {shown}",
+                plural(removed, "LLM cache entry", "LLM cache entries")
+            ));
         }
     }
     Ok(Outcome::default())
@@ -365,25 +457,47 @@ fn act(
     outcome: &mut Outcome,
 ) -> Result<(), Warning> {
     outcome.already_tested += plan.tested.len();
+    outcome.scaffolded += plan.scaffolded.len();
     for (item, found) in &plan.tested {
         console.detail(&format!(
             "{}:{}: `{}` has a test {found}",
             file.display, item.line, item.name
         ));
     }
-    if plan.untested.is_empty() {
-        return Ok(());
-    }
     if mode == Mode::Check {
+        // A scaffold is work left, not a test: the gate fails on it as on a missing test.
+        let mut listed: Vec<(&analysis::PublicFn, &str)> = plan
+            .untested
+            .iter()
+            .map(|item| (*item, "has no test"))
+            .chain(
+                plan.scaffolded
+                    .iter()
+                    .map(|item| (*item, "has only a scaffold")),
+            )
+            .collect();
+        if listed.is_empty() {
+            return Ok(());
+        }
+        listed.sort_by_key(|(item, _)| item.line);
         outcome.files_changed += 1;
-        outcome.tests += plan.untested.len();
+        outcome.tests += listed.len();
         outcome.check_failed = true;
-        for item in &plan.untested {
+        for (item, what) in listed {
             console.output(&format!(
-                "{}:{}: `{}` has no test",
+                "{}:{}: `{}` {what}",
                 file.display, item.line, item.name
             ));
         }
+        return Ok(());
+    }
+    for item in &plan.scaffolded {
+        console.detail(&format!(
+            "{}:{}: `{}` has a scaffold to fill in",
+            file.display, item.line, item.name
+        ));
+    }
+    if plan.untested.is_empty() {
         return Ok(());
     }
     let Some(output) = output else {
@@ -445,15 +559,26 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn summary(mode: Mode, outcome: &Outcome) -> String {
+    let unchecked = !outcome.skipped.is_empty();
     let head = if outcome.tests == 0 {
-        if mode == Mode::Check {
+        if mode == Mode::Check && unchecked {
+            "no public item without a test in the files read".to_owned()
+        } else if mode == Mode::Check && outcome.files_checked == 0 {
+            // Never "every public item has a test" about nothing.
+            "no file to check".to_owned()
+        } else if mode == Mode::Check {
             "every public item has a test".to_owned()
         } else {
             "nothing to generate".to_owned()
         }
     } else if mode == Mode::Check {
+        let scaffolds = if outcome.scaffolded > 0 {
+            format!(" ({} with only a scaffold)", outcome.scaffolded)
+        } else {
+            String::new()
+        };
         format!(
-            "{} in {} without a test",
+            "{} in {} without a test{scaffolds}",
             plural(outcome.tests, "public item", "public items"),
             plural(outcome.files_changed, "file", "files")
         )
@@ -508,6 +633,9 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
         ", {} already tested",
         plural(outcome.already_tested, "item", "items")
     ));
+    if mode != Mode::Check && outcome.scaffolded > 0 {
+        text.push_str(&format!(", {} with only a scaffold", outcome.scaffolded));
+    }
     let skipped: usize = outcome.skipped.values().sum();
     if skipped > 0 {
         let reasons: Vec<String> = outcome
@@ -520,6 +648,9 @@ fn summary(mode: Mode, outcome: &Outcome) -> String {
             plural(skipped, "file", "files"),
             reasons.join(", ")
         ));
+        if mode == Mode::Check {
+            text.push_str("; the check fails: what was skipped was not checked");
+        }
     }
     text
 }

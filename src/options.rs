@@ -79,6 +79,28 @@ pub struct Options {
 }
 
 impl Options {
+    /// The package selection as the command line gave it, for a command to suggest.
+    pub fn selection_args(&self) -> Vec<String> {
+        let selection = &self.selection;
+        let mut args = Vec::new();
+        if let Some(path) = &selection.manifest_path {
+            args.push("--manifest-path".to_owned());
+            args.push(path.display().to_string());
+        }
+        for spec in &selection.packages {
+            args.push("-p".to_owned());
+            args.push(spec.clone());
+        }
+        if selection.workspace {
+            args.push("--workspace".to_owned());
+        }
+        for spec in &selection.exclude {
+            args.push("--exclude".to_owned());
+            args.push(spec.clone());
+        }
+        args
+    }
+
     pub fn from_args(args: &Args) -> Options {
         let mode = if args.check {
             Mode::Check
@@ -87,6 +109,7 @@ impl Options {
         } else {
             Mode::Write
         };
+        // clap refuses `--check --llm`: a check generates nothing.
         let llm = (args.llm && mode != Mode::Check).then(|| LlmFlags {
             provider: args.provider,
             model: args.model.clone(),
@@ -99,9 +122,23 @@ impl Options {
             no_batch: args.no_batch,
         });
         let defaults = VerifyOptions::default();
+        let (cache, cache_manifest) = match &args.command {
+            Some(Command::Cache {
+                action,
+                manifest_path,
+                cache_dir,
+            }) => (
+                Some(CacheCommand {
+                    action: *action,
+                    dir: cache_dir.clone(),
+                }),
+                manifest_path.clone(),
+            ),
+            None => (None, None),
+        };
         Options {
             selection: Selection {
-                manifest_path: args.manifest_path.clone(),
+                manifest_path: args.manifest_path.clone().or(cache_manifest),
                 packages: args.packages.clone(),
                 workspace: args.workspace,
                 exclude: args.exclude.clone(),
@@ -116,7 +153,7 @@ impl Options {
             verify: VerifyOptions {
                 enabled: mode != Mode::Check && !args.no_verify,
                 compile_only: llm.is_none(),
-                runs: args.runs.unwrap_or(defaults.runs).max(1),
+                runs: args.runs.unwrap_or(defaults.runs),
                 test_timeout: args
                     .test_timeout
                     .map_or(defaults.test_timeout, Duration::from_secs_f64),
@@ -124,13 +161,7 @@ impl Options {
                 keep_failing: args.keep_failing,
             },
             llm,
-            cache: args
-                .command
-                .as_ref()
-                .map(|&Command::Cache { action }| CacheCommand {
-                    action,
-                    dir: args.cache_dir.clone(),
-                }),
+            cache,
         }
     }
 }

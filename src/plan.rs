@@ -1,6 +1,8 @@
 //! Which items of each file need a test, and what their test fns are named: an item is tested
 //! when the file's test code calls it, `mod testsmith_tests` already holds its test's name, a
 //! doc test of the file calls it (libs only), or an integration test that names the crate does.
+//! A scaffold (an `#[ignore]`d test still holding its `todo!()`) is a to-do, not a test: its
+//! item is not generated for again, but `--check` lists it.
 
 use std::collections::HashSet;
 
@@ -38,6 +40,8 @@ impl std::fmt::Display for Found {
 pub struct FilePlan<'a> {
     /// Items that already have a test, and where it was found.
     pub tested: Vec<(&'a PublicFn, Found)>,
+    /// Items whose only tests are scaffolds: nothing to generate, but not tested either.
+    pub scaffolded: Vec<&'a PublicFn>,
     pub untested: Vec<&'a PublicFn>,
     /// The test fn name of each untested item, in the same order.
     pub test_names: Vec<String>,
@@ -62,13 +66,16 @@ pub fn plan_file<'a>(
     };
     let mut plan = FilePlan {
         tested: Vec::new(),
+        scaffolded: Vec::new(),
         untested: Vec::new(),
         test_names: Vec::new(),
     };
+    let scaffolds = &analysis.scaffolds;
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
+        let is_scaffold = scaffolds.fns.contains(&test_name);
         let found = if analysis.calls.covers(item) {
             Some(Found::TestCode)
-        } else if existing_fns.contains(&test_name) {
+        } else if existing_fns.contains(&test_name) && !is_scaffold {
             Some(Found::Generated)
         } else if lib && analysis.doc_calls.covers(item) {
             // rustdoc tests the docs of a lib only.
@@ -81,6 +88,8 @@ pub fn plan_file<'a>(
         };
         if let Some(found) = found {
             plan.tested.push((item, found));
+        } else if is_scaffold || scaffolds.calls.covers(item) {
+            plan.scaffolded.push(item);
         } else {
             plan.untested.push(item);
             plan.test_names.push(test_name);

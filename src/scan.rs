@@ -35,6 +35,8 @@ pub struct SourceFile {
 pub struct Scan {
     pub files: Vec<SourceFile>,
     pub warnings: Vec<Warning>,
+    /// Every file the walk reached, read or not: what the `PATH…` arguments can name.
+    pub reached: Vec<PathBuf>,
     /// Per package: how its crate-local types can be built.
     pub constructors: Vec<BTreeMap<String, Constructor>>,
     /// Per package: its type definitions by name.
@@ -75,6 +77,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         scan: Scan {
             files: Vec::new(),
             warnings: Vec::new(),
+            reached: Vec::new(),
             constructors: vec![BTreeMap::new(); workspace.packages.len()],
             type_defs: vec![BTreeMap::new(); workspace.packages.len()],
             integration: (0..workspace.packages.len()).map(|_| Vec::new()).collect(),
@@ -119,8 +122,9 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         mut scan,
         test_calls,
         def_counts,
-        ..
+        seen,
     } = state.into_inner().expect("no walker panicked");
+    scan.reached = seen.into_iter().collect();
     // A name defined twice (`sse2::One`, `avx2::One`): constructors found for one say nothing
     // about the other.
     // Nor is either definition the one to show a model: which one the parallel walk met first

@@ -38,6 +38,9 @@ pub struct PackageSources {
     /// Canonical path of the directory holding the package's `Cargo.toml`.
     pub root: PathBuf,
     pub targets: Vec<Target>,
+    /// Root files of the package's other targets (tests, examples, benches, build script): a
+    /// path among them is not one testsmith works on, and not a mistake either.
+    pub other_roots: Vec<PathBuf>,
     /// Crates a test may use: dependencies and dev-dependencies, as they are named in code.
     pub crates: Vec<String>,
     /// The crate roots of its integration tests (`tests/*.rs` and `[[test]]` paths).
@@ -110,6 +113,12 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                         root: canonical(t.src_path.as_std_path()),
                         edition: t.edition.as_str().parse().unwrap_or(2021),
                     })
+                    .collect(),
+                other_roots: package
+                    .targets
+                    .iter()
+                    .filter(|t| !t.is_bin() && !is_library(t))
+                    .map(|t| canonical(t.src_path.as_std_path()))
                     .collect(),
                 crates: crate_names(package),
                 test_roots: package

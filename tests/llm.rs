@@ -555,6 +555,8 @@ fn ctrl_c_ends_backoff_waits_at_once_and_writes_nothing() {
             "--base-url",
         ])
         .arg(format!("{}/v1", server.url))
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_TERM_COLOR")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -730,6 +732,9 @@ fn an_edit_made_while_the_model_answers_wins() {
             "--base-url",
             &server.url,
         ])
+        // Else the cache is the caller's target dir's, and a second test run asks nothing.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_TERM_COLOR")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -228,6 +228,7 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
         .arg(&server.url)
         .args(["--test-timeout", "60", "--repair-rounds", "0"])
         .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_TERM_COLOR")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

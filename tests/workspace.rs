@@ -195,8 +195,14 @@ fn clashing_test_names_and_inner_cfg_attributes() {
         lib.contains("#[cfg(feature = \"extra\")]\n    #[test]"),
         "{lib}"
     );
-    // Both count as tested from now on.
-    testsmith(dir.path()).arg("--check").assert().code(0);
+    // Each scaffold is found under its own name: both are work left, neither is a gap.
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`foo_bar` has only a scaffold"))
+        .stdout(predicate::str::contains("`foo::bar` has only a scaffold"))
+        .stdout(predicate::str::contains("has no test").not());
     cargo_test(dir.path(), &[]);
     cargo_test(dir.path(), &["--features", "extra"]);
 }

@@ -43,6 +43,8 @@ pub struct Settings {
     pub batch: bool,
     /// Where `TESTSMITH.md` lookups stop.
     pub workspace_root: PathBuf,
+    /// Why the provider was picked when none was named, for an error about it.
+    pub chosen_because: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -62,6 +64,16 @@ pub const OPENAI_URL: &str = "https://api.openai.com/v1";
 pub const ANTHROPIC_URL: &str = "https://api.anthropic.com";
 pub const OLLAMA_URL: &str = "http://localhost:11434";
 
+/// A server URL as the command line reads it: refused at once when unusable, in one sentence.
+pub fn parse_base_url(text: &str) -> Result<String, String> {
+    match super::http::unusable_url(text) {
+        None => Ok(text.to_owned()),
+        Some(why) => Err(format!(
+            "not a usable URL ({why}): expected http:// or https://, a host and maybe a port and path, like http://127.0.0.1:8080/v1"
+        )),
+    }
+}
+
 /// The default cache directory under a target directory.
 pub fn default_cache_dir(target_dir: &std::path::Path) -> PathBuf {
     target_dir.join("testsmith").join("cache")
@@ -80,6 +92,7 @@ pub fn resolve(
     let meta_str = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_owned);
     let meta_num = |key: &str| metadata.get(key).and_then(Value::as_f64);
 
+    let mut chosen_because = None;
     let provider = match flags.provider {
         Some(kind) => kind,
         None => match env("TESTSMITH_PROVIDER").or_else(|| meta_str("provider")) {
@@ -87,7 +100,15 @@ pub fn resolve(
             // Nothing named: the provider whose key is set, else a local Ollama.
             None if env("OPENAI_API_KEY").is_some() => ProviderKind::Openai,
             None if env("ANTHROPIC_API_KEY").is_some() => ProviderKind::Anthropic,
-            None => ProviderKind::Ollama,
+            None => {
+                chosen_because = Some(
+                    "ollama was used because no provider was named (--provider, \
+                     TESTSMITH_PROVIDER or `provider` in the testsmith metadata) and neither \
+                     OPENAI_API_KEY nor ANTHROPIC_API_KEY is set"
+                        .to_owned(),
+                );
+                ProviderKind::Ollama
+            }
         },
     };
     let (key_var, url_var, default_url, default_model) = match provider {
@@ -105,18 +126,22 @@ pub fn resolve(
         ),
         ProviderKind::Ollama => ("", "OLLAMA_HOST", OLLAMA_URL, "qwen2.5-coder:7b"),
     };
-    let base_url = flags
+    let (base_url, source) = flags
         .base_url
         .clone()
-        .or_else(|| env(url_var))
-        .or_else(|| meta_str("base-url"))
-        .unwrap_or_else(|| default_url.to_owned());
-    let base_url = if base_url.contains("://") {
-        base_url
+        .map(|url| (url, "--base-url"))
+        .or_else(|| env(url_var).map(|url| (url, url_var)))
+        .or_else(|| meta_str("base-url").map(|url| (url, "`base-url` in the testsmith metadata")))
+        .unwrap_or_else(|| (default_url.to_owned(), "the default URL"));
+    let base_url = if source == "OLLAMA_HOST" && !base_url.contains("://") {
+        // Ollama itself reads OLLAMA_HOST as `host:port`.
+        format!("http://{}", base_url.trim())
     } else {
-        // OLLAMA_HOST is often `host:port`.
-        format!("http://{base_url}")
+        base_url
     };
+    if let Err(why) = parse_base_url(&base_url) {
+        return Err(LlmError::Setting(format!("{source} `{base_url}` is {why}")).into());
+    }
     let api_key = if key_var.is_empty() {
         None
     } else {
@@ -142,21 +167,36 @@ pub fn resolve(
         .or_else(|| env("TESTSMITH_MODEL"))
         .or_else(|| meta_str("model"))
         .unwrap_or_else(|| default_model.to_owned());
-    let attempts = flags
-        .max_retries
-        .or_else(|| meta_num("max-retries").map(|n| n as u32))
-        .unwrap_or(3);
-    let max_concurrent = flags
-        .max_concurrent
-        .or_else(|| meta_num("max-concurrent").map(|n| n as usize))
-        .unwrap_or(5);
-    let timeout = flags
-        .timeout
-        .or_else(|| meta_num("timeout"))
-        .unwrap_or(120.0);
+    // One rule for every limit, wherever it was set: 0 is refused, never quietly made 1.
+    let count = |flag: Option<u64>, key: &str| -> Result<Option<u64>, Error> {
+        let (value, text, source) = match (flag, metadata.get(key)) {
+            (Some(n), _) => (Some(n), n.to_string(), format!("--{key}")),
+            (None, Some(value)) => (
+                value.as_u64(),
+                value.to_string(),
+                format!("`{key}` in the testsmith metadata"),
+            ),
+            (None, None) => return Ok(None),
+        };
+        match value {
+            Some(n) if n > 0 => Ok(Some(n)),
+            _ => Err(LlmError::Setting(format!(
+                "{source} `{text}` is not a positive whole number"
+            ))
+            .into()),
+        }
+    };
+    let attempts = count(flags.max_retries.map(u64::from), "max-retries")?.unwrap_or(3);
+    let max_concurrent = count(flags.max_concurrent.map(|n| n as u64), "max-concurrent")?;
+    let max_concurrent = max_concurrent.unwrap_or(5);
+    let (timeout, source) = match (flags.timeout, meta_num("timeout")) {
+        (Some(secs), _) => (secs, "--timeout"),
+        (None, Some(secs)) => (secs, "`timeout` in the testsmith metadata"),
+        (None, None) => (120.0, "the default timeout"),
+    };
     if !(timeout > 0.0 && timeout.is_finite()) {
         return Err(LlmError::Setting(format!(
-            "--timeout must be a positive number of seconds, not {timeout}"
+            "{source} `{timeout}` is not a positive number of seconds"
         ))
         .into());
     }
@@ -177,12 +217,13 @@ pub fn resolve(
         base_url,
         api_key,
         temperature,
-        attempts: attempts.max(1),
-        max_concurrent: max_concurrent.max(1),
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        max_concurrent: usize::try_from(max_concurrent).unwrap_or(usize::MAX),
         timeout: Duration::from_secs_f64(timeout),
         cache_dir,
         batch: !flags.no_batch,
         workspace_root: workspace_root.to_owned(),
+        chosen_because,
     })
 }
 
@@ -287,5 +328,84 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn an_unusable_url_is_refused_naming_where_it_came_from() {
+        let openai = LlmFlags {
+            provider: Some(ProviderKind::Openai),
+            ..Default::default()
+        };
+        let err = resolve_with(
+            openai,
+            &[("OPENAI_BASE_URL", "127.0.0.1:8080/v1")],
+            json!({}),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.starts_with("OPENAI_BASE_URL `127.0.0.1:8080/v1` is not a usable URL ("),
+            "{err}"
+        );
+        let err = resolve_with(LlmFlags::default(), &[], json!({"base-url": "http://"}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("`base-url` in the testsmith metadata `http://` is not a usable URL"),
+            "{err}"
+        );
+        for bad in ["", "not-a-url", "localhost:11434", "ftp://host"] {
+            assert!(parse_base_url(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(parse_base_url("https://api.example.com/v1").is_ok());
+    }
+
+    #[test]
+    fn zero_limits_are_refused_wherever_they_were_set() {
+        let err = |flags: LlmFlags, meta: Value| {
+            resolve_with(flags, &[], meta).err().unwrap().to_string()
+        };
+        assert_eq!(
+            err(LlmFlags::default(), json!({"max-concurrent": 0})),
+            "`max-concurrent` in the testsmith metadata `0` is not a positive whole number"
+        );
+        assert_eq!(
+            err(LlmFlags::default(), json!({"max-retries": 1.5})),
+            "`max-retries` in the testsmith metadata `1.5` is not a positive whole number"
+        );
+        let flags = LlmFlags {
+            max_concurrent: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            err(flags, json!({})),
+            "--max-concurrent `0` is not a positive whole number"
+        );
+        assert_eq!(
+            err(LlmFlags::default(), json!({"timeout": 0})),
+            "`timeout` in the testsmith metadata `0` is not a positive number of seconds"
+        );
+    }
+
+    #[test]
+    fn a_fallback_to_ollama_says_why() {
+        let s = resolve_with(LlmFlags::default(), &[], json!({})).unwrap();
+        let why = s.chosen_because.unwrap();
+        assert!(
+            why.contains("OPENAI_API_KEY nor ANTHROPIC_API_KEY"),
+            "{why}"
+        );
+        let named = LlmFlags {
+            provider: Some(ProviderKind::Ollama),
+            ..Default::default()
+        };
+        assert!(
+            resolve_with(named, &[], json!({}))
+                .unwrap()
+                .chosen_because
+                .is_none()
+        );
     }
 }

@@ -7,6 +7,20 @@ use reqwest::header::HeaderMap;
 
 use super::provider::ProviderError;
 
+/// Why `text` cannot be a server's base URL, if it cannot: it needs an `http` or `https`
+/// scheme and a host. Checked when a setting is read, so a typo is not retried as a DNS error.
+pub fn unusable_url(text: &str) -> Option<String> {
+    match reqwest::Url::parse(text) {
+        Err(err) => Some(err.to_string()),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => Some(format!(
+            "the scheme is `{}`, not http or https",
+            url.scheme()
+        )),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => Some("no host".to_owned()),
+        Ok(_) => None,
+    }
+}
+
 /// A shared HTTP client with a per-request timeout.
 pub struct Http {
     client: reqwest::Client,

@@ -336,7 +336,11 @@ impl LlmGenerator {
                 ..
             } => Err(LlmError::Unreachable {
                 provider: self.settings.provider.name(),
-                message,
+                // A server the user never named is a surprise: say how it came to be asked.
+                message: match &self.settings.chosen_because {
+                    Some(why) => format!("{message}; {why}"),
+                    None => message,
+                },
             }
             .into()),
             ProviderError::Permanent {

@@ -41,7 +41,9 @@ pub fn testsmith(dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("cargo-testsmith").unwrap();
     cmd.current_dir(dir)
         .arg("testsmith")
-        .env_remove("CARGO_TARGET_DIR");
+        .env_remove("CARGO_TARGET_DIR")
+        // The caller's colour choice would reach our output; tests choose with `--color`.
+        .env_remove("CARGO_TERM_COLOR");
     cmd
 }
 

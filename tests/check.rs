@@ -1,0 +1,217 @@
+//! `--check` as a gate: it fails on scaffolds still ending in `todo!()`, on files it could not
+//! read, and on paths it was not given anything to check in. No crate is built here: `--check`
+//! builds nothing, and generation runs with `--no-verify`.
+
+mod common;
+
+use common::{changed, snapshot_tree, testsmith};
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+/// A one-file package `gate` with `lib` as its `src/lib.rs`.
+fn package(lib: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"gate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+    dir
+}
+
+const LIB: &str = "pub fn one() -> u8 {\n    1\n}\n\npub fn two() -> u8 {\n    2\n}\n\n\
+/// # Safety\n/// `p` must be valid.\npub unsafe fn three(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n";
+
+#[test]
+fn an_item_with_only_a_scaffold_fails_the_check_and_is_not_generated_again() {
+    let dir = package(LIB);
+    testsmith(dir.path())
+        .arg("--no-verify")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 3 tests in 1 file"));
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(
+            "src/lib.rs:1: `one` has only a scaffold\n\
+             src/lib.rs:5: `two` has only a scaffold\n\
+             src/lib.rs:11: `three` has only a scaffold\n",
+        )
+        .stderr(predicate::str::contains(
+            "3 public items in 1 file without a test (3 with only a scaffold), 0 items already tested",
+        ))
+        .stderr(predicate::str::ends_with(
+            "hint: replace the `todo!()` of each scaffold with assertions\n",
+        ));
+
+    // The user fills in one scaffold: a real test from now on.
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let filled = text.replacen(
+        "todo!(\"assert on what `one` returns\");",
+        "assert_eq!(_result, 1);",
+        1,
+    );
+    assert_ne!(filled, text, "{text}");
+    std::fs::write(&lib, &filled).unwrap();
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`one`").not())
+        .stdout(predicate::str::contains("`two` has only a scaffold"))
+        .stderr(predicate::str::contains(
+            "2 public items in 1 file without a test (2 with only a scaffold), 1 item already tested",
+        ));
+
+    // A scaffold is a to-do, not a gap: generation leaves its item alone.
+    let before = snapshot_tree(dir.path());
+    testsmith(dir.path())
+        .arg("--no-verify")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "nothing to generate, 1 item already tested, 2 with only a scaffold",
+        ));
+    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+}
+
+#[test]
+fn check_ends_with_the_command_that_writes_the_tests_for_the_same_selection() {
+    let dir = package(LIB);
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(
+            "hint: run `cargo testsmith` (add --llm for real assertions) to write them\n",
+        ));
+    testsmith(dir.path())
+        .args(["--check", "src/lib.rs"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(
+            "hint: run `cargo testsmith src/lib.rs` (add --llm for real assertions) to write them\n",
+        ));
+    let manifest = dir.path().join("Cargo.toml");
+    let hint = format!(
+        "hint: run `cargo testsmith --manifest-path {} -p gate` (add --llm for real assertions) to write them\n",
+        manifest.display()
+    );
+    testsmith(&std::env::temp_dir())
+        .args(["--check", "-p", "gate", "--manifest-path"])
+        .arg(&manifest)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(hint));
+    // Some untested, some scaffolded: one line says both.
+    testsmith(dir.path())
+        .args(["--no-verify", "src/lib.rs"])
+        .assert()
+        .success();
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("pub fn four() -> u8 {{\n    4\n}}\n{text}")).unwrap();
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("src/lib.rs:1: `four` has no test\n"))
+        .stderr(predicate::str::ends_with(
+            "hint: run `cargo testsmith` (add --llm for real assertions) to write the missing ones, and replace the `todo!()` of each scaffold with assertions\n",
+        ));
+}
+
+/// A package whose one item is tested, with an orphan file, an integration test and a build
+/// script beside it.
+fn tested_package() -> TempDir {
+    let dir = package(
+        "pub fn one() -> u8 {\n    1\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn one() {\n        assert_eq!(super::one(), 1);\n    }\n}\n",
+    );
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("src/orphan.rs", "pub fn forgotten() {}\n");
+    write("tests/it.rs", "#[test]\nfn it() {}\n");
+    write("build.rs", "fn main() {}\n");
+    dir
+}
+
+#[test]
+fn a_path_outside_the_selected_targets_fails_the_check_and_other_targets_are_ignored() {
+    let dir = tested_package();
+    testsmith(dir.path())
+        .args(["--check", "src/lib.rs"])
+        .assert()
+        .code(0)
+        .stderr("testsmith: every public item has a test, 1 item already tested\n");
+    for stray in ["src/orphan.rs", "Cargo.toml"] {
+        testsmith(dir.path())
+            .args(["--check", "src/lib.rs", stray])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "warning: {stray} is not part of any selected target (no selected lib or bin crate reaches it through `mod`); skipped\n"
+            )))
+            .stderr(predicate::str::contains(
+                "testsmith: no public item without a test in the files read, 1 item already tested, 1 file skipped (1 not in a selected target); the check fails: what was skipped was not checked\n",
+            ));
+    }
+    // What a pre-commit hook passes along: quietly not checked, and never called tested.
+    testsmith(dir.path())
+        .args(["--check", "tests/it.rs", "build.rs", "tests"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("testsmith: no file to check, 0 items already tested\n");
+    // Generation says so too, and goes on.
+    testsmith(dir.path())
+        .args(["--no-verify", "src/orphan.rs"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: src/orphan.rs is not part of any selected target",
+        ));
+}
+
+#[test]
+fn a_file_of_another_package_fails_the_check() {
+    let dir = common::fixture("workspace");
+    testsmith(dir.path())
+        .args(["--check", "-p", "alpha", "beta/src/lib.rs"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "warning: beta/src/lib.rs is not part of any selected target",
+        ));
+}
+
+#[test]
+fn a_selected_file_that_cannot_be_read_or_parsed_fails_the_check() {
+    let dir = tested_package();
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("mod bad;\nmod missing;\n{text}")).unwrap();
+    std::fs::write(dir.path().join("src/bad.rs"), "pub fn broken( {}\n").unwrap();
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("warning: src/bad.rs:1:"))
+        .stderr(predicate::str::contains(
+            "testsmith: no public item without a test in the files read, 1 item already tested, 2 files skipped (1 missing module file, 1 unparsable); the check fails: what was skipped was not checked\n",
+        ));
+    // Restricted to the good file, the gate vouches for it alone.
+    std::fs::write(&lib, text).unwrap();
+    testsmith(dir.path())
+        .args(["--check", "src/lib.rs"])
+        .assert()
+        .code(0);
+}
