@@ -51,13 +51,26 @@ impl PublicFn {
     }
 }
 
-/// The inherent impl a method belongs to.
+/// The impl a method belongs to: inherent, or of a trait.
 #[derive(Clone, Debug)]
 pub struct ImplBlock {
     /// The last segment of the self type's path, e.g. `Stack` for `impl<T> Stack<T>`.
     pub type_name: String,
-    /// `impl<…> SelfTy where … {}`, parseable as a `syn::ItemImpl`.
+    /// `impl<…> [Trait for] SelfTy where … {}`, parseable as a `syn::ItemImpl`.
     pub stub: String,
+    /// For a trait impl (or a trait's provided method): the trait.
+    pub trait_: Option<TraitRef>,
+}
+
+/// The trait of a trait impl, or the trait whose provided method an item is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraitRef {
+    /// The last segment's identifier: `Display`, `From`.
+    pub name: String,
+    /// The last segment as written, generic arguments included, compact: `From<u8>`.
+    pub display: String,
+    /// A provided method of the trait's own definition, not a method of an impl.
+    pub provided: bool,
 }
 
 impl ImplBlock {
@@ -133,6 +146,9 @@ pub struct Calls {
     pub methods: HashSet<String>,
     /// Every identifier the code mentions (a type's name is evidence of which `len` it calls).
     pub idents: HashSet<String>,
+    /// What the code does that a trait may stand behind: macros called (`format!`), operators
+    /// (`+`, `==`, `neg-`), indexing (`[]`).
+    pub signals: HashSet<String>,
 }
 
 /// Methods that std's types have too: `v.len()` alone says nothing about the crate's `len`.
@@ -236,25 +252,162 @@ impl Calls {
         self.qualified.extend(other.qualified);
         self.methods.extend(other.methods);
         self.idents.extend(other.idents);
+        self.signals.extend(other.signals);
     }
 
     /// Whether the test code calls `item`: a free fn by any path ending in its name (not one
     /// rooted in std), a method by `Type::name`, or by method-call syntax (the receiver's type
     /// is not known to syn) — for a name std's types share, only where the type is named too.
     pub fn covers(&self, item: &PublicFn) -> bool {
+        self.covers_with(item, &BTreeSet::new())
+    }
+
+    /// [`Calls::covers`], where calling one of `makers` (fns that return the item's type) is
+    /// evidence, like naming the type, that the code holds a value of it. A trait method also
+    /// counts as called through `Trait::name`, `<Type as Trait>::name`, or the sugar the
+    /// trait exists for (`to_string()` and `format!` for `Display`, `parse` for `FromStr`, a
+    /// `for` loop for `Iterator`, `+` for `Add`, …) where the type is in evidence.
+    pub fn covers_with(&self, item: &PublicFn, makers: &BTreeSet<String>) -> bool {
         let ident = &item.ident;
-        match &item.impl_block {
-            None => self.paths.contains(ident),
-            Some(block) => {
-                self.qualified
-                    .contains(&(block.type_name.clone(), ident.clone()))
-                    || self.qualified.contains(&("Self".to_owned(), ident.clone()))
-                    || (item.has_receiver
-                        && self.methods.contains(ident)
-                        && (!STD_METHODS.contains(&ident.as_str())
-                            || self.idents.contains(&block.type_name)))
-            }
+        let Some(block) = &item.impl_block else {
+            return self.paths.contains(ident);
+        };
+        let by = |qualifier: &str| {
+            self.qualified
+                .contains(&(qualifier.to_owned(), ident.to_owned()))
+        };
+        if by(&block.type_name) || by("Self") {
+            return true;
         }
+        let trait_name = block.trait_.as_ref().map(|t| t.name.as_str());
+        if trait_name.is_some_and(by) {
+            return true;
+        }
+        let named = self.idents.contains(&block.type_name)
+            || trait_name.is_some_and(|t| self.idents.contains(t))
+            || makers
+                .iter()
+                .any(|m| self.paths.contains(m) || self.methods.contains(m));
+        let distinctive = !STD_METHODS.contains(&ident.as_str());
+        if item.has_receiver && self.methods.contains(ident) && (distinctive || named) {
+            return true;
+        }
+        named
+            && trait_name.is_some_and(|t| {
+                sugar(t, ident).iter().any(|s| {
+                    self.signals.contains(*s)
+                        || self.methods.contains(*s)
+                        || self.idents.contains(*s)
+                })
+            })
+    }
+}
+
+/// What a test does when it uses a std trait's method without naming it.
+fn sugar(trait_name: &str, method: &str) -> &'static [&'static str] {
+    const FORMAT: &[&str] = &[
+        "to_string",
+        "format!",
+        "write!",
+        "writeln!",
+        "print!",
+        "println!",
+        "eprint!",
+        "eprintln!",
+        "format_args!",
+    ];
+    const ITERATE: &[&str] = &[
+        "next",
+        "for",
+        "collect",
+        "map",
+        "filter",
+        "count",
+        "sum",
+        "fold",
+        "take",
+        "skip",
+        "zip",
+        "enumerate",
+        "last",
+        "nth",
+        "find",
+        "any",
+        "all",
+        "max",
+        "min",
+        "position",
+        "for_each",
+        "flat_map",
+        "chain",
+        "peekable",
+        "step_by",
+        "cloned",
+        "copied",
+        "rev",
+    ];
+    match (trait_name, method) {
+        ("Display", "fmt") => FORMAT,
+        ("Debug", "fmt") => &["format!", "println!", "eprintln!", "dbg!"],
+        ("FromStr", "from_str") => &["parse"],
+        ("From", "from") | ("Into", "into") => &["into", "from"],
+        ("TryFrom", "try_from") | ("TryInto", "try_into") => &["try_into", "try_from"],
+        ("Iterator", "next") => ITERATE,
+        ("DoubleEndedIterator", "next_back") => &["rev", "next_back"],
+        ("IntoIterator", "into_iter") => &["for", "into_iter", "collect"],
+        ("FromIterator", "from_iter") => &["collect"],
+        ("Extend", "extend") => &["extend"],
+        ("Default", "default") => &["default", "unwrap_or_default"],
+        ("PartialEq", _) => &["==", "!=", "assert_eq!", "assert_ne!"],
+        ("PartialOrd", _) | ("Ord", _) => &[
+            "<",
+            ">",
+            "<=",
+            ">=",
+            "cmp",
+            "partial_cmp",
+            "max",
+            "min",
+            "clamp",
+            "sort",
+            "sort_unstable",
+            "BTreeMap",
+            "BTreeSet",
+        ],
+        ("Hash", "hash") => &["HashMap", "HashSet", "hash"],
+        ("Clone", _) => &["clone", "cloned"],
+        ("Add", _) => &["+"],
+        ("Sub", _) => &["-"],
+        ("Mul", _) => &["*"],
+        ("Div", _) => &["/"],
+        ("Rem", _) => &["%"],
+        ("Neg", _) => &["neg-"],
+        ("Not", _) => &["!"],
+        ("BitAnd", _) => &["&"],
+        ("BitOr", _) => &["|"],
+        ("BitXor", _) => &["^"],
+        ("Shl", _) => &["<<"],
+        ("Shr", _) => &[">>"],
+        ("AddAssign", _) => &["+="],
+        ("SubAssign", _) => &["-="],
+        ("MulAssign", _) => &["*="],
+        ("DivAssign", _) => &["/="],
+        ("RemAssign", _) => &["%="],
+        ("BitAndAssign", _) => &["&="],
+        ("BitOrAssign", _) => &["|="],
+        ("BitXorAssign", _) => &["^="],
+        ("ShlAssign", _) => &["<<="],
+        ("ShrAssign", _) => &[">>="],
+        ("Index", _) | ("IndexMut", _) => &["[]"],
+        ("Deref", _) | ("DerefMut", _) => &["deref*", "deref"],
+        ("Drop", "drop") => &["drop"],
+        ("AsRef", _) => &["as_ref"],
+        ("AsMut", _) => &["as_mut"],
+        ("Borrow", _) => &["borrow"],
+        ("Write", _) => &["write!", "writeln!", "write_all", "write", "flush"],
+        ("Read", _) => &["read_to_string", "read_to_end", "read_exact", "read"],
+        ("Error", "source") => &["source"],
+        _ => &[],
     }
 }
 
@@ -293,6 +446,14 @@ pub struct FileAnalysis {
     pub glob: bool,
     /// The imports of each inline module (by its path from the file's top level).
     pub imports: BTreeMap<Vec<String>, BTreeMap<String, Import>>,
+    /// Names of the public types and traits the file defines (at any level a test can reach):
+    /// a trait impl is API when its type or its trait is the package's own and public.
+    pub public_names: BTreeSet<String>,
+    /// Trait definitions by name, as written, for a model's context.
+    pub trait_defs: BTreeMap<String, String>,
+    /// For each type the file's fns return (by the identifiers of the return type), those fns:
+    /// calling one is evidence that a test holds a value of the type.
+    pub returns: BTreeMap<String, BTreeSet<String>>,
     /// The calls in the file's doc tests (code blocks in the docs of its items and modules).
     pub doc_calls: Calls,
 }
@@ -338,6 +499,9 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
             glob: false,
             imports: BTreeMap::new(),
             doc_calls: Calls::default(),
+            public_names: BTreeSet::new(),
+            trait_defs: BTreeMap::new(),
+            returns: BTreeMap::new(),
         },
     };
     doc_test_calls(&file.attrs, &mut walker.out.doc_calls);
@@ -446,9 +610,11 @@ impl Walker<'_> {
                 Item::Enum(e) if is_public(&e.vis) => Some(e.ident.to_string()),
                 Item::Union(u) if is_public(&u.vis) => Some(u.ident.to_string()),
                 Item::Type(t) if is_public(&t.vis) => Some(t.ident.to_string()),
+                Item::Trait(t) if is_public(&t.vis) => Some(t.ident.to_string()),
                 _ => None,
             })
             .collect();
+        self.out.public_names.extend(pub_types.iter().cloned());
         for item in items {
             if let Some(attrs) = item_attrs(item)
                 && !is_cfg_test(attrs)
@@ -482,6 +648,7 @@ impl Walker<'_> {
                 Item::Type(t) => {
                     self.type_def(&t.ident, &t.attrs, t.type_token.span, t.semi_token.span);
                 }
+                Item::Trait(t) => self.trait_def(t, modules, cfgs, &pub_types),
                 Item::Mod(m) => self.module(m, modules, cfgs),
                 _ => {}
             }
@@ -566,32 +733,47 @@ impl Walker<'_> {
             return;
         };
         let type_name = last.ident.to_string();
+        if is_cfg_test(&imp.attrs) {
+            return;
+        }
+        let mut trait_ = None;
         if let Some((trait_path, _)) = &imp.trait_ {
             // A hand-written `impl Default` may cover only some instantiations of a generic
             // type (`impl<T: Default> Default for Lazy<T>` leaves `Lazy<T, F>` out); trust it
             // for non-generic types only. Derives are trusted for all.
-            let is_default = trait_path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "Default");
+            let Some(segment) = trait_path.segments.last() else {
+                return;
+            };
+            let is_default = segment.ident == "Default";
             if is_default && last.arguments.is_none() && imp.generics.params.is_empty() {
-                self.constructor(type_name, Constructor::Default);
+                self.constructor(type_name.clone(), Constructor::Default);
             }
-            return;
-        }
-        if !modules.is_empty() && !pub_types.contains(&type_name) {
+            trait_ = Some(TraitRef {
+                name: segment.ident.to_string(),
+                display: compact(&segment.to_token_stream()),
+                provided: false,
+            });
+        } else if !modules.is_empty() && !pub_types.contains(&type_name) {
             return;
         }
         let header = self.text_between(imp.impl_token.span, imp.brace_token.span.open());
+        let is_trait_impl = trait_.is_some();
         let block = ImplBlock {
             type_name: type_name.clone(),
             stub: format!("{header}{{}}"),
+            trait_,
         };
         let pushed = push_cfgs(cfgs, &imp.attrs);
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
             doc_test_calls(&f.attrs, &mut self.out.doc_calls);
-            if !is_public(&f.vis) || !is_testable(&f.attrs) {
+            // A trait impl's methods are as public as the impl; an inherent one's say so.
+            if !(is_trait_impl || is_public(&f.vis)) || !is_testable(&f.attrs) {
+                continue;
+            }
+            if is_trait_impl {
+                let body = &f.block.brace_token;
+                self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, Some(block.clone()));
                 continue;
             }
             if f.sig.ident == "new"
@@ -606,6 +788,50 @@ impl Walker<'_> {
             }
             let body = &f.block.brace_token;
             self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, Some(block.clone()));
+        }
+        cfgs.truncate(cfgs.len() - pushed);
+    }
+
+    /// A trait's definition, for a model's context; its provided methods, when the trait is
+    /// public, are items (called on any implementor).
+    fn trait_def(
+        &mut self,
+        t: &syn::ItemTrait,
+        modules: &[String],
+        cfgs: &mut Vec<Attribute>,
+        pub_types: &HashSet<String>,
+    ) {
+        let start = t
+            .attrs
+            .first()
+            .map_or(t.trait_token.span, |a| a.pound_token.span);
+        let text = self.text_to_end(start, t.brace_token.span.close());
+        self.out.trait_defs.insert(t.ident.to_string(), text);
+        if !pub_types.contains(&t.ident.to_string()) || is_cfg_test(&t.attrs) {
+            return;
+        }
+        let name = t.ident.to_string();
+        let block = ImplBlock {
+            type_name: name.clone(),
+            stub: String::new(),
+            trait_: Some(TraitRef {
+                name: name.clone(),
+                display: name,
+                provided: true,
+            }),
+        };
+        let pushed = push_cfgs(cfgs, &t.attrs);
+        for item in &t.items {
+            let syn::TraitItem::Fn(f) = item else {
+                continue;
+            };
+            doc_test_calls(&f.attrs, &mut self.out.doc_calls);
+            let Some(body) = &f.default else { continue };
+            if !is_testable(&f.attrs) {
+                continue;
+            }
+            let brace = &body.brace_token;
+            self.push_fn(&f.sig, &f.attrs, brace, modules, cfgs, Some(block.clone()));
         }
         cfgs.truncate(cfgs.len() - pushed);
     }
@@ -632,10 +858,29 @@ impl Walker<'_> {
         impl_block: Option<ImplBlock>,
     ) {
         let mut name: Vec<String> = modules.to_vec();
-        if let Some(block) = &impl_block {
-            name.push(block.type_name.clone());
+        match &impl_block {
+            // `<Money as Display>::fmt`: two impls of one method never share a name.
+            Some(ImplBlock {
+                type_name,
+                trait_: Some(t),
+                ..
+            }) if !t.provided => {
+                let ty = name.iter().chain([type_name]).cloned().collect::<Vec<_>>();
+                name = vec![format!("<{} as {}>", ty.join("::"), t.display)];
+            }
+            Some(block) => name.push(block.type_name.clone()),
+            None => {}
         }
         name.push(sig.ident.to_string());
+        if let ReturnType::Type(_, ty) = &sig.output {
+            for ident in idents_of(&ty.to_token_stream()) {
+                self.out
+                    .returns
+                    .entry(ident)
+                    .or_default()
+                    .insert(sig.ident.to_string());
+            }
+        }
         let sig_text = self.text_between(sig_start(sig), body.span.open());
         // The item as written, from its first attribute (doc comments included) or its `pub`.
         let source = match attrs.first() {
@@ -829,6 +1074,41 @@ fn path_attr(attrs: &[Attribute]) -> Option<String> {
         },
         _ => None,
     })
+}
+
+/// Tokens as compact text: `From < u8 >` → `From<u8>`, spaces kept only between words.
+pub fn compact(tokens: &TokenStream) -> String {
+    let text = tokens.to_string();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &ch) in chars.iter().enumerate() {
+        if ch == ' ' {
+            let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+            let before = word(out.chars().last().as_ref());
+            let after = word(chars.get(i + 1));
+            // A lifetime's tick joins the word after it, and needs the space before it.
+            let tick = chars.get(i + 1) == Some(&'\'');
+            if before && (after || tick) {
+                out.push(' ');
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// The identifiers in a token stream.
+fn idents_of(tokens: &TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tree in tokens.clone() {
+        match tree {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => out.extend(idents_of(&group.stream())),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn item_attrs(item: &Item) -> Option<&[Attribute]> {
@@ -1105,10 +1385,40 @@ fn use_leaves(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLeaf>) 
 /// Record the calls in a token stream. Tokens rather than syn's expression tree, because most
 /// test calls sit inside macros (`assert_eq!(add(1, 2), 3)`) whose bodies syn leaves unparsed.
 pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
+    scan_tokens(tokens, calls, Context::Code);
+}
+
+/// Where a token stream sits, which decides what its tokens mean.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Code,
+    /// The arguments of a macro call: a bare name passed there is used (`check!(double, 4)`).
+    MacroArgs,
+    /// The arguments of `assert!`/`debug_assert!`: `<` and `>` compare there.
+    Assert,
+}
+
+fn scan_tokens(tokens: TokenStream, calls: &mut Calls, context: Context) {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, tree) in trees.iter().enumerate() {
         match tree {
-            TokenTree::Group(group) => scan_calls(group.stream(), calls),
+            TokenTree::Group(group) => {
+                let macro_name = macro_before(&trees, i);
+                let inner = match macro_name.as_deref() {
+                    Some("assert" | "debug_assert") => Context::Assert,
+                    Some(_) => Context::MacroArgs,
+                    None if context == Context::Code => Context::Code,
+                    // Parentheses inside a macro's arguments are still its arguments.
+                    None => context,
+                };
+                if let Some(name) = macro_name {
+                    calls.signals.insert(format!("{name}!"));
+                }
+                if group.delimiter() == Delimiter::Bracket && is_indexed(&trees, i) {
+                    calls.signals.insert("[]".to_owned());
+                }
+                scan_tokens(group.stream(), calls, inner);
+            }
             TokenTree::Ident(ident) => {
                 let name = ident.to_string();
                 calls.idents.insert(name.clone());
@@ -1116,22 +1426,114 @@ pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
                 if rooted_in_std(&trees, i) {
                     continue;
                 }
-                let qualifier = qualifier_before(&trees, i);
-                if let Some(qualifier) = &qualifier {
-                    calls.qualified.insert((qualifier.clone(), name.clone()));
+                for qualifier in qualifiers_before(&trees, i) {
+                    calls.qualified.insert((qualifier, name.clone()));
                 }
-                if !is_called(&trees, i + 1) {
-                    continue;
-                }
-                if i > 0 && is_punct(&trees[i - 1], '.') {
+                let called = is_called(&trees, i + 1);
+                let after_dot = i > 0 && is_punct(&trees[i - 1], '.');
+                if called && after_dot {
                     calls.methods.insert(name);
-                } else {
+                } else if called || (context != Context::Code && is_bare_argument(&trees, i)) {
                     calls.paths.insert(name);
                 }
             }
-            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+            TokenTree::Punct(p) => {
+                if let Some(op) = operator_at(&trees, i, context)
+                    && p.spacing() == Spacing::Alone
+                {
+                    calls.signals.insert(op);
+                }
+            }
+            TokenTree::Literal(_) => {}
         }
     }
+}
+
+/// The name of the macro whose arguments the group at `i` holds (`format` in `format!(…)`).
+fn macro_before(trees: &[TokenTree], i: usize) -> Option<String> {
+    if i >= 2
+        && is_punct(&trees[i - 1], '!')
+        && let TokenTree::Ident(name) = &trees[i - 2]
+    {
+        return Some(name.to_string());
+    }
+    None
+}
+
+/// `x[i]`, `f()[i]`, `v[0][1]`: a bracket group right after a value, not `vec![…]`,
+/// `let [a, b]`, `&[…]` or an attribute.
+fn is_indexed(trees: &[TokenTree], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| &trees[p]) {
+        Some(TokenTree::Ident(prev)) => !is_keyword_before_value(&prev.to_string()),
+        Some(TokenTree::Group(g)) => g.delimiter() != Delimiter::Brace,
+        _ => false,
+    }
+}
+
+fn is_keyword_before_value(word: &str) -> bool {
+    matches!(
+        word,
+        "let"
+            | "in"
+            | "return"
+            | "move"
+            | "if"
+            | "match"
+            | "while"
+            | "mut"
+            | "ref"
+            | "else"
+            | "for"
+            | "as"
+            | "break"
+            | "yield"
+            | "box"
+    )
+}
+
+/// A name standing alone as a macro argument: between `(`/`,` and `,`/`)`.
+fn is_bare_argument(trees: &[TokenTree], i: usize) -> bool {
+    let before = i == 0 || is_punct(&trees[i - 1], ',');
+    let after = trees
+        .get(i + 1)
+        .is_none_or(|t| is_punct(t, ',') || is_punct(t, ';'));
+    before && after
+}
+
+/// The operator whose last character is the punct at `i` (`+=`, `==`, `<<`), as a signal for
+/// the traits behind operators: binary ones after a value, unary ones elsewhere (`neg-`,
+/// `deref*`, `!`). `<` and `>` count only inside `assert!`, where they are not generics.
+fn operator_at(trees: &[TokenTree], i: usize, context: Context) -> Option<String> {
+    let mut start = i;
+    while start > 0
+        && matches!(&trees[start - 1], TokenTree::Punct(p) if p.spacing() == Spacing::Joint)
+    {
+        start -= 1;
+    }
+    let op: String = trees[start..=i]
+        .iter()
+        .filter_map(|t| match t {
+            TokenTree::Punct(p) => Some(p.as_char()),
+            _ => None,
+        })
+        .collect();
+    let after_value = match start.checked_sub(1).map(|p| &trees[p]) {
+        Some(TokenTree::Ident(prev)) => !is_keyword_before_value(&prev.to_string()),
+        Some(TokenTree::Literal(_)) => true,
+        Some(TokenTree::Group(g)) => g.delimiter() != Delimiter::Brace,
+        _ => false,
+    };
+    Some(match op.as_str() {
+        "<" | ">" if context == Context::Assert => op,
+        "<=" | ">=" | "==" | "!=" => op,
+        "+" | "/" | "%" | "^" | "<<" | ">>" => op,
+        "+=" | "-=" | "*=" | "/=" | "%=" | "^=" | "&=" | "|=" | "<<=" | ">>=" => op,
+        "-" | "*" | "&" | "|" if after_value => op,
+        "-" => "neg-".to_owned(),
+        "*" => "deref*".to_owned(),
+        "!" if !after_value => op,
+        _ => return None,
+    })
 }
 
 /// Whether the path ending in the ident at `i` starts at `std`, `core` or `alloc`.
@@ -1153,6 +1555,39 @@ fn is_called(trees: &[TokenTree], mut at: usize) -> bool {
         at = skip_angle_forward(trees, at + 2);
     }
     matches!(trees.get(at), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+}
+
+/// What qualifies the ident at `i`: the segment before `::` (`Stack::<i32>::new` → `Stack`),
+/// or, after `<Money as Display>::`, both the type and the trait.
+fn qualifiers_before(trees: &[TokenTree], i: usize) -> Vec<String> {
+    if i >= 3
+        && is_path_sep(trees, i - 2)
+        && is_punct(&trees[i - 3], '>')
+        && let Some(open) = skip_angle_backward(trees, i - 3)
+    {
+        let inside = &trees[open + 1..i - 3];
+        if let Some(as_at) = inside
+            .iter()
+            .position(|t| matches!(t, TokenTree::Ident(w) if w == "as"))
+        {
+            // `<inner::Money<T> as fmt::Display>`: each side's last segment before its
+            // generics.
+            let last_ident = |part: &[TokenTree]| {
+                let end = part
+                    .iter()
+                    .position(|t| is_punct(t, '<'))
+                    .unwrap_or(part.len());
+                part[..end].iter().rev().find_map(|t| match t {
+                    TokenTree::Ident(w) => Some(w.to_string()),
+                    _ => None,
+                })
+            };
+            let ty = last_ident(&inside[..as_at]);
+            let tr = last_ident(&inside[as_at + 1..]);
+            return ty.into_iter().chain(tr).collect();
+        }
+    }
+    qualifier_before(trees, i).into_iter().collect()
 }
 
 /// The path segment before `::` that precedes the ident at `i`, skipping a turbofish:
@@ -1239,6 +1674,26 @@ mod tests {
         assert!(c.methods.contains("push"));
         assert!(!c.paths.contains("push"));
         assert!(!c.paths.contains("s"));
+    }
+
+    #[test]
+    fn trait_calls_operators_and_macro_arguments_are_seen() {
+        let c = calls(
+            "let s = <inner::Money<T> as fmt::Display>::fmt(&m, f); let t = a + b; let r = &x; \
+             let n = -x; let i = v[0]; let w = vec![1]; let v: Vec<Money> = Vec::new(); \
+             let f = format!(\"{}\", m); check!(double, 2); assert!(a < b); for x in it {}",
+        );
+        assert!(c.qualified.contains(&("Money".into(), "fmt".into())));
+        assert!(c.qualified.contains(&("Display".into(), "fmt".into())));
+        for signal in ["+", "neg-", "[]", "format!", "check!", "<", "vec!"] {
+            assert!(c.signals.contains(signal), "{signal}: {:?}", c.signals);
+        }
+        assert!(!c.signals.contains("&"), "{:?}", c.signals);
+        assert!(!c.signals.contains(">"), "only inside assert!: {:?}", c.signals);
+        assert!(c.paths.contains("double"));
+        assert!(c.idents.contains("for"));
+        // `std::fs::read(…)` is std's.
+        assert!(!calls("std::fs::read(p);").paths.contains("read"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! A scaffold (an `#[ignore]`d test still holding its `todo!()`) is a to-do, not a test: its
 //! item is not generated for again, but `--check` lists it.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::analysis::{Calls, ExistingModule, PublicFn};
 use crate::error::Warning;
@@ -51,8 +51,7 @@ pub struct FilePlan<'a> {
 /// package's integration tests.
 pub fn plan_file<'a>(
     file: &'a scan::SourceFile,
-    integration: &[(String, Calls)],
-    lib: bool,
+    package: &Package<'_>,
 ) -> Result<FilePlan<'a>, Warning> {
     let analysis = &file.analysis;
     let existing_fns = match &analysis.existing {
@@ -71,19 +70,29 @@ pub fn plan_file<'a>(
         test_names: Vec::new(),
     };
     let scaffolds = &analysis.scaffolds;
+    let no_makers = BTreeSet::new();
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
+        if !package.is_api(item) {
+            continue;
+        }
+        let makers = item
+            .impl_block
+            .as_ref()
+            .and_then(|b| package.makers.get(&b.type_name))
+            .unwrap_or(&no_makers);
         let is_scaffold = scaffolds.fns.contains(&test_name);
-        let found = if analysis.calls.covers(item) {
+        let found = if analysis.calls.covers_with(item, makers) {
             Some(Found::TestCode)
         } else if existing_fns.contains(&test_name) && !is_scaffold {
             Some(Found::Generated)
-        } else if lib && analysis.doc_calls.covers(item) {
+        } else if package.lib && analysis.doc_calls.covers_with(item, makers) {
             // rustdoc tests the docs of a lib only.
             Some(Found::DocTest)
         } else {
-            integration
+            package
+                .integration
                 .iter()
-                .find(|(_, calls)| calls.covers(item))
+                .find(|(_, calls)| calls.covers_with(item, makers))
                 .map(|(file, _)| Found::Integration(file.clone()))
         };
         if let Some(found) = found {
@@ -118,16 +127,70 @@ pub fn plan_all<'a>(
     workspace: &Workspace,
 ) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
     use rayon::prelude::*;
+    let skip_traits = skip_traits(workspace);
     scan.files
         .par_iter()
         .filter(|file| file.selected)
         .map(|file| {
-            let lib = workspace.packages[file.package].targets[file.target].kind
-                == crate::workspace::TargetKind::Lib;
-            let integration = &scan.integration[file.package];
-            (file, plan_file(file, integration, lib))
+            let package = Package {
+                integration: &scan.integration[file.package],
+                lib: workspace.packages[file.package].targets[file.target].kind
+                    == crate::workspace::TargetKind::Lib,
+                public_names: &scan.public_names[file.package],
+                makers: &scan.makers[file.package],
+                skip_traits: &skip_traits,
+            };
+            (file, plan_file(file, &package))
         })
         .collect()
+}
+
+/// The traits whose impls are not worth a test: `skip-traits` in the testsmith metadata, or
+/// `Debug` (a hand-written `Debug` is rarely worth one).
+pub fn skip_traits(workspace: &Workspace) -> Vec<String> {
+    match workspace
+        .config
+        .get("skip-traits")
+        .and_then(|v| v.as_array())
+    {
+        Some(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        None => vec!["Debug".to_owned()],
+    }
+}
+
+/// What the plan of a file needs to know about its package.
+pub struct Package<'a> {
+    /// The calls of the package's integration test files that name the crate.
+    pub integration: &'a [(String, Calls)],
+    /// The file belongs to a lib target, whose doc tests rustdoc runs.
+    pub lib: bool,
+    /// The package's public types and traits.
+    pub public_names: &'a BTreeSet<String>,
+    /// For each type, the package's fns that return it.
+    pub makers: &'a BTreeMap<String, BTreeSet<String>>,
+    pub skip_traits: &'a [String],
+}
+
+impl Package<'_> {
+    /// Whether an item is API worth a test: any item but a method of an impl of a skipped
+    /// trait, or of a trait impl whose type and trait are both someone else's (or private).
+    fn is_api(&self, item: &PublicFn) -> bool {
+        let Some(block) = &item.impl_block else {
+            return true;
+        };
+        let Some(t) = &block.trait_ else {
+            return true;
+        };
+        if self.skip_traits.contains(&t.name) {
+            return false;
+        }
+        t.provided
+            || self.public_names.contains(&block.type_name)
+            || self.public_names.contains(&t.name)
+    }
 }
 
 /// What a generator gets for one file.

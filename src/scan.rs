@@ -2,7 +2,7 @@
 //! `x/mod.rs` or a `#[path]`, and read and analyse every file once. Files under `#[cfg(test)]`
 //! are read only for the calls their tests make, which count for the file that declares them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -44,6 +44,12 @@ pub struct Scan {
     /// Per package: the calls of each integration test file that names the crate, by the
     /// file's path relative to the workspace root.
     pub integration: Vec<Vec<(String, Calls)>>,
+    /// Per package: the names of its public types and traits.
+    pub public_names: Vec<BTreeSet<String>>,
+    /// Per package: for each type, the fns whose return type names it.
+    pub makers: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// Per package: its trait definitions by name.
+    pub trait_defs: Vec<BTreeMap<String, String>>,
 }
 
 struct Pending {
@@ -81,6 +87,9 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             constructors: vec![BTreeMap::new(); workspace.packages.len()],
             type_defs: vec![BTreeMap::new(); workspace.packages.len()],
             integration: (0..workspace.packages.len()).map(|_| Vec::new()).collect(),
+            public_names: vec![BTreeSet::new(); workspace.packages.len()],
+            makers: vec![BTreeMap::new(); workspace.packages.len()],
+            trait_defs: vec![BTreeMap::new(); workspace.packages.len()],
         },
         seen: HashSet::new(),
         test_calls: Vec::new(),
@@ -376,6 +385,16 @@ impl Walk<'_> {
                 .entry(name.clone())
                 .or_default() += 1 + extra;
             let defs = &mut state.scan.type_defs[pending.package];
+            defs.entry(name.clone()).or_insert_with(|| def.clone());
+        }
+        let package = pending.package;
+        state.scan.public_names[package].extend(analysis.public_names.iter().cloned());
+        for (ty, fns) in &analysis.returns {
+            let makers = state.scan.makers[package].entry(ty.clone()).or_default();
+            makers.extend(fns.iter().cloned());
+        }
+        for (name, def) in &analysis.trait_defs {
+            let defs = &mut state.scan.trait_defs[package];
             defs.entry(name.clone()).or_insert_with(|| def.clone());
         }
         for (name, ctor) in &analysis.constructors {

@@ -15,7 +15,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "generated 43 tests in 8 files, 3 items already tested",
+            "generated 46 tests in 8 files, 3 items already tested",
         ));
 
     let after = snapshot_tree(dir.path());
@@ -67,11 +67,11 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     // with and without the feature a cfg-gated item needs.
     let out = cargo_test(dir.path(), &[]);
     assert!(
-        out.contains("test result: ok. 3 passed; 0 failed; 41 ignored"),
+        out.contains("test result: ok. 3 passed; 0 failed; 44 ignored"),
         "{out}"
     );
     let out = cargo_test(dir.path(), &["--features", "extra"]);
-    assert!(out.contains("43 ignored"), "{out}");
+    assert!(out.contains("46 ignored"), "{out}");
     assert!(
         out.contains("testsmith_tests::test_only_with_extra ... ignored"),
         "{out}"
@@ -87,7 +87,7 @@ fn a_second_run_changes_nothing() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "nothing to generate, 3 items already tested, 43 with only a scaffold",
+            "nothing to generate, 3 items already tested, 46 with only a scaffold",
         ));
     assert!(changed(&first, &snapshot_tree(dir.path())).is_empty());
 }
@@ -141,7 +141,7 @@ fn check_lists_untested_items_and_writes_nothing() {
         ))
         .stdout(predicate::str::contains("`add`").not())
         .stderr(predicate::str::contains(
-            "43 public items in 8 files without a test",
+            "46 public items in 8 files without a test",
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 
@@ -156,7 +156,7 @@ fn check_lists_untested_items_and_writes_nothing() {
         ))
         .stdout(predicate::str::contains("has no test").not())
         .stderr(predicate::str::contains(
-            "43 public items in 8 files without a test (43 with only a scaffold)",
+            "46 public items in 8 files without a test (46 with only a scaffold)",
         ));
 }
 
@@ -305,5 +305,93 @@ fn scaffolds_compile_under_each_crates_own_rules_and_every_module_file_is_found(
         .stderr(predicate::str::contains(
             "nothing to generate, 0 items already tested, 18 with only a scaffold",
         ));
+    assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());
+}
+
+/// An API behind traits: each method of a trait impl whose type or trait is the crate's own is
+/// an item with a name no other impl shares; `Debug` and private types are left out; an item
+/// tested only through its trait's sugar or a test macro is tested; the scaffolds call the
+/// methods the way a user would and compile.
+#[test]
+fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
+    let dir = fixture("traits");
+    let out = testsmith(dir.path())
+        .args(["--check", "-v"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "src/lib.rs:17: `<Money as Display>::fmt` has no test",
+        "src/lib.rs:32: `<Money as FromStr>::from_str` has no test",
+        "src/lib.rs:39: `<Money as From<i64>>::from` has no test",
+        "src/lib.rs:45: `<Money as From<u8>>::from` has no test",
+        "src/lib.rs:55: `<Money as Add>::add` has no test",
+        "src/lib.rs:79: `<Chunks as Iterator>::next` has no test",
+        "src/lib.rs:95: `ToSnakeCase::shout` has no test",
+        "src/lib.rs:101: `<str as ToSnakeCase>::to_snake_case` has no test",
+        // Through `to_string()` in a test macro, `parse`, `From::from` in the macro, and
+        // `count()` on what `countdown` returns.
+        "src/tested.rs:10: `<Celsius as Display>::fmt` has a test in the file's tests",
+        "src/tested.rs:18: `<Celsius as FromStr>::from_str` has a test in the file's tests",
+        "src/tested.rs:24: `<Celsius as From<f64>>::from` has a test in the file's tests",
+        "src/tested.rs:40: `<Countdown as Iterator>::next` has a test in the file's tests",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("Debug") && !text.contains("Secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("10 public items in 1 file without a test, 5 items already tested"),
+        "{text}"
+    );
+
+    // `skip-traits` in the package's metadata replaces the default (`Debug`).
+    let manifest = dir.path().join("Cargo.toml");
+    let original = read(dir.path(), "Cargo.toml");
+    std::fs::write(
+        &manifest,
+        format!("{original}\n[package.metadata.testsmith]\nskip-traits = [\"Add\"]\n"),
+    )
+    .unwrap();
+    testsmith(dir.path())
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "`<Money as Debug>::fmt` has no test",
+        ))
+        .stdout(predicate::str::contains("Add>::add").not());
+    std::fs::write(&manifest, original).unwrap();
+
+    // Generation, compile-checked: every scaffold compiles as written.
+    let before = read(dir.path(), "src/lib.rs");
+    testsmith(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not())
+        .stderr(predicate::str::contains(
+            "generated 10 tests in 1 file, 5 items already tested",
+        ));
+    let after = read(dir.path(), "src/lib.rs");
+    let added = appended(before.as_bytes(), after.as_bytes());
+    for call in [
+        "let _result = value.to_string();",
+        "let _result = \"\".parse::<Money>();",
+        "let _result = <Money as From<u8>>::from(cents);",
+        "let _result = <Money as Add>::add(value, other);",
+        "let _result = value.next();",
+        "let _result = <str as ToSnakeCase>::to_snake_case(value);",
+    ] {
+        assert!(added.contains(call), "missing {call:?} in:\n{added}");
+    }
+    let out = cargo_test(dir.path(), &["--lib"]);
+    assert!(out.contains("3 passed; 0 failed; 10 ignored"), "{out}");
+    let settled = snapshot_tree(dir.path());
+    testsmith(dir.path()).assert().success();
     assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());
 }

@@ -150,9 +150,24 @@ pub trait Generator: Sync {
 /// which `use super::*` brings into the same scope.
 pub fn test_fn_name(item_name: &str) -> String {
     let mut name = String::from("test");
-    for segment in item_name.split("::") {
-        name.push('_');
-        name.push_str(&snake_case(segment.trim_start_matches("r#")));
+    // `<Money as From<u8>>::from` → `money`, `from`, `u8`, `from`: the words, without `as`
+    // and lifetimes.
+    let mut word = String::new();
+    let mut lifetime = false;
+    for ch in item_name.chars().chain(std::iter::once(' ')) {
+        if ch.is_alphanumeric() || ch == '_' {
+            word.push(ch);
+            continue;
+        }
+        let done = std::mem::take(&mut word);
+        if ch == '#' && done == "r" {
+            continue;
+        }
+        if !done.is_empty() && !lifetime && done != "as" {
+            name.push('_');
+            name.push_str(&snake_case(&done));
+        }
+        lifetime = ch == '\'';
     }
     name
 }
@@ -203,6 +218,14 @@ mod tests {
         assert_eq!(
             test_fn_name("inner::Parser2::r#type"),
             "test_inner_parser2_type"
+        );
+        assert_eq!(
+            test_fn_name("<Money as Display>::fmt"),
+            "test_money_display_fmt"
+        );
+        assert_eq!(
+            test_fn_name("<inner::Code as From<&'a str>>::from"),
+            "test_inner_code_from_str_from"
         );
     }
 }

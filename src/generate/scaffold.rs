@@ -137,6 +137,15 @@ fn scaffold(
     std: &StdNames,
 ) -> syn::ItemFn {
     let stub = item.parse_stub();
+    if let Some(t) = item.impl_block.as_ref().and_then(|b| b.trait_.as_ref())
+        && t.provided
+    {
+        let task = format!(
+            "call `{}` on a type that implements `{}` and assert on the result",
+            item.name, t.name
+        );
+        return lone(stub.as_ref(), name, &task);
+    }
     let mut gaps = Gaps::default();
     let body = stub
         .as_ref()
@@ -263,6 +272,10 @@ fn call_body(
     taken.extend(item.module_path.iter().cloned());
 
     let ident = &sig.ident;
+    // The receiver as the first argument of a trait method called by its full path.
+    let mut receiver_arg = None;
+    // A call the way a user makes it (`value.to_string()`), in place of the whole call.
+    let mut sugar = None;
     let callee = match &item.impl_block {
         None => quote!(#(#module_prefix::)* #ident #fn_turbofish),
         Some(block) => {
@@ -273,11 +286,25 @@ fn call_body(
             let self_expr = expr_path(&self_path.path)?;
             let self_expr = quote!(#(#module_prefix::)* #self_expr);
             taken.insert(block.type_name.clone());
+            let value_ty = elide_lifetimes(self_ty);
+            let value_ty = quote!(#(#module_prefix::)* #value_ty);
+            // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
+            // names one impl, whatever else is in scope.
+            let trait_call = match &block.trait_ {
+                Some(t) => {
+                    let imp = impls.get(block.stub.as_str())?.as_ref()?;
+                    let (path, _) = imp.trait_.as_ref()?;
+                    let path: Type = syn::parse_quote!(#path);
+                    let path = resolve_imports(&path, imports, request.rules);
+                    let path = elide_lifetimes(&env.concrete(&path)?);
+                    sugar = sugar_call(&t.name, &ident.to_string(), &value_ty);
+                    Some(quote!(<#value_ty as #path>::#ident #fn_turbofish))
+                }
+                None => None,
+            };
             match sig.receiver() {
-                None => quote!(#self_expr::#ident #fn_turbofish),
+                None => trait_call.unwrap_or_else(|| quote!(#self_expr::#ident #fn_turbofish)),
                 Some(receiver) => {
-                    let value_ty = elide_lifetimes(self_ty);
-                    let value_ty = quote!(#(#module_prefix::)* #value_ty);
                     // `mut self` is the callee's business; only `&mut self` needs a mutable local.
                     let by_ref = match &receiver.kind {
                         ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
@@ -288,7 +315,16 @@ fn call_body(
                     if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
                         return None;
                     }
-                    let boxed_already = match env.build(self_ty) {
+                    // `&str`, `&[T]`, `&Path` have literal forms; their `Self` does not.
+                    let literal = match (by_ref, env.argument(&syn::parse_quote!(&#self_ty))) {
+                        (Some(false), Some(Arg::AsIs(value))) => Some(value),
+                        _ => None,
+                    };
+                    let built = match env.build(self_ty) {
+                        _ if literal.is_some() => {
+                            stmts.push(quote!(let value: &#value_ty = #literal;));
+                            true
+                        }
                         Some(value) => {
                             let mutable = (by_ref == Some(true)).then(|| quote!(mut));
                             stmts.push(quote!(let #mutable value: #value_ty = #value;));
@@ -309,14 +345,28 @@ fn call_body(
                                 None => value_ty.clone(),
                             };
                             stmts.push(quote!(let value: #ty = todo!(#what);));
-                            is_box
+                            true
                         }
                     };
-                    if is_box && !boxed_already {
-                        let boxed = std.path("Box");
-                        quote!(#boxed::new(value).#ident #fn_turbofish)
-                    } else {
-                        quote!(value.#ident #fn_turbofish)
+                    let boxed = std.path("Box");
+                    // What the receiver is passed as: the local holds a reference (or a box)
+                    // already when it is a literal or stands in as a `todo!()`.
+                    let receiver = match by_ref {
+                        _ if built => quote!(value),
+                        Some(true) => quote!(&mut value),
+                        Some(false) => quote!(&value),
+                        None if is_box => quote!(#boxed::new(value)),
+                        None => quote!(value),
+                    };
+                    match trait_call {
+                        Some(call) => {
+                            receiver_arg = Some(receiver);
+                            call
+                        }
+                        None if is_box && !built => {
+                            quote!(#boxed::new(value).#ident #fn_turbofish)
+                        }
+                        None => quote!(value.#ident #fn_turbofish),
                     }
                 }
             }
@@ -324,7 +374,9 @@ fn call_body(
     };
 
     let mut args = Vec::new();
-    for (index, input) in sig.inputs.iter().enumerate() {
+    // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
+    let inputs = sig.inputs.iter().filter(|_| sugar.is_none());
+    for (index, input) in inputs.enumerate() {
         let FnArg::Typed(pat_type) = input else {
             continue;
         };
@@ -352,7 +404,13 @@ fn call_body(
         }
     }
 
-    let call = quote!(#callee(#(#args),*));
+    let call = match sugar {
+        Some(sugar) => sugar,
+        None => {
+            let receiver = receiver_arg.iter();
+            quote!(#callee(#(#receiver,)* #(#args),*))
+        }
+    };
     let call = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
         gaps.unsafe_block = true;
         quote!(unsafe { #call })
@@ -390,6 +448,19 @@ fn call_body(
         (quote!(#(#stmts)* #call_stmt todo!(#task);), task)
     };
     Some(body)
+}
+
+/// How a user calls a std trait's method without naming it, where that reads better than the
+/// full path and cannot pick another impl: `value.to_string()` for `Display::fmt`, `format!`
+/// for `Debug::fmt`, `value.next()`, `"".parse::<Money>()`.
+fn sugar_call(trait_name: &str, method: &str, self_ty: &TokenStream) -> Option<TokenStream> {
+    Some(match (trait_name, method) {
+        ("Display", "fmt") => quote!(value.to_string()),
+        ("Debug", "fmt") => quote!(format!("{:?}", value)),
+        ("Iterator", "next") => quote!(value.next()),
+        ("FromStr", "from_str") => quote!("".parse::<#self_ty>()),
+        _ => return None,
+    })
 }
 
 /// Fill `substitutions` for each type and const parameter; the turbofish to call with.
