@@ -105,7 +105,9 @@ fn median(times: &mut [Duration]) -> Duration {
 }
 
 /// A package whose `lib.rs` declares 999 modules, each a file of typical shape: a type with a
-/// derived `Default` and methods, free fns of several signatures, and a test module.
+/// derived `Default` and methods, free fns of several signatures, and a test module; every
+/// other file also puts its API behind traits (`Display`, `FromStr`, `From`, `Add`,
+/// `Iterator`, a trait of its own).
 fn write_workspace(root: &Path) -> Vec<std::path::PathBuf> {
     std::fs::create_dir_all(root.join("src")).unwrap();
     std::fs::write(
@@ -127,6 +129,82 @@ fn write_workspace(root: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn module_source(i: usize) -> String {
+    let mut source = plain_source(i);
+    if i.is_multiple_of(2) {
+        source.push_str(&trait_source(i));
+    }
+    source
+}
+
+fn trait_source(i: usize) -> String {
+    format!(
+        r#"
+use std::fmt;
+use std::str::FromStr;
+
+/// An amount of component {i}.
+#[derive(Clone, Copy, Default, PartialEq)]
+pub struct Amount{i}(pub i64);
+
+impl fmt::Display for Amount{i} {{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{
+        write!(f, "{{}}.{{:02}}", self.0 / 100, self.0 % 100)
+    }}
+}}
+
+impl FromStr for Amount{i} {{
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {{
+        s.replace('.', "").parse().map(Amount{i})
+    }}
+}}
+
+impl From<i64> for Amount{i} {{
+    fn from(cents: i64) -> Self {{
+        Amount{i}(cents)
+    }}
+}}
+
+impl std::ops::Add for Amount{i} {{
+    type Output = Amount{i};
+
+    fn add(self, other: Self) -> Self {{
+        Amount{i}(self.0 + other.0)
+    }}
+}}
+
+/// Counts down.
+pub struct Countdown{i}(u32);
+
+impl Iterator for Countdown{i} {{
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {{
+        self.0 = self.0.checked_sub(1)?;
+        Some(self.0)
+    }}
+}}
+
+/// Something that can be shouted.
+pub trait Shout{i} {{
+    fn shout(&self) -> String;
+
+    fn whisper(&self) -> String {{
+        self.shout().to_lowercase()
+    }}
+}}
+
+impl Shout{i} for str {{
+    fn shout(&self) -> String {{
+        self.to_uppercase()
+    }}
+}}
+"#
+    )
+}
+
+fn plain_source(i: usize) -> String {
     format!(
         r#"
 use std::collections::HashMap;

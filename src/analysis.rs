@@ -882,13 +882,19 @@ impl Walker<'_> {
             }
         }
         let sig_text = self.text_between(sig_start(sig), body.span.open());
-        // The item as written, from its first attribute (doc comments included) or its `pub`.
+        // The item as written, from its first attribute (doc comments included) or its `pub`
+        // (a trait's methods have none).
+        let in_trait = impl_block.as_ref().is_some_and(|b| b.trait_.is_some());
         let source = match attrs.first() {
             Some(attr) => self.text_to_end(attr.pound_token.span, body.span.close()),
-            None => format!(
-                "pub {}",
-                self.text_to_end(sig_start(sig), body.span.close())
-            ),
+            None => {
+                let text = self.text_to_end(sig_start(sig), body.span.close());
+                if in_trait {
+                    text
+                } else {
+                    format!("pub {text}")
+                }
+            }
         };
         let mut stub = String::new();
         let own_cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
@@ -1689,7 +1695,11 @@ mod tests {
             assert!(c.signals.contains(signal), "{signal}: {:?}", c.signals);
         }
         assert!(!c.signals.contains("&"), "{:?}", c.signals);
-        assert!(!c.signals.contains(">"), "only inside assert!: {:?}", c.signals);
+        assert!(
+            !c.signals.contains(">"),
+            "only inside assert!: {:?}",
+            c.signals
+        );
         assert!(c.paths.contains("double"));
         assert!(c.idents.contains("for"));
         // `std::fs::read(…)` is std's.

@@ -208,8 +208,10 @@ pub fn request_for<'a>(
         test_names: plan.test_names.clone(),
         constructors: &scan.constructors[file.package],
         type_defs: &scan.type_defs[file.package],
+        trait_defs: &scan.trait_defs[file.package],
         test_source: &file.analysis.test_source,
         crates: &workspace.packages[file.package].crates,
+        tokio_test: workspace.packages[file.package].tokio_test,
         rules: &file.rules,
         imports: &file.analysis.imports,
     }

@@ -47,6 +47,8 @@ pub struct PackageSources {
     pub test_roots: Vec<PathBuf>,
     /// The lib target's name as code spells it (`my_crate`), when there is a lib.
     pub lib_name: Option<String>,
+    /// It can run `#[tokio::test]`: tokio with its `macros` and a runtime is a dependency.
+    pub tokio_test: bool,
 }
 
 /// A lib or bin target: the crates whose unit tests testsmith writes.
@@ -127,6 +129,7 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                     .filter(|t| t.is_test())
                     .map(|t| canonical(t.src_path.as_std_path()))
                     .collect(),
+                tokio_test: can_run_tokio_tests(package),
                 lib_name: package
                     .targets
                     .iter()
@@ -156,6 +159,19 @@ fn crate_names(package: &Package) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Whether tokio is a normal or dev dependency with the features `#[tokio::test]` needs.
+fn can_run_tokio_tests(package: &Package) -> bool {
+    use cargo_metadata::DependencyKind as K;
+    package.dependencies.iter().any(|d| {
+        let has = |f: &str| d.features.iter().any(|g| g == f || g == "full");
+        d.name == "tokio"
+            && d.rename.is_none()
+            && matches!(d.kind, K::Normal | K::Development)
+            && has("macros")
+            && (has("rt") || has("rt-multi-thread"))
+    })
 }
 
 /// Lib targets come in several kinds (`lib`, `rlib`, `cdylib`, `proc-macro`, …).

@@ -395,3 +395,29 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
     testsmith(dir.path()).assert().success();
     assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());
 }
+
+/// `async fn` items: awaited under `#[tokio::test]` where the package has tokio's macros and
+/// a runtime, a scaffold that compiles without one elsewhere.
+#[test]
+fn async_items_are_awaited_where_tokio_can_run_them() {
+    let dir = fixture("asyncs");
+    testsmith(dir.path())
+        .args(["--workspace", "--no-verify"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 3 tests in 2 files"));
+    let with = read(dir.path(), "with_tokio/src/lib.rs");
+    assert!(
+        with.contains("#[tokio::test]\n    #[ignore = \"testsmith scaffold: assert on what `double` returns\"]\n    async fn test_double() {\n        let x = 0;\n        let _result = double(x).await;"),
+        "{with}"
+    );
+    assert!(with.contains("        settle().await;\n"), "{with}");
+    let without = read(dir.path(), "without/src/lib.rs");
+    assert!(
+        without.contains("#[test]") && without.contains("let _future = double(x);"),
+        "{without}"
+    );
+    let out = cargo_test(dir.path(), &["--workspace", "--lib"]);
+    assert!(out.contains("0 passed; 0 failed; 2 ignored"), "{out}");
+    assert!(out.contains("0 passed; 0 failed; 1 ignored"), "{out}");
+}

@@ -763,3 +763,48 @@ pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
         "other files still written"
     );
 }
+
+/// A trait's method goes to the model with its impl header and, for the crate's own trait,
+/// the trait's definition; the schema enumerates the `<Type as Trait>::method` names; a test
+/// that calls it through `to_string()` is taken as its test.
+#[test]
+fn trait_methods_are_asked_for_with_their_impl_and_trait() {
+    let dir = fixture("traits");
+    let server = Server::start(|call| {
+        let tests: Vec<serde_json::Value> = call
+            .names
+            .iter()
+            .filter(|name| *name == "<Money as Display>::fmt")
+            .map(|name| {
+                serde_json::json!({
+                    "name": name,
+                    "code": "#[test]\nfn shows_cents() {\n    assert_eq!(Money::from(150i64).to_string(), \"1.50\");\n}",
+                })
+            })
+            .collect();
+        Reply::Text(serde_json::json!({ "tests": tests }).to_string())
+    });
+    llm(dir.path(), &server)
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+    fn shows_cents() {"));
+    let first = &server.calls()[0];
+    assert!(
+        first.names.iter().any(|n| n == "<Money as From<u8>>::from"),
+        "{:?}",
+        first.names
+    );
+    let prompt = &first.prompt;
+    assert!(
+        prompt.contains(
+            "### <Money as Display>::fmt\nIn `impl fmt::Display for Money`:\n```rust\nfn fmt("
+        ),
+        "{prompt}"
+    );
+    let snake = &prompt[prompt
+        .find("### <str as ToSnakeCase>::to_snake_case")
+        .unwrap()..];
+    let snake = &snake[..snake[4..].find("### ").map_or(snake.len(), |i| i + 4)];
+    assert!(snake.contains("pub trait ToSnakeCase {"), "{snake}");
+}

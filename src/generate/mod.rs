@@ -26,10 +26,14 @@ pub struct FileRequest<'a> {
     pub constructors: &'a BTreeMap<String, Constructor>,
     /// The package's type definitions by name.
     pub type_defs: &'a BTreeMap<String, String>,
+    /// The package's trait definitions by name.
+    pub trait_defs: &'a BTreeMap<String, String>,
     /// The file's existing `#[cfg(test)]` code.
     pub test_source: &'a str,
     /// Crates a test may use (the package's dependencies and dev-dependencies).
     pub crates: &'a [String],
+    /// The package can run `#[tokio::test]`: it depends on tokio with its macros and a runtime.
+    pub tokio_test: bool,
     /// The lint levels, edition and hidden std names where the tests go.
     pub rules: &'a Rules,
     /// The imports of each inline module of the file.

@@ -110,6 +110,8 @@ struct Gaps {
     placeholders: bool,
     /// The call is in an `unsafe` block.
     unsafe_block: bool,
+    /// The test is an `async fn` under `#[tokio::test]`, awaiting the call.
+    awaits: bool,
 }
 
 impl Gaps {
@@ -172,7 +174,7 @@ fn scaffold(
                     );
                     lone(stub.as_ref(), name, &task)
                 }
-                None => assemble(stub.as_ref(), name, body, &task, &allows),
+                None => assemble(stub.as_ref(), name, body, &task, &allows, gaps.awaits),
             }
         }
         None => {
@@ -190,7 +192,7 @@ fn scaffold(
 fn lone(stub: Option<&syn::ItemFn>, name: &str, task: &str) -> syn::ItemFn {
     let body = quote!(todo!(#task););
     // It calls nothing, so it needs no lint allowed (a crate may forbid them).
-    assemble(stub, name, body, task, &[])
+    assemble(stub, name, body, task, &[], false)
 }
 
 /// The test fn around `body`: the item's cfgs, `#[test]`, `#[ignore]` with the task, and the
@@ -201,8 +203,15 @@ fn assemble(
     body: TokenStream,
     task: &str,
     allows: &[&[&str]],
+    awaits: bool,
 ) -> syn::ItemFn {
     let name = format_ident!("{}", name);
+    // An async item's test awaits it on tokio's test runtime, where the package has one.
+    let (test, asyncness) = if awaits {
+        (quote!(#[tokio::test]), quote!(async))
+    } else {
+        (quote!(#[test]), quote!())
+    };
     let reason = format!("testsmith scaffold: {task}");
     let cfgs = stub.map_or(&[][..], |stub| &stub.attrs[..]);
     let allows = allows.iter().map(|lints| {
@@ -211,10 +220,10 @@ fn assemble(
     });
     let tokens = quote! {
         #(#cfgs)*
-        #[test]
+        #test
         #[ignore = #reason]
         #(#allows)*
-        fn #name() {
+        #asyncness fn #name() {
             #body
         }
     };
@@ -422,7 +431,20 @@ fn call_body(
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
     };
-    let (call_stmt, mut task) = if sig.asyncness.is_some() {
+    let (call_stmt, mut task) = if sig.asyncness.is_some() && request.tokio_test {
+        gaps.awaits = true;
+        if returns_unit {
+            (
+                quote!(#call.await;),
+                format!("assert on the effects of `{name}`"),
+            )
+        } else {
+            (
+                quote!(let _result = #call.await;),
+                format!("assert on what `{name}` returns"),
+            )
+        }
+    } else if sig.asyncness.is_some() {
         (
             quote!(let _future = #call;),
             format!("run the future `{name}` returns on an async runtime and assert on its output"),

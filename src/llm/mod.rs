@@ -414,7 +414,10 @@ impl<'a> Setup<'a> {
             types: request
                 .items
                 .iter()
-                .map(|item| (item.name.as_str(), type_defs_for(item, request.type_defs)))
+                .map(|item| {
+                    let defs = [request.type_defs, request.trait_defs];
+                    (item.name.as_str(), type_defs_for(item, &defs))
+                })
                 .collect(),
             tokio: tokio_available(request),
         }
@@ -462,9 +465,10 @@ fn max_tokens(items: usize) -> u32 {
         .min(MAX_TOKENS)
 }
 
-/// `#[tokio::test]` is usable only when the package depends on tokio.
+/// `#[tokio::test]` is usable only when the package depends on tokio with its macros and a
+/// runtime.
 fn tokio_available(request: &FileRequest<'_>) -> bool {
-    request.crates.iter().any(|name| name == "tokio")
+    request.tokio_test
 }
 
 fn push_tests(output: &mut FileOutput, item: &str, tests: Vec<syn::ItemFn>) {
@@ -476,12 +480,15 @@ fn push_tests(output: &mut FileOutput, item: &str, tests: Vec<syn::ItemFn>) {
         }));
 }
 
-/// Definitions of the crate-local types an item's signature (and impl header) names.
-fn type_defs_for<'a>(item: &PublicFn, defs: &'a BTreeMap<String, String>) -> Vec<&'a str> {
+/// Definitions of the crate-local types and traits an item's signature and impl header name
+/// (for a trait's method, the trait's own definition when the crate has it).
+fn type_defs_for<'a>(item: &PublicFn, defs: &[&'a BTreeMap<String, String>]) -> Vec<&'a str> {
     let mut names = BTreeSet::new();
     let mut text = item.stub.clone();
     if let Some(block) = &item.impl_block {
         text.push_str(&block.stub);
+        text.push(' ');
+        text.push_str(&block.type_name);
     }
     let mut word = String::new();
     for ch in text.chars().chain(std::iter::once(' ')) {
@@ -493,7 +500,7 @@ fn type_defs_for<'a>(item: &PublicFn, defs: &'a BTreeMap<String, String>) -> Vec
     }
     names
         .iter()
-        .filter_map(|name| defs.get(name).map(String::as_str))
+        .filter_map(|name| defs.iter().find_map(|d| d.get(name)).map(String::as_str))
         .collect()
 }
 

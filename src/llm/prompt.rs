@@ -94,6 +94,14 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
     for ctx in items {
         out.push_str("\n### ");
         out.push_str(&ctx.item.name);
+        // A trait's method is read with its impl: which type, which trait.
+        if let Some(block) = &ctx.item.impl_block
+            && block.trait_.as_ref().is_some_and(|t| !t.provided)
+        {
+            out.push_str("\nIn `");
+            out.push_str(block.stub.trim_end_matches("{}").trim());
+            out.push_str("`:");
+        }
         out.push_str("\n```rust\n");
         out.push_str(ctx.item.source.trim());
         out.push_str("\n```\n");
