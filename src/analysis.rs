@@ -530,14 +530,7 @@ pub fn test_file_calls(source: &str) -> Result<Calls, ParseFailure> {
 /// The calls of an integration test file, when it names the crate (`crate_name::…`,
 /// `use crate_name::…`): a file that never does calls something else.
 pub fn integration_calls(source: &str, crate_name: &str) -> Result<Option<Calls>, ParseFailure> {
-    let tokens: TokenStream = source
-        .strip_prefix('\u{feff}')
-        .unwrap_or(source)
-        .parse()
-        .map_err(|err: proc_macro2::LexError| ParseFailure::at(err.span(), &err))?;
-    let mut calls = Calls::default();
-    scan_calls(tokens, &mut calls);
-    proc_macro2::extra::invalidate_current_thread_spans();
+    let calls = test_file_calls(source)?;
     Ok(calls.idents.contains(crate_name).then_some(calls))
 }
 

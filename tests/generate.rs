@@ -315,14 +315,7 @@ fn scaffolds_compile_under_each_crates_own_rules_and_every_module_file_is_found(
 #[test]
 fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
     let dir = fixture("traits");
-    let out = testsmith(dir.path())
-        .args(["--check", "-v"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = common::check_verbose(dir.path());
     for line in [
         "src/lib.rs:17: `<Money as Display>::fmt` has no test",
         "src/lib.rs:32: `<Money as FromStr>::from_str` has no test",

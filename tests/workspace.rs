@@ -230,14 +230,7 @@ fn a_module_file_that_cannot_be_read_is_reported() {
 #[test]
 fn doc_tests_and_integration_tests_count_and_std_names_do_not() {
     let dir = fixture("elsewhere");
-    let out = testsmith(dir.path())
-        .args(["--check", "-v"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = common::check_verbose(dir.path());
     for line in [
         "src/lib.rs:8: `double` has a test in a doc test",
         "src/lib.rs:13: `triple` has a test in tests/api.rs",

@@ -121,3 +121,14 @@ pub fn cargo_test(dir: &Path, extra: &[&str]) -> String {
 pub fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap()
 }
+
+/// `--check -v` in `dir`, expected to fail: stdout and stderr together.
+pub fn check_verbose(dir: &Path) -> String {
+    let out = testsmith(dir)
+        .args(["--check", "-v"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
