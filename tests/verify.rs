@@ -308,3 +308,29 @@ fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
         "{out}"
     );
 }
+
+/// In a workspace, only the packages that get tests are built, build scripts included: a
+/// member that does not build but gets nothing stays out of the build.
+#[test]
+fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
+    let dir = fixture("verify_ws");
+    let server = Server::start(|call| {
+        let tests: Vec<_> = call
+            .names
+            .iter()
+            .map(|name| {
+                json!({"name": name, "code": "#[test]\nfn greets() {\n    assert_eq!(greet(\"Ada\"), \"hello, Ada\");\n}"})
+            })
+            .collect();
+        Reply::Text(json!({ "tests": tests }).to_string())
+    });
+    llm(dir.path(), &server)
+        .arg("--workspace")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "generated 1 test in 1 file (1 candidate: 1 passed, 0 dropped), 1 item already tested",
+        ));
+    assert!(read(dir.path(), "alpha/src/lib.rs").contains("fn greets() {"));
+    assert!(!dir.path().join("target/debug").exists());
+}
