@@ -69,6 +69,9 @@ pub struct TraitRef {
     pub name: String,
     /// The last segment as written, generic arguments included, compact: `From<u8>`.
     pub display: String,
+    /// The self type as written, compact, without generic arguments that are only the impl's
+    /// own parameters: `Money`, `Vec<u8>`, `&Stack`, `a::Error`.
+    pub self_display: String,
     /// A provided method of the trait's own definition, not a method of an impl.
     pub provided: bool,
 }
@@ -149,6 +152,11 @@ pub struct Calls {
     /// What the code does that a trait may stand behind: macros called (`format!`), operators
     /// (`+`, `==`, `neg-`), indexing (`[]`).
     pub signals: HashSet<String>,
+    /// Names passed bare to a macro (`check!(double, 4)`): a fn passed as a value, unless the
+    /// code binds a local of that name.
+    pub mentions: HashSet<String>,
+    /// Names the code binds with `let` or `for`.
+    pub bound: HashSet<String>,
 }
 
 /// Methods that std's types have too: `v.len()` alone says nothing about the crate's `len`.
@@ -253,6 +261,8 @@ impl Calls {
         self.methods.extend(other.methods);
         self.idents.extend(other.idents);
         self.signals.extend(other.signals);
+        self.mentions.extend(other.mentions);
+        self.bound.extend(other.bound);
     }
 
     /// Whether the test code calls `item`: a free fn by any path ending in its name (not one
@@ -270,7 +280,8 @@ impl Calls {
     pub fn covers_with(&self, item: &PublicFn, makers: &BTreeSet<String>) -> bool {
         let ident = &item.ident;
         let Some(block) = &item.impl_block else {
-            return self.paths.contains(ident);
+            return self.paths.contains(ident)
+                || (self.mentions.contains(ident) && !self.bound.contains(ident));
         };
         let by = |qualifier: &str| {
             self.qualified
@@ -283,11 +294,15 @@ impl Calls {
         if trait_name.is_some_and(by) {
             return true;
         }
+        // A maker shared with std's types (`new`, `from`) says nothing: `Vec::new()` is not a
+        // `Money`.
         let named = self.idents.contains(&block.type_name)
             || trait_name.is_some_and(|t| self.idents.contains(t))
-            || makers
-                .iter()
-                .any(|m| self.paths.contains(m) || self.methods.contains(m));
+            || makers.iter().any(|m| {
+                !STD_METHODS.contains(&m.as_str())
+                    && !matches!(m.as_str(), "new" | "default" | "with_capacity")
+                    && self.paths.contains(m)
+            });
         let distinctive = !STD_METHODS.contains(&ident.as_str());
         if item.has_receiver && self.methods.contains(ident) && (distinctive || named) {
             return true;
@@ -608,6 +623,17 @@ impl Walker<'_> {
             })
             .collect();
         self.out.public_names.extend(pub_types.iter().cloned());
+        // A type of this module that is not `pub` cannot be named from the file's top level.
+        let private_types: HashSet<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Struct(s) if !is_public(&s.vis) => Some(s.ident.to_string()),
+                Item::Enum(e) if !is_public(&e.vis) => Some(e.ident.to_string()),
+                Item::Union(u) if !is_public(&u.vis) => Some(u.ident.to_string()),
+                Item::Type(t) if !is_public(&t.vis) => Some(t.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         for item in items {
             if let Some(attrs) = item_attrs(item)
                 && !is_cfg_test(attrs)
@@ -619,7 +645,7 @@ impl Walker<'_> {
                     let body = &f.block.brace_token;
                     self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, None);
                 }
-                Item::Impl(imp) => self.impl_block(imp, modules, cfgs, &pub_types),
+                Item::Impl(imp) => self.impl_block(imp, modules, cfgs, &pub_types, &private_types),
                 Item::Struct(s) => {
                     let end = match (&s.semi_token, &s.fields) {
                         (Some(semi), _) => semi.span,
@@ -718,8 +744,14 @@ impl Walker<'_> {
         modules: &[String],
         cfgs: &mut Vec<Attribute>,
         pub_types: &HashSet<String>,
+        private_types: &HashSet<String>,
     ) {
-        let Type::Path(self_path) = &*imp.self_ty else {
+        // `impl Trait for &Stack<T>` is about `Stack` too.
+        let self_ty = match &*imp.self_ty {
+            Type::Reference(r) if imp.trait_.is_some() => &*r.elem,
+            other => other,
+        };
+        let Type::Path(self_path) = self_ty else {
             return;
         };
         let Some(last) = self_path.path.segments.last() else {
@@ -727,6 +759,13 @@ impl Walker<'_> {
         };
         let type_name = last.ident.to_string();
         if is_cfg_test(&imp.attrs) {
+            return;
+        }
+        // A private type of an inline module: no test at the file's top level can name it.
+        if !modules.is_empty()
+            && self_path.path.segments.len() == 1
+            && private_types.contains(&type_name)
+        {
             return;
         }
         let mut trait_ = None;
@@ -744,6 +783,7 @@ impl Walker<'_> {
             trait_ = Some(TraitRef {
                 name: segment.ident.to_string(),
                 display: compact(&segment.to_token_stream()),
+                self_display: self_type_display(&imp.self_ty, &imp.generics),
                 provided: false,
             });
         } else if !modules.is_empty() && !pub_types.contains(&type_name) {
@@ -809,7 +849,8 @@ impl Walker<'_> {
             stub: String::new(),
             trait_: Some(TraitRef {
                 name: name.clone(),
-                display: name,
+                display: name.clone(),
+                self_display: name,
                 provided: true,
             }),
         };
@@ -854,18 +895,31 @@ impl Walker<'_> {
         match &impl_block {
             // `<Money as Display>::fmt`: two impls of one method never share a name.
             Some(ImplBlock {
-                type_name,
                 trait_: Some(t),
+                type_name,
                 ..
             }) if !t.provided => {
-                let ty = name.iter().chain([type_name]).cloned().collect::<Vec<_>>();
+                // A type the module imports is not the module's: no module path in front.
+                let imported = self
+                    .out
+                    .imports
+                    .get(modules)
+                    .is_some_and(|i| i.contains_key(type_name));
+                if imported {
+                    name.clear();
+                }
+                let ty = name
+                    .iter()
+                    .chain([&t.self_display])
+                    .cloned()
+                    .collect::<Vec<_>>();
                 name = vec![format!("<{} as {}>", ty.join("::"), t.display)];
             }
             Some(block) => name.push(block.type_name.clone()),
             None => {}
         }
         name.push(sig.ident.to_string());
-        if let ReturnType::Type(_, ty) = &sig.output {
+        if let (None, ReturnType::Type(_, ty)) = (&impl_block, &sig.output) {
             for ident in idents_of(&ty.to_token_stream()) {
                 self.out
                     .returns
@@ -1095,6 +1149,63 @@ pub fn compact(tokens: &TokenStream) -> String {
         }
     }
     out
+}
+
+/// A trait impl's self type for its items' names: as written, lifetimes left out, generic
+/// arguments kept unless they are all the impl's own parameters (`Stack<T>` → `Stack`,
+/// `Vec<u8>` stays), so that two impls of one trait for one type never share a name.
+fn self_type_display(ty: &Type, generics: &syn::Generics) -> String {
+    let params: HashSet<String> = generics
+        .params
+        .iter()
+        .map(|p| match p {
+            syn::GenericParam::Type(t) => t.ident.to_string(),
+            syn::GenericParam::Const(c) => c.ident.to_string(),
+            syn::GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+        })
+        .collect();
+    let mut ty = ty.clone();
+    if let Type::Reference(r) = &mut ty {
+        r.lifetime = None;
+    }
+    let path = match &mut ty {
+        Type::Path(p) => Some(&mut p.path),
+        Type::Reference(r) => match &mut *r.elem {
+            Type::Path(p) => Some(&mut p.path),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(last) = path.and_then(|p| p.segments.last_mut())
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+    {
+        let own = |arg: &syn::GenericArgument| match arg {
+            syn::GenericArgument::Lifetime(_) => true,
+            syn::GenericArgument::Type(Type::Path(p)) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| params.contains(&i.to_string())),
+            syn::GenericArgument::Const(syn::Expr::Path(p)) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| params.contains(&i.to_string())),
+            _ => false,
+        };
+        if args.args.iter().all(own) {
+            last.arguments = syn::PathArguments::None;
+        } else {
+            let kept: Punctuated<syn::GenericArgument, Token![,]> = args
+                .args
+                .iter()
+                .filter(|a| !matches!(a, syn::GenericArgument::Lifetime(_)))
+                .cloned()
+                .collect();
+            let mut args = args.clone();
+            args.args = kept;
+            last.arguments = syn::PathArguments::AngleBracketed(args);
+        }
+    }
+    compact(&ty.to_token_stream())
 }
 
 /// The identifiers in a token stream.
@@ -1428,12 +1539,22 @@ fn scan_tokens(tokens: TokenStream, calls: &mut Calls, context: Context) {
                 for qualifier in qualifiers_before(&trees, i) {
                     calls.qualified.insert((qualifier, name.clone()));
                 }
+                if name == "let" || name == "for" {
+                    let next = trees[i + 1..]
+                        .iter()
+                        .find(|t| !matches!(t, TokenTree::Ident(w) if w == "mut" || w == "ref"));
+                    if let Some(TokenTree::Ident(local)) = next {
+                        calls.bound.insert(local.to_string());
+                    }
+                }
                 let called = is_called(&trees, i + 1);
                 let after_dot = i > 0 && is_punct(&trees[i - 1], '.');
                 if called && after_dot {
                     calls.methods.insert(name);
-                } else if called || (context != Context::Code && is_bare_argument(&trees, i)) {
+                } else if called {
                     calls.paths.insert(name);
+                } else if context != Context::Code && is_bare_argument(&trees, i) {
+                    calls.mentions.insert(name);
                 }
             }
             TokenTree::Punct(p) => {
@@ -1527,10 +1648,13 @@ fn operator_at(trees: &[TokenTree], i: usize, context: Context) -> Option<String
         "<=" | ">=" | "==" | "!=" => op,
         "+" | "/" | "%" | "^" | "<<" | ">>" => op,
         "+=" | "-=" | "*=" | "/=" | "%=" | "^=" | "&=" | "|=" | "<<=" | ">>=" => op,
-        "-" | "*" | "&" | "|" if after_value => op,
-        "-" => "neg-".to_owned(),
-        "*" => "deref*".to_owned(),
-        "!" if !after_value => op,
+        "-" | "*" if after_value => op,
+        // Closures (`|x| …`), references and `!` on a `bool` are everywhere in code; an
+        // assertion's operands are what a test checks.
+        "&" | "|" if after_value && context != Context::Code => op,
+        "-" if context != Context::Code => "neg-".to_owned(),
+        "*" if context != Context::Code => "deref*".to_owned(),
+        "!" if !after_value && context != Context::Code => op,
         _ => return None,
     })
 }
@@ -1679,7 +1803,7 @@ mod tests {
     fn trait_calls_operators_and_macro_arguments_are_seen() {
         let c = calls(
             "let s = <inner::Money<T> as fmt::Display>::fmt(&m, f); let t = a + b; let r = &x; \
-             let n = -x; let i = v[0]; let w = vec![1]; let v: Vec<Money> = Vec::new(); \
+             assert_eq!(-x, y); let i = v[0]; let m = v.iter().map(|x| x + 1); let w = vec![1]; let v: Vec<Money> = Vec::new(); \
              let f = format!(\"{}\", m); check!(double, 2); assert!(a < b); for x in it {}",
         );
         assert!(c.qualified.contains(&("Money".into(), "fmt".into())));
@@ -1693,7 +1817,14 @@ mod tests {
             "only inside assert!: {:?}",
             c.signals
         );
-        assert!(c.paths.contains("double"));
+        assert!(c.mentions.contains("double") && !c.bound.contains("double"));
+        assert!(
+            !c.signals.contains("|"),
+            "a closure is not `BitOr`: {:?}",
+            c.signals
+        );
+        let local = calls("let area = r.area(); assert_eq!(area, 6);");
+        assert!(local.mentions.contains("area") && local.bound.contains("area"));
         assert!(c.idents.contains("for"));
         // `std::fs::read(…)` is std's.
         assert!(!calls("std::fs::read(p);").paths.contains("read"));

@@ -166,8 +166,10 @@ fn can_run_tokio_tests(package: &Package) -> bool {
     use cargo_metadata::DependencyKind as K;
     package.dependencies.iter().any(|d| {
         let has = |f: &str| d.features.iter().any(|g| g == f || g == "full");
+        // An optional tokio is there only under a feature the test build may not enable.
         d.name == "tokio"
             && d.rename.is_none()
+            && !d.optional
             && matches!(d.kind, K::Normal | K::Development)
             && has("macros")
             && (has("rt") || has("rt-multi-thread"))

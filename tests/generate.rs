@@ -325,6 +325,13 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
         "src/lib.rs:79: `<Chunks as Iterator>::next` has no test",
         "src/lib.rs:95: `ToSnakeCase::shout` has no test",
         "src/lib.rs:101: `<str as ToSnakeCase>::to_snake_case` has no test",
+        // One trait for two instantiations of one type: two names.
+        "src/lib.rs:134: `<Vec<u8> as Encode>::encode` has no test",
+        "src/lib.rs:140: `<Vec<String> as Encode>::encode` has no test",
+        "src/lib.rs:149: `<&Money as IntoIterator>::into_iter` has no test",
+        // In an inline module, for a type it imports; and for a type of its own.
+        "src/lib.rs:160: `<Money as Neg>::neg` has no test",
+        "src/lib.rs:174: `<units::Metres as Display>::fmt` has no test",
         // Through `to_string()` in a test macro, `parse`, `From::from` in the macro, and
         // `count()` on what `countdown` returns.
         "src/tested.rs:10: `<Celsius as Display>::fmt` has a test in the file's tests",
@@ -339,7 +346,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
         "{text}"
     );
     assert!(
-        text.contains("10 public items in 1 file without a test, 5 items already tested"),
+        text.contains("15 public items in 1 file without a test, 5 items already tested"),
         "{text}"
     );
 
@@ -368,7 +375,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
         .success()
         .stderr(predicate::str::contains("warning").not())
         .stderr(predicate::str::contains(
-            "generated 10 tests in 1 file, 5 items already tested",
+            "generated 15 tests in 1 file, 5 items already tested",
         ));
     let after = read(dir.path(), "src/lib.rs");
     let added = appended(before.as_bytes(), after.as_bytes());
@@ -379,11 +386,13 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
         "let _result = <Money as Add>::add(value, other);",
         "let _result = value.next();",
         "let _result = <str as ToSnakeCase>::to_snake_case(value);",
+        "let _result = <Vec<u8> as Encode>::encode(&value);",
+        "let _result = <Money as std::ops::Neg>::neg(value);",
     ] {
         assert!(added.contains(call), "missing {call:?} in:\n{added}");
     }
     let out = cargo_test(dir.path(), &["--lib"]);
-    assert!(out.contains("3 passed; 0 failed; 10 ignored"), "{out}");
+    assert!(out.contains("3 passed; 0 failed; 15 ignored"), "{out}");
     let settled = snapshot_tree(dir.path());
     testsmith(dir.path()).assert().success();
     assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());

@@ -178,10 +178,26 @@ fn scaffold(
             }
         }
         None => {
-            let task = format!(
-                "pick concrete types for the generic parameters of `{}`, call it and assert on the result",
-                item.name
-            );
+            let generic = stub
+                .as_ref()
+                .is_some_and(|s| s.sig.generics.type_params().next().is_some())
+                || item.impl_block.as_ref().is_some_and(|b| {
+                    impls
+                        .get(b.stub.as_str())
+                        .and_then(Option::as_ref)
+                        .is_some_and(|imp| imp.generics.type_params().next().is_some())
+                });
+            let task = if generic {
+                format!(
+                    "pick concrete types for the generic parameters of `{}`, call it and assert on the result",
+                    item.name
+                )
+            } else {
+                format!(
+                    "choose the arguments of `{}`, call it and assert on the result",
+                    item.name
+                )
+            };
             lone(stub.as_ref(), name, &task)
         }
     }
@@ -243,9 +259,26 @@ fn call_body(
     let mut substitutions = HashMap::new();
     let mut consts = HashMap::new();
     let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
+    // An inline module's private imports cannot be named from the test module: their paths can.
+    let scope = Scope {
+        imports: request.imports(&item.module_path),
+        rules: request.rules,
+        crates: request.crates,
+        depth: item.module_path.len(),
+    };
+    // Whether the self type is named through the item's inline modules (`inner::Bag`).
+    let mut self_in_module = !item.module_path.is_empty();
     if let Some(block) = &item.impl_block {
         let imp = impls.get(block.stub.as_str())?.as_ref()?;
         substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
+        // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
+        let written = if block.trait_.is_some() {
+            let (written, imported) = resolve_imports_noting(&imp.self_ty, &scope);
+            self_in_module &= !imported && is_module_local(&written);
+            written
+        } else {
+            (*imp.self_ty).clone()
+        };
         let self_ty = Env {
             constructors: request.constructors,
             substitutions: substitutions.clone(),
@@ -253,7 +286,7 @@ fn call_body(
             can_name_types: false,
             std,
         }
-        .concrete(&imp.self_ty)?;
+        .concrete(&written)?;
         substitutions.insert("Self".to_owned(), self_ty);
     }
     let env = Env {
@@ -263,8 +296,6 @@ fn call_body(
         can_name_types: item.module_path.is_empty(),
         std,
     };
-    // An inline module's private imports cannot be named from the test module: their paths can.
-    let imports = request.imports(&item.module_path);
     let module_prefix: Vec<_> = item
         .module_path
         .iter()
@@ -293,10 +324,15 @@ fn call_body(
                 return None;
             };
             let self_expr = expr_path(&self_path.path)?;
-            let self_expr = quote!(#(#module_prefix::)* #self_expr);
+            let self_prefix = if self_in_module {
+                &module_prefix[..]
+            } else {
+                &[]
+            };
+            let self_expr = quote!(#(#self_prefix::)* #self_expr);
             taken.insert(block.type_name.clone());
             let value_ty = elide_lifetimes(self_ty);
-            let value_ty = quote!(#(#module_prefix::)* #value_ty);
+            let value_ty = quote!(#(#self_prefix::)* #value_ty);
             // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
             // names one impl, whatever else is in scope.
             let trait_call = match &block.trait_ {
@@ -304,9 +340,12 @@ fn call_body(
                     let imp = impls.get(block.stub.as_str())?.as_ref()?;
                     let (path, _) = imp.trait_.as_ref()?;
                     let path: Type = syn::parse_quote!(#path);
-                    let path = resolve_imports(&path, imports, request.rules);
+                    let path = resolve_imports(&path, &scope);
                     let path = elide_lifetimes(&env.concrete(&path)?);
-                    sugar = sugar_call(&t.name, &ident.to_string(), &value_ty);
+                    // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
+                    if !request.rules.no_std {
+                        sugar = sugar_call(&t.name, &ident.to_string(), &value_ty);
+                    }
                     Some(quote!(<#value_ty as #path>::#ident #fn_turbofish))
                 }
                 None => None,
@@ -390,7 +429,7 @@ fn call_body(
             continue;
         };
         let local = local_name(&pat_type.pat, index, &mut taken);
-        let written = resolve_imports(&pat_type.ty, imports, request.rules);
+        let written = resolve_imports(&pat_type.ty, &scope);
         let ty = env.concrete(&written)?;
         let Some(arg) = env.argument(&ty) else {
             gaps.placeholders = true;
@@ -535,35 +574,65 @@ fn substitute_generics(
     Some((!turbofish.is_empty()).then(|| quote!(::<#(#turbofish),*>)))
 }
 
-/// `ty` with names that an inline module imports written as the paths they import, where the
-/// test module can name those paths: from std, core or alloc, from the crate root, or (in an
-/// edition 2015 crate, where `use` paths start there) any path.
-fn resolve_imports(ty: &Type, imports: Option<&BTreeMap<String, Import>>, rules: &Rules) -> Type {
-    struct Resolve<'a> {
-        imports: &'a BTreeMap<String, Import>,
-        rules: &'a Rules,
-    }
-    impl VisitMut for Resolve<'_> {
+/// Where an inline module's item names types: its imports, and how deep it sits.
+struct Scope<'a> {
+    imports: Option<&'a BTreeMap<String, Import>>,
+    rules: &'a Rules,
+    /// Crates the package depends on: an import rooted in one is a path from anywhere.
+    crates: &'a [String],
+    /// Inline modules between the file's top level and the item.
+    depth: usize,
+}
+
+/// `ty` as the test module can name it: names that an inline module imports written as the
+/// paths they import, where those are paths from anywhere (std, core, alloc, a dependency, the
+/// crate root; in an edition 2015 crate, where `use` paths start at the root, any path), and
+/// `super::` from a module one level in dropped (the test module's `use super::*` sees the
+/// same names).
+fn resolve_imports(ty: &Type, scope: &Scope<'_>) -> Type {
+    resolve_imports_noting(ty, scope).0
+}
+
+/// [`resolve_imports`], and whether the outermost path came from outside the module.
+fn resolve_imports_noting(ty: &Type, scope: &Scope<'_>) -> (Type, bool) {
+    struct Resolve<'a, 'b>(&'a Scope<'b>, bool);
+    impl VisitMut for Resolve<'_, '_> {
         fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
             syn::visit_mut::visit_type_path_mut(self, ty);
+            // Set by the outermost path, which is visited last.
+            self.1 = false;
+            let scope = self.0;
             if ty.qself.is_some() || ty.path.leading_colon.is_some() {
+                return;
+            }
+            if scope.depth == 1
+                && ty.path.segments.len() > 1
+                && ty.path.segments[0].ident == "super"
+            {
+                ty.path.segments = ty.path.segments.iter().skip(1).cloned().collect();
+                self.1 = true;
                 return;
             }
             let Some(first) = ty.path.segments.first() else {
                 return;
             };
-            let Some(import) = self.imports.get(&first.ident.to_string()) else {
+            let Some(import) = scope.imports.and_then(|i| i.get(&first.ident.to_string())) else {
                 return;
             };
-            let root = import.segments.first().map(String::as_str);
-            let absolute = match root {
+            let mut segments: &[String] = &import.segments;
+            let absolute = match segments.first().map(String::as_str) {
+                Some("super") if scope.depth == 1 && segments.len() > 1 => {
+                    segments = &segments[1..];
+                    false
+                }
                 Some("self" | "super") | None => return,
                 Some("crate") => false,
                 Some("std" | "core" | "alloc") => true,
-                Some(_) if self.rules.edition == 2015 || import.leading_colon => true,
+                Some(root) if scope.crates.iter().any(|c| c == root) => true,
+                Some(_) if scope.rules.edition == 2015 || import.leading_colon => true,
                 Some(_) => return,
             };
-            let Ok(mut path) = syn::parse_str::<syn::Path>(&import.segments.join("::")) else {
+            let Ok(mut path) = syn::parse_str::<syn::Path>(&segments.join("::")) else {
                 return;
             };
             if absolute {
@@ -576,13 +645,25 @@ fn resolve_imports(ty: &Type, imports: Option<&BTreeMap<String, Import>>, rules:
             path.segments
                 .extend(ty.path.segments.iter().skip(1).cloned());
             ty.path = path;
+            self.1 = true;
         }
     }
     let mut ty = ty.clone();
-    if let Some(imports) = imports {
-        Resolve { imports, rules }.visit_type_mut(&mut ty);
+    let mut resolve = Resolve(scope, false);
+    if scope.depth > 0 {
+        resolve.visit_type_mut(&mut ty);
     }
-    ty
+    (ty, resolve.1)
+}
+
+/// Whether a type names an item of the inline module it is written in: a lone name that no
+/// import resolved (the module's own, to be reached through the module's path).
+fn is_module_local(ty: &Type) -> bool {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    };
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.len() == 1)
 }
 
 fn is_param(ty: &Type, name: &str) -> bool {
