@@ -51,7 +51,7 @@ fn main() {
         let started = Instant::now();
         let scan = scan::scan(&ws, &[], &|_| {});
         assert_eq!(scan.files.len(), FILES, "every synthetic file is found");
-        let plans = plan_all(&scan, &ws);
+        let plans = plan_all(&scan, &ws, None);
         let requests: Vec<_> = plans
             .iter()
             .map(|(file, plan)| request_for(file, plan.as_ref().expect("plans"), &scan, &ws))

@@ -41,6 +41,9 @@ pub struct PublicFn {
     pub deprecated: bool,
     /// 1-based line of the fn's name.
     pub line: usize,
+    /// 1-based lines of the item as written: its first attribute (or doc comment) or its
+    /// signature, to its closing brace. A change inside them changes the item.
+    pub span: (usize, usize),
 }
 
 impl PublicFn {
@@ -961,6 +964,14 @@ impl Walker<'_> {
             stub,
             deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
             line: sig.ident.span().start().line,
+            span: (
+                attrs
+                    .first()
+                    .map_or(sig_start(sig), |a| a.pound_token.span)
+                    .start()
+                    .line,
+                body.span.close().end().line,
+            ),
         });
     }
 }

@@ -67,6 +67,14 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Only public items the staged changes add or edit (`git diff --cached`)
+    #[arg(long, help_heading = "Changed Only", conflicts_with = "since")]
+    pub staged: bool,
+
+    /// Only public items added or edited since REV (`git diff REV`), e.g. origin/main
+    #[arg(long, value_name = "REV", help_heading = "Changed Only")]
+    pub since: Option<String>,
+
     // Generation options mean nothing to a check: refused rather than quietly dropped.
     /// Write nothing; exit 1 listing the public items without a test (or with only a scaffold), or when a selected file or PATH could not be checked; exit 0 if there are none
     #[arg(long, conflicts_with_all = ["dry_run", "llm", "no_verify"])]
@@ -174,6 +182,27 @@ pub enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         cache_dir: Option<PathBuf>,
     },
+    /// Install or remove a git pre-commit hook that checks the staged changes
+    ///
+    /// For projects that do not use the pre-commit framework (which has its own hooks: see
+    /// `.pre-commit-hooks.yaml`). The hook goes where git looks for it (`core.hooksPath`, the
+    /// main repository of a worktree).
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+}
+
+#[derive(clap::Subcommand, Debug, Clone, Copy)]
+pub enum HookAction {
+    /// Write a git pre-commit hook that runs `cargo testsmith --check --staged`
+    Install {
+        /// Replace a pre-commit hook that cargo-testsmith did not write
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook, if cargo-testsmith wrote it
+    Uninstall,
 }
 
 #[derive(clap::Subcommand, Debug, Clone, Copy)]

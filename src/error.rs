@@ -21,6 +21,12 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error("interrupted; no file was written")]
     Interrupted,
+    /// `--staged`/`--since` (or `hook`) asked git, which refused; the reason is git's.
+    #[error("{reason} (`{command}`)")]
+    Git { command: String, reason: String },
+    /// `hook install` found a hook it did not write.
+    #[error("{} exists and was not written by cargo-testsmith; chain it by adding `cargo testsmith --check --staged` to it, or replace it with `cargo testsmith hook install --force`", .0.display())]
+    ForeignHook(PathBuf),
     #[error("could not {action} {}: {source}", .path.display())]
     Io {
         action: &'static str,

@@ -13,6 +13,8 @@ pub mod console;
 pub mod emit;
 pub mod error;
 pub mod generate;
+pub mod git;
+pub mod hook;
 pub mod interrupt;
 pub mod llm;
 pub mod options;
@@ -78,6 +80,14 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     if let Some(command) = &options.cache {
         return cache_command(command, &options.selection, &console);
     }
+    if let Some(action) = options.hook {
+        let done = match action {
+            cli::HookAction::Install { force } => hook::install(force)?,
+            cli::HookAction::Uninstall => hook::uninstall()?,
+        };
+        console.output(&done.to_string());
+        return Ok(Outcome::default());
+    }
     let workspace = workspace::load(&options.selection)?;
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
@@ -103,6 +113,12 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         None => &ScaffoldGenerator,
     };
 
+    // What the change touched is asked first: outside a work tree, nothing else is worth doing.
+    let changed = options
+        .changes
+        .as_ref()
+        .map(|changes| git::changed_lines(&workspace.root, changes))
+        .transpose()?;
     console.scanning();
     let scan = scan::scan(&workspace, &filter, &|n| console.scanned(n));
     let mut outcome = Outcome::default();
@@ -114,7 +130,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         report(&console, &mut outcome, warning);
     }
 
-    let plans = plan_all(&scan, &workspace);
+    let plans = plan_all(&scan, &workspace, changed.as_ref());
     outcome.files_checked = plans.len();
     let requests: Vec<FileRequest<'_>> = plans
         .iter()

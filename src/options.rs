@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{Args, CacheAction, Color, Command};
+use crate::cli::{Args, CacheAction, Color, Command, HookAction};
+use crate::git::Changes;
 use crate::llm::config::LlmFlags;
 use crate::workspace::Selection;
 
@@ -76,6 +77,10 @@ pub struct Options {
     pub llm: Option<LlmFlags>,
     pub verify: VerifyOptions,
     pub cache: Option<CacheCommand>,
+    /// `--staged` or `--since REV`: only the items that change touched.
+    pub changes: Option<Changes>,
+    /// `cargo testsmith hook install|uninstall`.
+    pub hook: Option<HookAction>,
 }
 
 impl Options {
@@ -134,7 +139,11 @@ impl Options {
                 }),
                 manifest_path.clone(),
             ),
-            None => (None, None),
+            _ => (None, None),
+        };
+        let hook = match &args.command {
+            Some(Command::Hook { action }) => Some(*action),
+            _ => None,
         };
         Options {
             selection: Selection {
@@ -162,6 +171,12 @@ impl Options {
             },
             llm,
             cache,
+            changes: match (&args.since, args.staged) {
+                (Some(rev), _) => Some(Changes::Since(rev.clone())),
+                (None, true) => Some(Changes::Staged),
+                (None, false) => None,
+            },
+            hook,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use crate::analysis::{Calls, ExistingModule, PublicFn};
 use crate::error::Warning;
 use crate::generate::{self, FileRequest, test_fn_name};
+use crate::git::ChangedLines;
 use crate::scan;
 use crate::workspace::Workspace;
 
@@ -75,6 +76,13 @@ pub fn plan_file<'a>(
         if !package.is_api(item) {
             continue;
         }
+        // A ratchet: items the change did not touch are not its business.
+        if package
+            .changed
+            .is_some_and(|c| !c.touches(&file.path, item.span.0, item.span.1))
+        {
+            continue;
+        }
         let makers = item
             .impl_block
             .as_ref()
@@ -122,15 +130,18 @@ fn test_names(items: &[PublicFn]) -> Vec<String> {
 }
 
 /// Plan every selected file, in parallel, in path order.
+/// With `changed` (`--staged`, `--since`), only the files and items the change touched.
 pub fn plan_all<'a>(
     scan: &'a scan::Scan,
     workspace: &Workspace,
+    changed: Option<&ChangedLines>,
 ) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
     use rayon::prelude::*;
     let skip_traits = skip_traits(workspace);
     scan.files
         .par_iter()
         .filter(|file| file.selected)
+        .filter(|file| changed.is_none_or(|c| c.has(&file.path)))
         .map(|file| {
             let package = Package {
                 integration: &scan.integration[file.package],
@@ -139,6 +150,7 @@ pub fn plan_all<'a>(
                 public_names: &scan.public_names[file.package],
                 makers: &scan.makers[file.package],
                 skip_traits: &skip_traits,
+                changed,
             };
             (file, plan_file(file, &package))
         })
@@ -172,6 +184,8 @@ pub struct Package<'a> {
     /// For each type, the package's fns that return it.
     pub makers: &'a BTreeMap<String, BTreeSet<String>>,
     pub skip_traits: &'a [String],
+    /// With `--staged`/`--since`: the lines the change touched; other items are not looked at.
+    pub changed: Option<&'a ChangedLines>,
 }
 
 impl Package<'_> {
