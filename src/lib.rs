@@ -241,6 +241,11 @@ fn check_hint(options: &Options, given: &[&PathBuf], outcome: &Outcome) -> Optio
     }
     let mut words = vec!["cargo".to_owned(), "testsmith".to_owned()];
     words.extend(options.selection_args());
+    match &options.changes {
+        Some(git::Changes::Staged) => words.push("--staged".to_owned()),
+        Some(git::Changes::Since(rev)) => words.extend(["--since".to_owned(), rev.clone()]),
+        None => {}
+    }
     words.extend(given.iter().map(|path| path.display().to_string()));
     let command: Vec<String> = words.iter().map(|word| shell_word(word)).collect();
     let mut hint = format!(

@@ -91,7 +91,10 @@ fn staged_and_since_look_only_at_what_the_change_touched() {
         .args(["--check", "--staged", "src/lib.rs"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("`fresh` has no test"));
+        .stdout(predicate::str::contains("`fresh` has no test"))
+        .stderr(predicate::str::contains(
+            "hint: run `cargo testsmith --staged src/lib.rs`",
+        ));
     // Generation too: only `fresh` gets a test.
     testsmith(dir.path())
         .args(["--staged", "--no-verify"])
