@@ -21,6 +21,9 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error("interrupted; no file was written")]
     Interrupted,
+    /// The file watcher could not be set up (`watch`).
+    #[error("could not watch {}: {message}", .path.display())]
+    Watch { path: PathBuf, message: String },
     #[error("could not {action} {}: {source}", .path.display())]
     Io {
         action: &'static str,

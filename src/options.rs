@@ -76,6 +76,8 @@ pub struct Options {
     pub llm: Option<LlmFlags>,
     pub verify: VerifyOptions,
     pub cache: Option<CacheCommand>,
+    /// `cargo testsmith watch`: run on each save of the selected packages' files.
+    pub watch: bool,
 }
 
 impl Options {
@@ -134,7 +136,7 @@ impl Options {
                 }),
                 manifest_path.clone(),
             ),
-            None => (None, None),
+            Some(Command::Watch { .. }) | None => (None, None),
         };
         Options {
             selection: Selection {
@@ -162,6 +164,7 @@ impl Options {
             },
             llm,
             cache,
+            watch: matches!(args.command, Some(Command::Watch { .. })),
         }
     }
 }
