@@ -33,8 +33,8 @@ enum Message {
     Interrupted,
 }
 
-/// Watch until Ctrl-C, which ends it with exit status 130 (also in the middle of a round,
-/// whose writes are then dropped like any run's). A round that fails is reported in its line
+/// Watch until Ctrl-C, which ends it with exit status 130 (also in the middle of a round that
+/// waits on a build or a model: its writes are dropped like any run's). A round that fails is reported in its line
 /// and the watch goes on (the next save may fix the crate), unless the LLM can never be used.
 pub fn watch(options: &Options) -> Result<Outcome, Error> {
     let console = Console::new(options.console);
