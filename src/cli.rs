@@ -191,6 +191,22 @@ pub enum Command {
         #[command(subcommand)]
         action: HookAction,
     },
+    /// Watch the selected packages' source files; write tests for the files saved
+    ///
+    /// Takes the options of a run, after `watch`: the package selection (`-p`, `--workspace`,
+    /// `--exclude`, `--manifest-path`), `PATH`s to keep to, `--llm` and its options,
+    /// `--no-verify`, `-v`, `-q`, `--color` (`cargo testsmith --help` lists them). Each save
+    /// writes tests for the public items of the saved files that have none and prints one line
+    /// per round; the tool's own writes start no round. Ctrl-C ends it with exit status 130.
+    Watch {
+        /// The options of a run
+        #[arg(
+            value_name = "OPTIONS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(clap::Subcommand, Debug, Clone, Copy)]
@@ -248,7 +264,11 @@ pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
     if args.get(1).is_none_or(|arg| arg != "testsmith") {
         args.insert(1, OsString::from("testsmith"));
     }
-    let CargoCli::Testsmith(args) = CargoCli::parse_from(args);
+    let CargoCli::Testsmith(parsed) = CargoCli::parse_from(&args);
+    if let Some(Command::Watch { args: rest }) = &parsed.command {
+        return watch_args(&args[0], rest);
+    }
+    let args = parsed;
     // `--cache-dir D cache stats`: clap took `cache stats` for paths, since an option came first.
     if args.command.is_none()
         && let [first, action] = args.paths.as_slice()
@@ -266,6 +286,31 @@ pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
             )
             .exit();
     }
+    args
+}
+
+/// `watch`'s words read as a run's options (so every option of a run works, and means the
+/// same), then marked as a watch. A watch writes: a check or a diff per save is refused.
+fn watch_args(program: &OsString, rest: &[OsString]) -> Args {
+    use clap::CommandFactory;
+    let words = [program.clone(), OsString::from("testsmith")]
+        .into_iter()
+        .chain(rest.iter().cloned());
+    let CargoCli::Testsmith(mut args) = CargoCli::parse_from(words);
+    let refuse = |message: &str| {
+        CargoCli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit()
+    };
+    if args.command.is_some() {
+        refuse("`watch` takes the options of a run, not another command");
+    }
+    if args.check || args.dry_run {
+        refuse("`watch` writes tests: --check and --dry-run do not apply to it");
+    }
+    args.command = Some(Command::Watch {
+        args: rest.to_vec(),
+    });
     args
 }
 
@@ -307,6 +352,26 @@ mod tests {
             };
             assert_eq!(cache_dir, Some(PathBuf::from("d")));
         }
+    }
+
+    #[test]
+    fn watch_takes_the_options_of_a_run() {
+        let args = parse_from(
+            [
+                "cargo-testsmith",
+                "testsmith",
+                "watch",
+                "-p",
+                "app",
+                "--llm",
+                "src",
+            ]
+            .map(OsString::from),
+        );
+        assert!(matches!(args.command, Some(Command::Watch { .. })));
+        assert_eq!(args.packages, ["app"]);
+        assert!(args.llm);
+        assert_eq!(args.paths, [PathBuf::from("src")]);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum Error {
     /// `hook install` found a hook it did not write.
     #[error("{} exists and was not written by cargo-testsmith; chain it by adding `cargo testsmith --check --staged` to it, or replace it with `cargo testsmith hook install --force`", .0.display())]
     ForeignHook(PathBuf),
+    /// The file watcher could not be set up (`watch`).
+    #[error("could not watch {}: {message}", .path.display())]
+    Watch { path: PathBuf, message: String },
     #[error("could not {action} {}: {source}", .path.display())]
     Io {
         action: &'static str,

@@ -46,6 +46,17 @@ impl Runtime {
         self.runtime.spawn(future)
     }
 
+    /// Call `f` once at Ctrl-C, on the runtime's worker: for a caller that waits outside
+    /// `block_on` (a watch waits for file events).
+    pub fn on_interrupt(&self, f: impl FnOnce() + Send + 'static) {
+        let mut interrupted = self.interrupted.clone();
+        self.runtime.spawn(async move {
+            if interrupted.wait_for(|&yes| yes).await.is_ok() {
+                f();
+            }
+        });
+    }
+
     /// Run `future` to completion, or drop it at Ctrl-C (pressed before or during it).
     pub fn block_on<T>(&self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         let mut interrupted = self.interrupted.clone();

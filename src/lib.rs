@@ -23,6 +23,7 @@ pub mod process;
 pub mod rules;
 pub mod scan;
 pub mod verify;
+pub mod watch;
 pub mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,11 +63,17 @@ pub struct Outcome {
     pub verified: Option<verify::Summary>,
     /// Tests from a model were written without verification (`--no-verify`).
     pub unverified: bool,
+    /// The files written, with the text written (a watch tells its own writes by it).
+    pub written: Vec<(PathBuf, String)>,
+    /// Ended by Ctrl-C with files written before it (a watch): exit status 130.
+    pub interrupted: bool,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> ExitCode {
-        if self.check_failed {
+        if self.interrupted {
+            ExitCode::from(130)
+        } else if self.check_failed {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
@@ -87,6 +94,9 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         };
         console.output(&done.to_string());
         return Ok(Outcome::default());
+    }
+    if options.watch {
+        return watch::watch(options);
     }
     let workspace = workspace::load(&options.selection)?;
     for spec in &workspace.unknown_excludes {
@@ -383,7 +393,7 @@ fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
     }
 }
 
-fn llm_settings(
+pub(crate) fn llm_settings(
     flags: &llm::config::LlmFlags,
     workspace: &Workspace,
 ) -> Result<llm::config::Settings, Error> {
@@ -569,17 +579,18 @@ fn act(
             file.display,
             plural(tests, "test", "tests")
         ));
+        outcome.written.push((file.path.clone(), new_source));
     }
     outcome.files_changed += 1;
     outcome.tests += tests;
     Ok(())
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn summary(mode: Mode, outcome: &Outcome) -> String {
+pub(crate) fn summary(mode: Mode, outcome: &Outcome) -> String {
     let unchecked = !outcome.skipped.is_empty();
     let head = if outcome.tests == 0 {
         if mode == Mode::Check && unchecked {

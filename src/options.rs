@@ -81,6 +81,8 @@ pub struct Options {
     pub changes: Option<Changes>,
     /// `cargo testsmith hook install|uninstall`.
     pub hook: Option<HookAction>,
+    /// `cargo testsmith watch`: run on each save of the selected packages' files.
+    pub watch: bool,
 }
 
 impl Options {
@@ -177,6 +179,7 @@ impl Options {
                 (None, false) => None,
             },
             hook,
+            watch: matches!(args.command, Some(Command::Watch { .. })),
         }
     }
 }

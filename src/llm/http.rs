@@ -1,5 +1,5 @@
-//! POST a JSON body and classify the outcome. The interface to reqwest is localized here; the
-//! providers only build bodies and read replies.
+//! POST a JSON body and classify the outcome. The interface to reqwest (and to rustls, its TLS)
+//! is localized here; the providers only build bodies and read replies.
 
 use std::time::{Duration, SystemTime};
 
@@ -28,6 +28,9 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration) -> Result<Http, String> {
+        // reqwest is built without a crypto provider (its own, aws-lc-rs, is a long C build at
+        // install time): ring serves the process. An error means one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
