@@ -41,6 +41,11 @@ pub struct PublicFn {
     pub deprecated: bool,
     /// 1-based line of the fn's name.
     pub line: usize,
+    /// 1-based column of the fn's name, as cargo's messages count.
+    pub column: usize,
+    /// 1-based lines of the item as written: its first attribute (or doc comment) or its
+    /// signature, to its closing brace. A change inside them changes the item.
+    pub span: (usize, usize),
 }
 
 impl PublicFn {
@@ -663,6 +668,15 @@ impl Walker<'_> {
             stub,
             deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
             line: sig.ident.span().start().line,
+            column: sig.ident.span().start().column + 1,
+            span: (
+                attrs
+                    .first()
+                    .map_or(sig_start(sig), |a| a.pound_token.span)
+                    .start()
+                    .line,
+                body.span.close().end().line,
+            ),
         });
     }
 }

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{Args, CacheAction, Color, Command};
+use crate::cli::{Args, CacheAction, Color, Command, HookAction, MessageFormat};
+use crate::git::Changes;
 use crate::llm::config::LlmFlags;
 use crate::workspace::Selection;
 
@@ -24,6 +25,7 @@ pub struct ConsoleOptions {
     pub quiet: bool,
     pub verbose: bool,
     pub color: Color,
+    pub format: MessageFormat,
 }
 
 /// The verify stage: every candidate from a model is built and run in a scratch copy before
@@ -76,10 +78,15 @@ pub struct Options {
     pub llm: Option<LlmFlags>,
     pub verify: VerifyOptions,
     pub cache: Option<CacheCommand>,
+    /// `--staged` or `--since REV`: only the items that change touched.
+    pub changes: Option<Changes>,
+    /// `cargo testsmith hook install|uninstall`.
+    pub hook: Option<HookAction>,
 }
 
 impl Options {
-    /// The package selection as the command line gave it, for a command to suggest.
+    /// The selection (packages, and the change with `--staged`/`--since`) as the command line
+    /// gave it, for a command to suggest.
     pub fn selection_args(&self) -> Vec<String> {
         let selection = &self.selection;
         let mut args = Vec::new();
@@ -97,6 +104,14 @@ impl Options {
         for spec in &selection.exclude {
             args.push("--exclude".to_owned());
             args.push(spec.clone());
+        }
+        match &self.changes {
+            Some(Changes::Staged) => args.push("--staged".to_owned()),
+            Some(Changes::Since(rev)) => {
+                args.push("--since".to_owned());
+                args.push(rev.clone());
+            }
+            None => {}
         }
         args
     }
@@ -134,7 +149,11 @@ impl Options {
                 }),
                 manifest_path.clone(),
             ),
-            None => (None, None),
+            _ => (None, None),
+        };
+        let hook = match &args.command {
+            Some(Command::Hook { action }) => Some(*action),
+            _ => None,
         };
         Options {
             selection: Selection {
@@ -149,6 +168,7 @@ impl Options {
                 quiet: args.quiet,
                 verbose: args.verbose,
                 color: args.color,
+                format: args.message_format,
             },
             verify: VerifyOptions {
                 enabled: mode != Mode::Check && !args.no_verify,
@@ -162,6 +182,12 @@ impl Options {
             },
             llm,
             cache,
+            changes: match (&args.since, args.staged) {
+                (Some(rev), _) => Some(Changes::Since(rev.clone())),
+                (None, true) => Some(Changes::Staged),
+                (None, false) => None,
+            },
+            hook,
         }
     }
 }
