@@ -544,8 +544,25 @@ fn json_messages_one_per_line_with_a_reason() {
         "{stderr}"
     );
 
-    // Writing: one message per file written, the items generated.
+    // A dry run: the diff a real run would write, in the message.
     write(root, "src/lib.rs", OLD);
+    let assert = smith(root)
+        .args(["--dry-run", "--no-verify", "--message-format", "json"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["reason"], "file-diff", "{stdout}");
+    assert_eq!(first["tests"], 2);
+    assert!(
+        first["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+    fn test_legacy() {"),
+        "{first}"
+    );
+
+    // Writing: one message per file written, the items generated.
     let assert = smith(root)
         .args(["--no-verify", "--message-format=json"])
         .assert()
@@ -583,7 +600,11 @@ fn the_write_hook_asked_for_the_llm_writes_scaffolds_when_no_server_answers() {
         "[package]\nname = \"flow\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [workspace]\n\n[workspace.metadata.testsmith]\nllm = true\n",
     );
-    write(root, "src/lib.rs", &format!("{OLD}\npub fn fresh() -> u8 {{\n    3\n}}\n"));
+    write(
+        root,
+        "src/lib.rs",
+        &format!("{OLD}\npub fn fresh() -> u8 {{\n    3\n}}\n"),
+    );
     git(root, &["add", "."]);
     let unreachable = || {
         let mut cmd = run_entry("testsmith", root, &["src/lib.rs"]);
