@@ -188,10 +188,11 @@ pub enum Command {
     },
     /// Install or remove a git pre-commit hook that checks the staged changes
     ///
-    /// For projects that do not use the pre-commit framework (which has hooks of its own, in
-    /// this repository's `.pre-commit-hooks.yaml`). The hook goes where git runs hooks from
+    /// For projects that do not use the pre-commit framework (for which cargo-testsmith's
+    /// `.pre-commit-hooks.yaml` has hooks). The hook goes where git runs hooks from
     /// (`core.hooksPath`, or the main repository's when in a worktree) and runs
-    /// `cargo testsmith --check --staged` from the directory it was installed in.
+    /// `cargo testsmith --check --staged` for the manifest cargo finds from the directory it
+    /// was installed in.
     Hook {
         #[command(subcommand)]
         action: HookAction,
