@@ -41,6 +41,8 @@ pub struct PublicFn {
     pub deprecated: bool,
     /// 1-based line of the fn's name.
     pub line: usize,
+    /// 1-based column of the fn's name, as cargo's messages count.
+    pub column: usize,
     /// 1-based lines of the item as written: its first attribute (or doc comment) or its
     /// signature, to its closing brace. A change inside them changes the item.
     pub span: (usize, usize),
@@ -964,6 +966,7 @@ impl Walker<'_> {
             stub,
             deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
             line: sig.ident.span().start().line,
+            column: sig.ident.span().start().column + 1,
             span: (
                 attrs
                     .first()

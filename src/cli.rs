@@ -67,11 +67,11 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Only public items the staged changes add or edit (`git diff --cached`)
+    /// Only the public items the staged changes add or edit (`git diff --cached`)
     #[arg(long, help_heading = "Changed Only", conflicts_with = "since")]
     pub staged: bool,
 
-    /// Only public items added or edited since REV (`git diff REV`), e.g. origin/main
+    /// Only the public items added or edited since REV (a branch, tag or commit, e.g. origin/main), counted from where this branch left it
     #[arg(long, value_name = "REV", help_heading = "Changed Only")]
     pub since: Option<String>,
 
@@ -91,6 +91,10 @@ pub struct Args {
     /// Coloring (like cargo, CARGO_TERM_COLOR applies when --color is not given)
     #[arg(long, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Messages as human text on stderr, or also as JSON objects on stdout, one per line
+    #[arg(long, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 
     /// Ask an LLM for real test bodies instead of scaffolds
     #[arg(long, help_heading = "LLM")]
@@ -184,9 +188,11 @@ pub enum Command {
     },
     /// Install or remove a git pre-commit hook that checks the staged changes
     ///
-    /// For projects that do not use the pre-commit framework (which has its own hooks: see
-    /// `.pre-commit-hooks.yaml`). The hook goes where git looks for it (`core.hooksPath`, the
-    /// main repository of a worktree).
+    /// For projects that do not use the pre-commit framework (for which cargo-testsmith's
+    /// `.pre-commit-hooks.yaml` has hooks). The hook goes where git runs hooks from
+    /// (`core.hooksPath`, or the main repository's when in a worktree) and runs
+    /// `cargo testsmith --check --staged` for the manifest cargo finds from the directory it
+    /// was installed in.
     Hook {
         #[command(subcommand)]
         action: HookAction,
@@ -209,15 +215,15 @@ pub enum Command {
     },
 }
 
-#[derive(clap::Subcommand, Debug, Clone, Copy)]
+#[derive(clap::Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookAction {
-    /// Write a git pre-commit hook that runs `cargo testsmith --check --staged`
+    /// Write the pre-commit hook; one that cargo-testsmith did not write is kept
     Install {
         /// Replace a pre-commit hook that cargo-testsmith did not write
         #[arg(long)]
         force: bool,
     },
-    /// Remove the pre-commit hook, if cargo-testsmith wrote it
+    /// Remove the pre-commit hook, only if cargo-testsmith wrote it
     Uninstall,
 }
 
@@ -234,6 +240,13 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// How messages are printed, as cargo's `--message-format` spells it.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageFormat {
+    Human,
+    Json,
 }
 
 /// A number of seconds that can time something: positive and finite.

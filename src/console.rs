@@ -1,18 +1,22 @@
-//! Everything the user sees: warnings, the progress bar, diffs and the summary. The interface
-//! to the indicatif and console crates is localized here.
+//! Everything the user sees: warnings, the progress bar, diffs and the summary, and with
+//! `--message-format json` the JSON messages of [`crate::messages`] on stdout, the human text
+//! then all on stderr. The interface to the indicatif and console crates is localized here.
 
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::Color;
+use crate::cli::{Color, MessageFormat};
 use crate::error::Warning;
 use crate::generate::Progress;
+use crate::messages::{self, Message};
 use crate::options::ConsoleOptions;
 
 pub struct Console {
     quiet: bool,
     verbose: bool,
+    /// stdout carries JSON messages only.
+    json: bool,
     bar: ProgressBar,
 }
 
@@ -22,6 +26,7 @@ impl Console {
             quiet,
             verbose,
             color,
+            format,
         } = options;
         match color {
             Color::Always => set_colors(true),
@@ -37,7 +42,25 @@ impl Console {
         Console {
             quiet,
             verbose,
+            json: format == MessageFormat::Json,
             bar,
+        }
+    }
+
+    /// A machine-readable message, on stdout with `--message-format json`; nothing otherwise.
+    pub fn emit(&self, message: &Message<'_>) {
+        if self.json {
+            let line = messages::to_line(message);
+            self.bar.suspend(|| println!("{line}"));
+        }
+    }
+
+    /// Text that is the command's result: stdout, unless stdout is for JSON.
+    fn print(&self, text: &str) {
+        if self.json {
+            self.bar.suspend(|| eprint!("{text}"));
+        } else {
+            self.bar.suspend(|| print!("{text}"));
         }
     }
 
@@ -72,10 +95,29 @@ impl Console {
     }
 
     pub fn warn(&self, warning: &Warning) {
-        self.warn_text(&warning.to_string());
+        let text = warning.to_string();
+        let (file, line, column) = warning.location();
+        self.emit(&Message::Warning {
+            file: Some(file),
+            line,
+            column,
+            message: text.clone(),
+        });
+        self.human_warning(&text);
     }
 
+    /// A warning about no file in particular.
     pub fn warn_text(&self, text: &str) {
+        self.emit(&Message::Warning {
+            file: None,
+            line: None,
+            column: None,
+            message: text.to_owned(),
+        });
+        self.human_warning(text);
+    }
+
+    fn human_warning(&self, text: &str) {
         let label = console::style("warning").yellow().bold().for_stderr();
         self.bar.suspend(|| eprintln!("{label}: {text}"));
     }
@@ -87,9 +129,9 @@ impl Console {
         }
     }
 
-    /// A line of the command's result, on stdout.
+    /// A line of the command's result, on stdout (stderr when stdout is for JSON).
     pub fn output(&self, text: &str) {
-        self.bar.suspend(|| println!("{text}"));
+        self.print(&format!("{text}\n"));
     }
 
     /// A unified diff on stdout, coloured like `git diff`.
@@ -119,7 +161,7 @@ impl Console {
             out.push_str(&styled.to_string());
             out.push_str(ending);
         }
-        self.bar.suspend(|| print!("{out}"));
+        self.print(&out);
     }
 
     /// What to do next, after the summary, unless `--quiet`.

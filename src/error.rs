@@ -21,12 +21,13 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error("interrupted; no file was written")]
     Interrupted,
-    /// `--staged`/`--since` (or `hook`) asked git, which refused; the reason is git's.
-    #[error("{reason} (`{command}`)")]
-    Git { command: String, reason: String },
-    /// `hook install` found a hook it did not write.
-    #[error("{} exists and was not written by cargo-testsmith; chain it by adding `cargo testsmith --check --staged` to it, or replace it with `cargo testsmith hook install --force`", .0.display())]
-    ForeignHook(PathBuf),
+    /// `--staged`, `--since` or `hook` asked git, which could not answer; the reason is git's.
+    #[error("{context} (git: {reason})")]
+    Git { context: String, reason: String },
+    /// `hook install|uninstall` found a pre-commit hook it did not write; the text says what
+    /// to do instead.
+    #[error("{0}")]
+    Hook(String),
     /// The file watcher could not be set up (`watch`).
     #[error("could not watch {}: {message}", .path.display())]
     Watch { path: PathBuf, message: String },
@@ -193,6 +194,30 @@ impl Warning {
             Warning::Unverified { .. } => "failed verification",
             Warning::FellBack { .. } => "fell back to todo!()",
             Warning::Generation { .. } => "generation failed",
+        }
+    }
+
+    /// The file the warning is about (relative to the workspace root), with the line and
+    /// column where there is one.
+    pub fn location(&self) -> (&str, Option<usize>, Option<usize>) {
+        match self {
+            Warning::Parse {
+                file, line, column, ..
+            }
+            | Warning::MissingModule {
+                file, line, column, ..
+            } => (file, Some(*line), Some(*column)),
+            Warning::NotInTarget { path } => (path, None, None),
+            Warning::NotUtf8 { file, .. }
+            | Warning::Unreadable { file, .. }
+            | Warning::OutsidePackage { file, .. }
+            | Warning::OutOfLineModule { file }
+            | Warning::Dropped { file, .. }
+            | Warning::Unverified { file, .. }
+            | Warning::FellBack { file, .. }
+            | Warning::Generation { file, .. }
+            | Warning::ChangedDuringRun { file }
+            | Warning::Write { file, .. } => (file, None, None),
         }
     }
 

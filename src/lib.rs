@@ -17,6 +17,7 @@ pub mod git;
 pub mod hook;
 pub mod interrupt;
 pub mod llm;
+pub mod messages;
 pub mod options;
 pub mod plan;
 pub mod process;
@@ -35,7 +36,8 @@ use analysis::ExistingModule;
 use console::Console;
 use error::{Error, Warning};
 use generate::{FileCandidates, FileOutput, FileRequest, Generator, ScaffoldGenerator};
-use options::{CacheCommand, Mode, Options};
+use messages::{Message, Status};
+use options::{CacheCommand, Mode, Options, VerifyOptions};
 use plan::FilePlan;
 use workspace::Workspace;
 
@@ -67,6 +69,10 @@ pub struct Outcome {
     pub written: Vec<(PathBuf, String)>,
     /// Ended by Ctrl-C with files written before it (a watch): exit status 130.
     pub interrupted: bool,
+    /// Items whose every test verification dropped.
+    pub dropped: usize,
+    /// Items left without a test (with `--check`: without even a scaffold).
+    pub untested: usize,
 }
 
 impl Outcome {
@@ -88,17 +94,18 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         return cache_command(command, &options.selection, &console);
     }
     if let Some(action) = options.hook {
-        let done = match action {
-            cli::HookAction::Install { force } => hook::install(force)?,
-            cli::HookAction::Uninstall => hook::uninstall()?,
-        };
-        console.output(&done.to_string());
+        hook::run(action, &console)?;
         return Ok(Outcome::default());
     }
     if options.watch {
         return watch::watch(options);
     }
     let workspace = workspace::load(&options.selection)?;
+    // Asked before anything is read: not a work tree or an unknown revision ends the run.
+    let changed = match &options.changes {
+        Some(changes) => Some(git::changed_lines(&workspace.root, changes)?),
+        None => None,
+    };
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
@@ -110,29 +117,50 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 .map_err(|_| Error::MissingPath(path.clone()))
         })
         .collect::<Result<Vec<PathBuf>, Error>>()?;
+    // `llm = true` in the testsmith metadata asks for the model where it can be had: without
+    // a key or a server (a pre-commit hook in a sandbox), scaffolds are written instead, with a
+    // warning. `--llm` insists: an LLM it cannot use ends the run.
+    let soft_llm = options.llm.is_none()
+        && options.mode != Mode::Check
+        && workspace
+            .config
+            .get("llm")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
+    let flags = options
+        .llm
+        .clone()
+        .or_else(|| soft_llm.then(llm::config::LlmFlags::default));
     // An LLM that cannot be used is found out before any file is read.
-    let llm = match &options.llm {
+    let mut llm = match &flags {
         Some(flags) => {
-            let runtime = Arc::new(interrupt::Runtime::new()?);
-            Some(llm::build(llm_settings(flags, &workspace)?, runtime)?)
+            let built = interrupt::Runtime::new().and_then(|runtime| {
+                llm::build(llm_settings(flags, &workspace)?, Arc::new(runtime))
+            });
+            match built {
+                Ok(llm) => Some(llm),
+                Err(Error::Llm(err)) if soft_llm => {
+                    console.warn_text(&soft_fallback(&err));
+                    None
+                }
+                Err(err) => return Err(err),
+            }
         }
         None => None,
     };
-    let generator: &dyn Generator = match &llm {
-        Some(llm) => llm,
-        None => &ScaffoldGenerator,
-    };
-
-    // What the change touched is asked first: outside a work tree, nothing else is worth doing.
-    let changed = options
-        .changes
-        .as_ref()
-        .map(|changes| git::changed_lines(&workspace.root, changes))
-        .transpose()?;
     console.scanning();
     let scan = scan::scan(&workspace, &filter, &|n| console.scanned(n));
     let mut outcome = Outcome::default();
-    for warning in &scan.warnings {
+    // A change is answerable only for its own files: a file it did not touch that cannot be
+    // read is old trouble, and must not block it.
+    let in_change = |warning: &Warning| {
+        changed.as_ref().is_none_or(|changed| {
+            changed
+                .files()
+                .any(|file| scan::relative(&workspace.root, file) == warning.location().0)
+        })
+    };
+    for warning in scan.warnings.iter().filter(|w| in_change(w)) {
         report(&console, &mut outcome, warning);
     }
     let (given, strays) = paths_in_targets(&options.paths, &filter, &scan, &workspace);
@@ -150,7 +178,9 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         .collect();
     // While the model answers, the scratch copy builds what the candidates will need.
     let warm = match &llm {
-        Some(llm) if options.verify.enabled && !requests.is_empty() => {
+        // Not under `llm = true`: should the model fail, the scaffolds' check needs the
+        // scratch copy the warm-up would hold.
+        Some(llm) if options.verify.enabled && !requests.is_empty() && !soft_llm => {
             let by_display: std::collections::HashMap<&str, &scan::SourceFile> =
                 scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
             let sources: Vec<&scan::SourceFile> =
@@ -161,23 +191,43 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         _ => None,
     };
     console.generating(requests.len(), llm.is_some());
-    let generated =
-        generate_and_render(&requests, &scan, generator, &console).and_then(|generated| {
-            let any = generated.iter().any(|f| !f.candidates.is_empty());
-            if !any || !options.verify.enabled {
-                outcome.unverified = any && llm.is_some();
-                return Ok(generated);
-            }
-            let checker = match &llm {
-                Some(generator) => Checker::Llm { generator, warm },
-                None => Checker::Scaffolds,
-            };
-            let (files, summary) = verify_all(
-                &requests, generated, &scan, &workspace, options, checker, &console,
-            )?;
-            outcome.verified = summary;
-            Ok(files)
-        });
+    let generator: &dyn Generator = match &llm {
+        Some(llm) => llm,
+        None => &ScaffoldGenerator,
+    };
+    let mut rendered = generate_and_render(&requests, &scan, generator, &console);
+    if soft_llm && let Err(Error::Llm(err)) = &rendered {
+        console.warn_text(&soft_fallback(err));
+        llm = None;
+        console.generating(requests.len(), false);
+        rendered = generate_and_render(&requests, &scan, &ScaffoldGenerator, &console);
+    }
+    let verify_options = VerifyOptions {
+        compile_only: llm.is_none(),
+        ..options.verify.clone()
+    };
+    let generated = rendered.and_then(|generated| {
+        let any = generated.iter().any(|f| !f.candidates.is_empty());
+        if !any || !verify_options.enabled {
+            outcome.unverified = any && llm.is_some();
+            return Ok(generated);
+        }
+        let checker = match &llm {
+            Some(generator) => Checker::Llm { generator, warm },
+            None => Checker::Scaffolds,
+        };
+        let (files, summary) = verify_all(
+            &requests,
+            generated,
+            &scan,
+            &workspace,
+            &verify_options,
+            checker,
+            &console,
+        )?;
+        outcome.verified = summary;
+        Ok(files)
+    });
     // Cleared before any error is printed.
     console.finish();
     let generated = generated?;
@@ -193,7 +243,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         }
     }
     if options.console.verbose
-        && let Some((hits, misses, entries)) = generator.cache_stats()
+        && let Some((hits, misses, entries)) = llm.as_ref().and_then(|llm| llm.cache_stats())
     {
         console.output(&format!(
             "LLM cache — hits: {hits} misses: {misses} entries: {entries}"
@@ -203,7 +253,26 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         // The gate cannot vouch for a file it did not read, nor for a path it did not check.
         outcome.check_failed |= !outcome.skipped.is_empty();
     }
-    console.summary(&summary(options.mode, &outcome));
+    console.summary(&summary(options.mode, &outcome, changed.is_some()));
+    console.emit(&Message::Summary(messages::Summary {
+        mode: match options.mode {
+            Mode::Check => "check",
+            Mode::DryRun => "dry-run",
+            Mode::Write => "write",
+        },
+        success: !outcome.check_failed,
+        tested: outcome.already_tested,
+        untested: outcome.untested,
+        scaffold_only: outcome.scaffolded,
+        generated: if options.mode == Mode::Check {
+            0
+        } else {
+            outcome.tests
+        },
+        dropped: outcome.dropped,
+        files_changed: outcome.files_changed,
+        files_skipped: outcome.skipped.values().sum(),
+    }));
     if options.mode == Mode::Check
         && let Some(hint) = check_hint(options, &given, &outcome)
     {
@@ -251,11 +320,6 @@ fn check_hint(options: &Options, given: &[&PathBuf], outcome: &Outcome) -> Optio
     }
     let mut words = vec!["cargo".to_owned(), "testsmith".to_owned()];
     words.extend(options.selection_args());
-    match &options.changes {
-        Some(git::Changes::Staged) => words.push("--staged".to_owned()),
-        Some(git::Changes::Since(rev)) => words.extend(["--since".to_owned(), rev.clone()]),
-        None => {}
-    }
     words.extend(given.iter().map(|path| path.display().to_string()));
     let command: Vec<String> = words.iter().map(|word| shell_word(word)).collect();
     let mut hint = format!(
@@ -270,7 +334,7 @@ fn check_hint(options: &Options, given: &[&PathBuf], outcome: &Outcome) -> Optio
 }
 
 /// A word as a POSIX shell reads it back: bare when it is plain, else single-quoted.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()
@@ -301,7 +365,7 @@ fn verify_all(
     generated: Vec<FileCandidates>,
     scan: &scan::Scan,
     workspace: &Workspace,
-    options: &Options,
+    verify_options: &VerifyOptions,
     checker: Checker<'_>,
     console: &Console,
 ) -> Result<(Vec<FileCandidates>, Option<verify::Summary>), Error> {
@@ -338,7 +402,7 @@ fn verify_all(
     let verified = verify::verify(
         workspace,
         files,
-        &options.verify,
+        verify_options,
         Some(repairer),
         runtime,
         console,
@@ -384,6 +448,13 @@ fn verify_all(
         })
         .collect();
     Ok((files, Some(summary)))
+}
+
+/// Why `llm = true` in the metadata gave scaffolds this time.
+fn soft_fallback(err: &error::LlmError) -> String {
+    format!(
+        "the LLM (`llm = true` in the testsmith metadata) cannot be used: {err}; writing scaffolds instead"
+    )
 }
 
 fn report(console: &Console, outcome: &mut Outcome, warning: &Warning) {
@@ -489,11 +560,25 @@ fn act(
 ) -> Result<(), Warning> {
     outcome.already_tested += plan.tested.len();
     outcome.scaffolded += plan.scaffolded.len();
+    let emit = |item: &analysis::PublicFn, status: Status, detail: Option<String>| {
+        console.emit(&Message::Item {
+            file: &file.display,
+            line: item.line,
+            column: item.column,
+            name: &item.name,
+            status,
+            detail,
+        });
+    };
     for (item, found) in &plan.tested {
         console.detail(&format!(
             "{}:{}: `{}` has a test {found}",
             file.display, item.line, item.name
         ));
+        emit(item, Status::Tested, Some(found.to_string()));
+    }
+    for item in &plan.scaffolded {
+        emit(item, Status::ScaffoldOnly, None);
     }
     if mode == Mode::Check {
         // A scaffold is work left, not a test: the gate fails on it as on a missing test.
@@ -520,6 +605,10 @@ fn act(
                 file.display, item.line, item.name
             ));
         }
+        outcome.untested += plan.untested.len();
+        for item in &plan.untested {
+            emit(item, Status::Untested, None);
+        }
         return Ok(());
     }
     for item in &plan.scaffolded {
@@ -532,24 +621,80 @@ fn act(
         return Ok(());
     }
     let Some(output) = output else {
+        outcome.untested += plan.untested.len();
+        for item in &plan.untested {
+            emit(item, Status::Untested, None);
+        }
         return Ok(());
     };
     let mut failed = None;
     for warning in &output.warnings {
         console.warn(warning);
         if warning.skips_file() {
-            failed = Some(warning.kind());
+            failed = Some(warning);
         }
     }
-    if output.candidates.is_empty() {
+    // Why the file got no tests, when it got none.
+    let not_written = if output.candidates.is_empty() {
         // Nothing came back for the file: it counts as skipped, for the reason warned above.
-        if let Some(kind) = failed {
-            *outcome.skipped.entry(kind).or_default() += 1;
+        if let Some(warning) = failed {
+            *outcome.skipped.entry(warning.kind()).or_default() += 1;
         }
-        return Ok(());
+        None
+    } else {
+        write_file(file, &output.candidates, mode, console, outcome).err()
+    };
+    for item in &plan.untested {
+        let about = |pick: fn(&Warning) -> Option<(&str, &str)>| {
+            output
+                .warnings
+                .iter()
+                .filter_map(pick)
+                .find(|(name, _)| *name == item.name)
+                .map(|(_, reason)| reason.to_owned())
+        };
+        let has_test = output.candidates.iter().any(|c| c.item == item.name);
+        let (status, detail) = match (&not_written, has_test) {
+            (None, true) => (
+                Status::Generated,
+                about(|w| match w {
+                    Warning::FellBack { item, reason, .. } => Some((item, reason)),
+                    _ => None,
+                })
+                .map(|reason| {
+                    format!("a lone `todo!()`: the scaffold does not compile ({reason})")
+                }),
+            ),
+            (Some(warning), true) => (Status::Untested, Some(warning.to_string())),
+            (_, false) => match about(|w| match w {
+                Warning::Unverified { item, reason, .. } => Some((item, reason)),
+                _ => None,
+            }) {
+                Some(reason) => {
+                    outcome.dropped += 1;
+                    (Status::Dropped, Some(reason))
+                }
+                None => (Status::Untested, failed.map(ToString::to_string)),
+            },
+        };
+        if status == Status::Untested {
+            outcome.untested += 1;
+        }
+        emit(item, status, detail);
     }
-    let tests = output.candidates.len();
-    let candidates: Vec<&generate::Candidate> = output.candidates.iter().collect();
+    not_written.map_or(Ok(()), Err)
+}
+
+/// Splice one file's kept candidates in, and diff or write the result.
+fn write_file(
+    file: &scan::SourceFile,
+    candidates: &[generate::Candidate],
+    mode: Mode,
+    console: &Console,
+    outcome: &mut Outcome,
+) -> Result<(), Warning> {
+    let tests = candidates.len();
+    let candidates: Vec<&generate::Candidate> = candidates.iter().collect();
     let new_source = emit::splice(
         &file.source,
         file.analysis.existing.as_ref(),
@@ -558,11 +703,13 @@ fn act(
     )
     .text;
     if mode == Mode::DryRun {
-        console.diff(&emit::unified_diff(
-            &file.display,
-            &file.source,
-            &new_source,
-        ));
+        let diff = emit::unified_diff(&file.display, &file.source, &new_source);
+        console.emit(&Message::FileDiff {
+            file: &file.display,
+            tests,
+            diff: &diff,
+        });
+        console.diff(&diff);
     } else {
         // A run with an LLM can take minutes: an edit made meanwhile wins over the tests.
         if std::fs::read(&file.path).ok().as_deref() != Some(file.source.as_bytes()) {
@@ -574,6 +721,10 @@ fn act(
             file: file.display.clone(),
             source,
         })?;
+        console.emit(&Message::FileWritten {
+            file: &file.display,
+            tests,
+        });
         console.detail(&format!(
             "{}: wrote {}",
             file.display,
@@ -590,11 +741,18 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub(crate) fn summary(mode: Mode, outcome: &Outcome) -> String {
+pub(crate) fn summary(mode: Mode, outcome: &Outcome, changed_only: bool) -> String {
     let unchecked = !outcome.skipped.is_empty();
     let head = if outcome.tests == 0 {
         if mode == Mode::Check && unchecked {
             "no public item without a test in the files read".to_owned()
+        } else if changed_only
+            && outcome.already_tested + outcome.scaffolded + outcome.untested + outcome.dropped == 0
+        {
+            // Not "no file to check": a change that adds no public item passes the gate.
+            "the change adds or edits no public item".to_owned()
+        } else if mode == Mode::Check && changed_only {
+            "every public item the change adds or edits has a test".to_owned()
         } else if mode == Mode::Check && outcome.files_checked == 0 {
             // Never "every public item has a test" about nothing.
             "no file to check".to_owned()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{Args, CacheAction, Color, Command, HookAction};
+use crate::cli::{Args, CacheAction, Color, Command, HookAction, MessageFormat};
 use crate::git::Changes;
 use crate::llm::config::LlmFlags;
 use crate::workspace::Selection;
@@ -25,6 +25,7 @@ pub struct ConsoleOptions {
     pub quiet: bool,
     pub verbose: bool,
     pub color: Color,
+    pub format: MessageFormat,
 }
 
 /// The verify stage: every candidate from a model is built and run in a scratch copy before
@@ -86,7 +87,8 @@ pub struct Options {
 }
 
 impl Options {
-    /// The package selection as the command line gave it, for a command to suggest.
+    /// The selection (packages, and the change with `--staged`/`--since`) as the command line
+    /// gave it, for a command to suggest.
     pub fn selection_args(&self) -> Vec<String> {
         let selection = &self.selection;
         let mut args = Vec::new();
@@ -104,6 +106,14 @@ impl Options {
         for spec in &selection.exclude {
             args.push("--exclude".to_owned());
             args.push(spec.clone());
+        }
+        match &self.changes {
+            Some(Changes::Staged) => args.push("--staged".to_owned()),
+            Some(Changes::Since(rev)) => {
+                args.push("--since".to_owned());
+                args.push(rev.clone());
+            }
+            None => {}
         }
         args
     }
@@ -160,6 +170,7 @@ impl Options {
                 quiet: args.quiet,
                 verbose: args.verbose,
                 color: args.color,
+                format: args.message_format,
             },
             verify: VerifyOptions {
                 enabled: mode != Mode::Check && !args.no_verify,

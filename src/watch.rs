@@ -146,7 +146,7 @@ pub fn watch(options: &Options) -> Result<Outcome, Error> {
                 console.summary(&format!(
                     "round {rounds} ({}): {}",
                     saved.join(", "),
-                    crate::summary(Mode::Write, &outcome)
+                    crate::summary(Mode::Write, &outcome, false)
                 ));
                 total.tests += outcome.tests;
                 total.files_changed += outcome.files_changed;

@@ -213,6 +213,7 @@ mod tests {
             source: String::new(),
             deprecated: false,
             line: 1,
+            column: 1,
             span: (1, 1),
         }
     }
