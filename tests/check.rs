@@ -10,15 +10,7 @@ use tempfile::TempDir;
 
 /// A one-file package `gate` with `lib` as its `src/lib.rs`.
 fn package(lib: &str) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"gate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
-    dir
+    common::package("gate", &[("src/lib.rs", lib)])
 }
 
 const LIB: &str = "pub fn one() -> u8 {\n    1\n}\n\npub fn two() -> u8 {\n    2\n}\n\n\

@@ -44,19 +44,10 @@ fn the_cache_subcommand_takes_its_own_cache_dir_and_manifest_path() {
 
 /// A one-file package with an untested item, so a run has something to ask a model for.
 fn package() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"flags\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    common::package(
+        "flags",
+        &[("src/lib.rs", "pub fn one() -> u8 {\n    1\n}\n")],
     )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
-        "pub fn one() -> u8 {\n    1\n}\n",
-    )
-    .unwrap();
-    dir
 }
 
 #[test]

@@ -42,14 +42,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
 fn repo() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"flow\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("src/lib.rs"), OLD).unwrap();
-    std::fs::write(root.join(".gitignore"), "/target\n").unwrap();
+    common::write_package(
+        root,
+        "flow",
+        &[("src/lib.rs", OLD), (".gitignore", "/target\n")],
+    );
     git(root, &["init", "-q", "-b", "main"]);
     git(root, &["config", "user.name", "Test"]);
     git(root, &["config", "user.email", "test@example.com"]);

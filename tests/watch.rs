@@ -4,6 +4,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -16,24 +18,16 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A package `watched`: `one` in `src/lib.rs`, `two` in `src/more.rs`, neither tested.
 fn package() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"watched\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    common::package(
+        "watched",
+        &[
+            (
+                "src/lib.rs",
+                "pub mod more;\n\npub fn one() -> u8 {\n    1\n}\n",
+            ),
+            ("src/more.rs", "pub fn two() -> u8 {\n    2\n}\n"),
+        ],
     )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
-        "pub mod more;\n\npub fn one() -> u8 {\n    1\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/more.rs"),
-        "pub fn two() -> u8 {\n    2\n}\n",
-    )
-    .unwrap();
-    dir
 }
 
 /// The running watch and the lines of its stderr so far.

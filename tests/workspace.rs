@@ -135,17 +135,14 @@ fn a_module_file_outside_the_package_is_never_written() {
     let outside = dir.path().join("outside.rs");
     std::fs::write(&outside, "pub fn elsewhere() -> u8 {\n    1\n}\n").unwrap();
     let pkg = dir.path().join("pkg");
-    std::fs::create_dir_all(pkg.join("src")).unwrap();
-    std::fs::write(
-        pkg.join("Cargo.toml"),
-        "[package]\nname = \"pkg\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        pkg.join("src/lib.rs"),
-        "#[path = \"../../outside.rs\"]\npub mod outside;\n\npub fn inside() -> u8 {\n    2\n}\n",
-    )
-    .unwrap();
+    common::write_package(
+        &pkg,
+        "pkg",
+        &[(
+            "src/lib.rs",
+            "#[path = \"../../outside.rs\"]\npub mod outside;\n\npub fn inside() -> u8 {\n    2\n}\n",
+        )],
+    );
     testsmith(&pkg)
         .assert()
         .success()
@@ -166,18 +163,19 @@ fn a_module_file_outside_the_package_is_never_written() {
 
 #[test]
 fn clashing_test_names_and_inner_cfg_attributes() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"clash\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nextra = []\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
-        "pub fn foo_bar() -> u8 {\n    1\n}\n\npub mod foo {\n    pub fn bar() -> u8 {\n        2\n    }\n}\n\npub mod gated {\n    #![cfg(feature = \"extra\")]\n    pub fn only_extra() -> bool {\n        true\n    }\n}\n",
-    )
-    .unwrap();
+    let dir = common::package(
+        "clash",
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"clash\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nextra = []\n",
+            ),
+            (
+                "src/lib.rs",
+                "pub fn foo_bar() -> u8 {\n    1\n}\n\npub mod foo {\n    pub fn bar() -> u8 {\n        2\n    }\n}\n\npub mod gated {\n    #![cfg(feature = \"extra\")]\n    pub fn only_extra() -> bool {\n        true\n    }\n}\n",
+            ),
+        ],
+    );
     testsmith(dir.path())
         .assert()
         .success()

@@ -132,3 +132,24 @@ pub fn check_verbose(dir: &Path) -> String {
         .clone();
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
+
+/// A package `name` in a fresh temp dir: a plain manifest (unless `files` has its own
+/// `Cargo.toml`) and `files`, each a path relative to the package and its text.
+pub fn package(name: &str, files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_package(dir.path(), name, files);
+    dir
+}
+
+/// [`package`] into an existing directory.
+pub fn write_package(root: &Path, name: &str, files: &[(&str, &str)]) {
+    let manifest =
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    let defaults = [("Cargo.toml", manifest.as_str())];
+    let given = |rel: &str| files.iter().any(|(f, _)| *f == rel);
+    for (rel, text) in defaults.iter().filter(|(f, _)| !given(f)).chain(files) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
