@@ -48,26 +48,7 @@ pub struct FilePlan<'a> {
     pub test_names: Vec<String>,
 }
 
-impl FilePlan<'_> {
-    /// Keep only the items `keep` accepts (`--staged`, `--since`: those the change touched).
-    /// Test names stay as the whole file's plan gave them, so a later full run agrees.
-    pub fn retain(&mut self, keep: impl Fn(&PublicFn) -> bool) {
-        self.tested.retain(|(item, _)| keep(item));
-        self.scaffolded.retain(|item| keep(item));
-        let (untested, names) = self
-            .untested
-            .iter()
-            .zip(&self.test_names)
-            .filter(|(item, _)| keep(item))
-            .map(|(item, name)| (*item, name.clone()))
-            .unzip();
-        self.untested = untested;
-        self.test_names = names;
-    }
-}
-
-/// Decide for one file which items need a test. `integration` holds the calls of the
-/// package's integration tests.
+/// Decide for one file which items need a test, with what `package` knows beyond the file.
 pub fn plan_file<'a>(
     file: &'a scan::SourceFile,
     package: &Package<'_>,
