@@ -87,6 +87,17 @@ impl Outcome {
     }
 }
 
+/// The `PATH` arguments, canonical; one that does not exist ends the run.
+pub(crate) fn canonical_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            path.canonicalize()
+                .map_err(|_| Error::MissingPath(path.clone()))
+        })
+        .collect()
+}
+
 /// The pipeline for one invocation.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let console = Console::new(options.console);
@@ -109,14 +120,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     for spec in &workspace.unknown_excludes {
         console.warn_text(&format!("excluded package `{spec}` not found in workspace"));
     }
-    let filter = options
-        .paths
-        .iter()
-        .map(|path| {
-            path.canonicalize()
-                .map_err(|_| Error::MissingPath(path.clone()))
-        })
-        .collect::<Result<Vec<PathBuf>, Error>>()?;
+    let filter = canonical_paths(&options.paths)?;
     // `llm = true` in the testsmith metadata asks for the model where it can be had: without
     // a key or a server (a pre-commit hook in a sandbox), scaffolds are written instead, with a
     // warning. `--llm` insists: an LLM it cannot use ends the run.

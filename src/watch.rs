@@ -43,14 +43,7 @@ pub fn watch(options: &Options) -> Result<Outcome, Error> {
     if let Some(flags) = &options.llm {
         crate::llm_settings(flags, &workspace)?;
     }
-    let keep_to = options
-        .paths
-        .iter()
-        .map(|path| {
-            path.canonicalize()
-                .map_err(|_| Error::MissingPath(path.clone()))
-        })
-        .collect::<Result<Vec<PathBuf>, Error>>()?;
+    let keep_to = crate::canonical_paths(&options.paths)?;
     let dirs = watched_dirs(&workspace);
 
     let (sender, receiver) = mpsc::channel();
