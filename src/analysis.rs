@@ -1143,23 +1143,24 @@ fn path_attr(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
-/// Tokens as compact text: `From < u8 >` → `From<u8>`, spaces kept only between words.
+/// Tokens as a person writes them: `From < & \'a str , u8 >` → `From<&\'a str, u8>`. A space
+/// is dropped inside brackets and after `&`, `::` and `#`, and before punctuation that hugs
+/// what comes before it; it is kept between words, after commas, and around operators.
 pub fn compact(tokens: &TokenStream) -> String {
     let text = tokens.to_string();
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     for (i, &ch) in chars.iter().enumerate() {
-        if ch == ' ' {
-            let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
-            let before = word(out.chars().last().as_ref());
-            let after = word(chars.get(i + 1));
-            // A lifetime's tick joins the word after it, and needs the space before it.
-            let tick = chars.get(i + 1) == Some(&'\'');
-            if before && (after || tick) {
-                out.push(' ');
-            }
-        } else {
+        if ch != ' ' {
             out.push(ch);
+            continue;
+        }
+        let before = out.chars().last();
+        let after = chars.get(i + 1).copied();
+        let hugs_before = before.is_some_and(|c| "<([&:!#".contains(c));
+        let hugs_after = after.is_some_and(|c| ">)],;:<(.?".contains(c));
+        if before.is_some() && !hugs_before && !hugs_after {
+            out.push(' ');
         }
     }
     out
@@ -1842,6 +1843,19 @@ mod tests {
         assert!(c.idents.contains("for"));
         // `std::fs::read(…)` is std's.
         assert!(!calls("std::fs::read(p);").paths.contains("read"));
+    }
+
+    #[test]
+    fn types_read_as_written() {
+        let text = |src: &str| compact(&syn::parse_str::<Type>(src).unwrap().to_token_stream());
+        assert_eq!(text("From<&'a str, u8>"), "From<&'a str, u8>");
+        assert_eq!(text("&mut Vec<[u8; 4]>"), "&mut Vec<[u8; 4]>");
+        assert_eq!(text("::std::string::String"), "::std::string::String");
+        assert_eq!(
+            text("Box<dyn Fn(u8) -> u8 + Send>"),
+            "Box<dyn Fn(u8) -> u8 + Send>"
+        );
+        assert_eq!(text("Chunks<'_>"), "Chunks<'_>");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::args::{Arg, Env, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
     FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
 };
-use crate::analysis::{Import, PublicFn};
+use crate::analysis::{Import, PublicFn, compact};
 use crate::error::Error;
 use crate::rules::{Level, Rules};
 
@@ -380,7 +380,7 @@ fn call_body(
                         }
                         None => {
                             gaps.placeholders = true;
-                            let what = format!("build a `{}`", type_text(self_ty));
+                            let what = format!("build a `{}`", compact(&quote!(#self_ty)));
                             // Behind a reference or a box, so that an unsized `Self` (a
                             // `str`-like type) works.
                             let ty = match by_ref {
@@ -433,7 +433,8 @@ fn call_body(
         let ty = env.concrete(&written)?;
         let Some(arg) = env.argument(&ty) else {
             gaps.placeholders = true;
-            let what = format!("a `{}` for `{}`", type_text(&pat_type.ty), local);
+            let written = &pat_type.ty;
+            let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
             args.push(quote!(todo!(#what)));
             continue;
         };
@@ -704,17 +705,4 @@ fn local_name(pat: &Pat, index: usize, taken: &mut HashSet<String>) -> syn::Iden
     }
     taken.insert(name.clone());
     syn::Ident::new(&name, Span::call_site())
-}
-
-/// A type as a person would write it, for messages.
-fn type_text(ty: &Type) -> String {
-    quote!(#ty)
-        .to_string()
-        .replace(" < ", "<")
-        .replace(" <", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace("& ", "&")
-        .replace(" :: ", "::")
 }
