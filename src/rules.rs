@@ -102,13 +102,18 @@ impl Rules {
     /// A module name as libtest prints it in test names: raw (`r#async`) only when it is a
     /// keyword of the crate's edition.
     pub fn libtest_segment(&self, name: &str) -> String {
-        let bare = name.strip_prefix("r#").unwrap_or(name);
+        let bare = unraw(name);
         if is_keyword(bare, self.edition) {
             format!("r#{bare}")
         } else {
             bare.to_owned()
         }
     }
+}
+
+/// A name without its raw prefix: `r#async` is the module `async`, in `async.rs`.
+pub fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
 }
 
 /// rustc's default level, for the lints a scaffold may need allowed.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl};
 use crate::error::Warning;
-use crate::rules::{LintAttr, Rules};
+use crate::rules::{LintAttr, Rules, unraw};
 use crate::workspace::Workspace;
 
 /// A source file that was read and parsed.
@@ -462,11 +462,6 @@ fn resolve_module(file: &Path, mod_rs: bool, decl: &ModDecl) -> (PathBuf, bool, 
     } else {
         (flat, false, candidates)
     }
-}
-
-/// A module's name as its file is named: `r#async` lives in `async.rs`.
-fn unraw(name: &str) -> &str {
-    name.strip_prefix("r#").unwrap_or(name)
 }
 
 /// `path` relative to the workspace root, or as given when it is outside.
