@@ -9,7 +9,7 @@ mod llm_server;
 use std::time::Duration;
 
 use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server, only_for};
+use llm_server::{Call, Reply, Server, only_for, tests_for};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
@@ -771,18 +771,11 @@ pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
 fn trait_methods_are_asked_for_with_their_impl_and_trait() {
     let dir = fixture("traits");
     let server = Server::start(|call| {
-        let tests: Vec<serde_json::Value> = call
-            .names
-            .iter()
-            .filter(|name| *name == "<Money as Display>::fmt")
-            .map(|name| {
-                serde_json::json!({
-                    "name": name,
-                    "code": "#[test]\nfn shows_cents() {\n    assert_eq!(Money::from(150i64).to_string(), \"1.50\");\n}",
-                })
+        tests_for(&call.names, |name| {
+            (name == "<Money as Display>::fmt").then(|| {
+                "#[test]\nfn shows_cents() {\n    assert_eq!(Money::from(150i64).to_string(), \"1.50\");\n}".to_owned()
             })
-            .collect();
-        Reply::Text(serde_json::json!({ "tests": tests }).to_string())
+        })
     });
     llm(dir.path(), &server)
         .arg("--dry-run")

@@ -9,9 +9,8 @@ mod llm_server;
 use std::path::Path;
 
 use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server};
+use llm_server::{Call, Reply, Server, tests_for};
 use predicates::prelude::*;
-use serde_json::json;
 
 /// The binary with `--llm` against `server` (Ollama's format: no key needed).
 fn llm(dir: &Path, server: &Server) -> assert_cmd::Command {
@@ -39,30 +38,29 @@ fn is_repair(call: &Call) -> bool {
 /// The model of `fixtures/verify`: first answers that go wrong, and repairs that fix some.
 fn model(call: &Call) -> Reply {
     let repair = is_repair(call);
-    let tests: Vec<_> = call
-        .names
-        .iter()
-        .map(|name| {
-            let code = match (name.as_str(), repair) {
-                // A method that does not exist; the repair reads the compiler's error.
-                ("add", false) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3).nope(), 5);\n}",
-                ("add", true) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}",
-                // A wrong expected value, and a repair that insists on it.
-                ("negate", _) => "#[test]\nfn negates() {\n    assert_eq!(negate(42), 42);\n}",
-                // Never ends.
-                ("seven", _) => "#[test]\nfn sevens() {\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}",
-                // Passes every other run: a marker file next to the crate flips it.
-                ("ready", _) => "#[test]\nfn is_ready() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"flaky-marker\");\n    if marker.exists() {\n        std::fs::remove_file(&marker).unwrap();\n        panic!(\"every other run\");\n    }\n    std::fs::write(&marker, \"\").unwrap();\n    assert!(ready());\n}",
-                // Panics; the repair reads the panic.
-                ("divide", false) => "#[test]\nfn divides() {\n    assert_eq!(divide(1, 0), 0);\n}",
-                ("divide", true) => "#[test]\nfn divides() {\n    assert_eq!(divide(7, 2), 3);\n}",
-                ("double", _) => "#[test]\nfn doubles() {\n    assert_eq!(double(21), 42);\n}",
-                (other, _) => panic!("not an item of the fixture: {other}"),
-            };
-            json!({"name": name, "code": code})
-        })
-        .collect();
-    Reply::Text(json!({ "tests": tests }).to_string())
+    tests_for(&call.names, |name| {
+        let code = match (name, repair) {
+            // A method that does not exist; the repair reads the compiler's error.
+            ("add", false) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3).nope(), 5);\n}",
+            ("add", true) => "#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}",
+            // A wrong expected value, and a repair that insists on it.
+            ("negate", _) => "#[test]\nfn negates() {\n    assert_eq!(negate(42), 42);\n}",
+            // Never ends.
+            ("seven", _) => {
+                "#[test]\nfn sevens() {\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}"
+            }
+            // Passes every other run: a marker file next to the crate flips it.
+            ("ready", _) => {
+                "#[test]\nfn is_ready() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"flaky-marker\");\n    if marker.exists() {\n        std::fs::remove_file(&marker).unwrap();\n        panic!(\"every other run\");\n    }\n    std::fs::write(&marker, \"\").unwrap();\n    assert!(ready());\n}"
+            }
+            // Panics; the repair reads the panic.
+            ("divide", false) => "#[test]\nfn divides() {\n    assert_eq!(divide(1, 0), 0);\n}",
+            ("divide", true) => "#[test]\nfn divides() {\n    assert_eq!(divide(7, 2), 3);\n}",
+            ("double", _) => "#[test]\nfn doubles() {\n    assert_eq!(double(21), 42);\n}",
+            (other, _) => panic!("not an item of the fixture: {other}"),
+        };
+        Some(code.to_owned())
+    })
 }
 
 #[test]
@@ -185,12 +183,9 @@ fn a_package_that_does_not_build_is_one_sentence_and_nothing_is_written() {
     source.push_str("\n/// Does not type-check.\npub fn broken() -> u32 {\n    \"seven\"\n}\n");
     std::fs::write(&lib, &source).unwrap();
     let server = Server::start(|call: &Call| {
-        let tests: Vec<_> = call
-            .names
-            .iter()
-            .map(|name| json!({"name": name, "code": format!("#[test]\nfn t() {{\n    {name}();\n}}")}))
-            .collect();
-        Reply::Text(json!({ "tests": tests }).to_string())
+        tests_for(&call.names, |name| {
+            Some(format!("#[test]\nfn t() {{\n    {name}();\n}}"))
+        })
     });
     let before = snapshot_tree(dir.path());
     llm(dir.path(), &server)
@@ -207,19 +202,13 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
     let dir = fixture("verify");
     // `seven`'s test says where it runs, then never ends.
     let server = Server::start(|call: &Call| {
-        let tests: Vec<_> = call
-            .names
-            .iter()
-            .map(|name| {
-                let code = if name == "seven" {
-                    "#[test]\nfn hangs() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"hang-pid\");\n    std::fs::write(&marker, std::process::id().to_string()).unwrap();\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}".to_owned()
-                } else {
-                    format!("#[test]\nfn calls_it() {{\n    let _ = {name};\n    {name}(1, 2);\n}}")
-                };
-                json!({"name": name, "code": code})
+        tests_for(&call.names, |name| {
+            Some(if name == "seven" {
+                "#[test]\nfn hangs() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"hang-pid\");\n    std::fs::write(&marker, std::process::id().to_string()).unwrap();\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}".to_owned()
+            } else {
+                format!("#[test]\nfn calls_it() {{\n    let _ = {name};\n    {name}(1, 2);\n}}")
             })
-            .collect();
-        Reply::Text(json!({ "tests": tests }).to_string())
+        })
     });
     let before = snapshot_tree(dir.path());
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
@@ -315,14 +304,12 @@ fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
 fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
     let dir = fixture("verify_ws");
     let server = Server::start(|call| {
-        let tests: Vec<_> = call
-            .names
-            .iter()
-            .map(|name| {
-                json!({"name": name, "code": "#[test]\nfn greets() {\n    assert_eq!(greet(\"Ada\"), \"hello, Ada\");\n}"})
-            })
-            .collect();
-        Reply::Text(json!({ "tests": tests }).to_string())
+        tests_for(&call.names, |_| {
+            Some(
+                "#[test]\nfn greets() {\n    assert_eq!(greet(\"Ada\"), \"hello, Ada\");\n}"
+                    .to_owned(),
+            )
+        })
     });
     llm(dir.path(), &server)
         .arg("--workspace")

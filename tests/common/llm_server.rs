@@ -208,6 +208,15 @@ fn requested_names(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The envelope with `code(name)` as the test of each name it gives code for.
+pub fn tests_for(names: &[String], code: impl Fn(&str) -> Option<String>) -> Reply {
+    let tests: Vec<Value> = names
+        .iter()
+        .filter_map(|name| code(name).map(|code| json!({"name": name, "code": code})))
+        .collect();
+    Reply::Text(json!({ "tests": tests }).to_string())
+}
+
 /// A passing test for each item of `fixtures/llm`, in the envelope.
 pub fn envelope(names: &[String]) -> String {
     let tests: Vec<Value> = names
