@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cargo_testsmith::generate::Progress;
 use cargo_testsmith::generate::ScaffoldGenerator;
-use cargo_testsmith::{emit, generate_and_render, plan_all, request_for, scan, workspace};
+use cargo_testsmith::{generate_and_render, plan_all, request_for, scan, splice, workspace};
 
 struct NoProgress;
 
@@ -62,7 +62,7 @@ fn main() {
         // Each file's new text, as a run writes it.
         for ((file, _), generated) in plans.iter().zip(&generated) {
             let tests: Vec<_> = generated.candidates.iter().collect();
-            std::hint::black_box(emit::splice(
+            std::hint::black_box(splice::splice(
                 &file.source,
                 file.analysis.existing.as_ref(),
                 &tests,

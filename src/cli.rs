@@ -1,12 +1,19 @@
 //! The command line: `cargo testsmith [OPTIONS] [PATH]...`, also reachable as
 //! `cargo-testsmith testsmith …` (how cargo runs a subcommand) and as plain `cargo-testsmith …`.
+//! clap's values are turned into an [`Invocation`] here, once; the interface to clap is
+//! localized here.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-pub use crate::llm::providers::ProviderKind;
+use crate::git::Changes;
+use crate::llm::config::LlmFlags;
+use crate::llm::providers::ProviderKind;
+use crate::options::{self, ConsoleOptions, Invocation, Mode, Options, VerifyOptions};
+use crate::workspace::Selection;
 
 /// How cargo calls us: `cargo-testsmith testsmith <args>`.
 #[derive(Parser, Debug)]
@@ -102,7 +109,7 @@ pub struct Args {
 
     /// Which API to speak [env: TESTSMITH_PROVIDER] [default: the one whose key is set, else ollama]
     #[arg(long, value_enum, requires = "llm", help_heading = "LLM")]
-    pub provider: Option<ProviderKind>,
+    pub provider: Option<Provider>,
 
     /// Model name [env: TESTSMITH_MODEL]
     #[arg(long, value_name = "NAME", requires = "llm", help_heading = "LLM")]
@@ -174,7 +181,7 @@ pub enum Command {
     /// Its options come after `cache`: `cargo testsmith cache stats --cache-dir <DIR>`.
     Cache {
         #[command(subcommand)]
-        action: CacheAction,
+        action: CacheActionArg,
 
         /// Path to Cargo.toml, whose target dir holds the cache
         // The top level's options conflict with subcommands (so `cargo testsmith cache.rs`
@@ -195,7 +202,7 @@ pub enum Command {
     /// was installed in.
     Hook {
         #[command(subcommand)]
-        action: HookAction,
+        action: HookActionArg,
     },
     /// Watch the selected packages' source files; write tests for the files saved
     ///
@@ -216,7 +223,7 @@ pub enum Command {
 }
 
 #[derive(clap::Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookAction {
+pub enum HookActionArg {
     /// Write the pre-commit hook; one that cargo-testsmith did not write is kept
     Install {
         /// Replace a pre-commit hook that cargo-testsmith did not write
@@ -228,7 +235,7 @@ pub enum HookAction {
 }
 
 #[derive(clap::Subcommand, Debug, Clone, Copy)]
-pub enum CacheAction {
+pub enum CacheActionArg {
     /// Print the cache's directory and number of entries
     Stats,
     /// Remove every cached entry
@@ -249,6 +256,34 @@ pub enum MessageFormat {
     Json,
 }
 
+/// The API spoken to the model's server.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Openai,
+    Anthropic,
+    Ollama,
+}
+
+impl From<Provider> for ProviderKind {
+    fn from(provider: Provider) -> ProviderKind {
+        match provider {
+            Provider::Openai => ProviderKind::Openai,
+            Provider::Anthropic => ProviderKind::Anthropic,
+            Provider::Ollama => ProviderKind::Ollama,
+        }
+    }
+}
+
+impl From<Color> for options::Color {
+    fn from(color: Color) -> options::Color {
+        match color {
+            Color::Auto => options::Color::Auto,
+            Color::Always => options::Color::Always,
+            Color::Never => options::Color::Never,
+        }
+    }
+}
+
 /// A number of seconds that can time something: positive and finite.
 fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -267,12 +302,17 @@ fn positive_count<N: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> R
 }
 
 /// Parse the process arguments; exits with status 2 on a usage error, as clap does.
-pub fn parse() -> Args {
+pub fn parse() -> Invocation {
     parse_from(std::env::args_os())
 }
 
+/// The invocation these words ask for; exits with status 2 on a usage error.
+pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Invocation {
+    invocation(&parse_args_from(args))
+}
+
 /// Accept both `cargo-testsmith testsmith …` and `cargo-testsmith …`.
-pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
+fn parse_args_from(args: impl IntoIterator<Item = OsString>) -> Args {
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_none_or(|arg| arg != "testsmith") {
         args.insert(1, OsString::from("testsmith"));
@@ -327,9 +367,104 @@ fn watch_args(program: &OsString, rest: &[OsString]) -> Args {
     args
 }
 
+/// clap's values as the invocation they ask for.
+fn invocation(args: &Args) -> Invocation {
+    let console = ConsoleOptions {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        color: args.color.into(),
+        format: match args.message_format {
+            MessageFormat::Human => options::MessageFormat::Human,
+            MessageFormat::Json => options::MessageFormat::Json,
+        },
+    };
+    match &args.command {
+        Some(Command::Cache {
+            action,
+            manifest_path,
+            cache_dir,
+        }) => Invocation::Cache(options::CacheCommand {
+            action: match action {
+                CacheActionArg::Stats => options::CacheAction::Stats,
+                CacheActionArg::Clear => options::CacheAction::Clear,
+            },
+            dir: cache_dir.clone(),
+            selection: Selection {
+                manifest_path: args.manifest_path.clone().or(manifest_path.clone()),
+                ..Selection::default()
+            },
+            console,
+        }),
+        Some(Command::Hook { action }) => Invocation::Hook(
+            match action {
+                HookActionArg::Install { force } => options::HookAction::Install { force: *force },
+                HookActionArg::Uninstall => options::HookAction::Uninstall,
+            },
+            console,
+        ),
+        Some(Command::Watch { .. }) => Invocation::Watch(run_options(args, console)),
+        None => Invocation::Run(run_options(args, console)),
+    }
+}
+
+/// The options of a run (or of each round of a watch).
+fn run_options(args: &Args, console: ConsoleOptions) -> Options {
+    let mode = if args.check {
+        Mode::Check
+    } else if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Write
+    };
+    // clap refuses `--check --llm`: a check generates nothing.
+    let llm = (args.llm && mode != Mode::Check).then(|| LlmFlags {
+        provider: args.provider.map(ProviderKind::from),
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        max_retries: args.max_retries,
+        max_concurrent: args.max_concurrent,
+        timeout: args.timeout,
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+        no_batch: args.no_batch,
+    });
+    let defaults = VerifyOptions::default();
+    Options {
+        selection: Selection {
+            manifest_path: args.manifest_path.clone(),
+            packages: args.packages.clone(),
+            workspace: args.workspace,
+            exclude: args.exclude.clone(),
+        },
+        paths: args.paths.clone(),
+        mode,
+        console,
+        verify: VerifyOptions {
+            enabled: mode != Mode::Check && !args.no_verify,
+            compile_only: llm.is_none(),
+            runs: args.runs.unwrap_or(defaults.runs),
+            test_timeout: args
+                .test_timeout
+                .map_or(defaults.test_timeout, Duration::from_secs_f64),
+            repair_rounds: args.repair_rounds.unwrap_or(defaults.repair_rounds),
+            keep_failing: args.keep_failing,
+        },
+        llm,
+        changes: match (&args.since, args.staged) {
+            (Some(rev), _) => Some(Changes::Since(rev.clone())),
+            (None, true) => Some(Changes::Staged),
+            (None, false) => None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_from(args: impl IntoIterator<Item = OsString>) -> Args {
+        parse_args_from(args)
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -344,7 +479,7 @@ mod tests {
         assert!(matches!(
             args.command,
             Some(Command::Cache {
-                action: CacheAction::Stats,
+                action: CacheActionArg::Stats,
                 ..
             })
         ));

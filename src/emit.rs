@@ -1,188 +1,258 @@
-//! Put generated tests into the user's file: format them with prettyplease, append a new
-//! `mod testsmith_tests` or extend the existing one, and write atomically. Every byte outside
-//! the generated text stays as it was; the interface to prettyplease is localized here.
+//! Emission, the last stage a file goes through: list its untested items (`--check`), diff
+//! its new text (`--dry-run`) or write it atomically, and report what became of each item.
+//! Nothing is written when the file changed since it was read. The interface to similar
+//! (diffs) is localized here.
 
 use std::io::Write;
 use std::path::Path;
 
-use std::collections::BTreeSet;
+use crate::analysis::PublicFn;
+use crate::error::Warning;
+use crate::event::{Event, ItemRef, Listed, Mode, Reporter, Status, Tally};
+use crate::generate::Candidate;
+use crate::plan::FilePlan;
+use crate::scan::SourceFile;
+use crate::splice;
+use crate::verify::TestVerdict;
 
-use crate::analysis::{ExistingModule, MODULE_NAME};
-use crate::generate::{Candidate, GeneratedTest, unique_name};
-use crate::rules::Rules;
-
-/// A file's new text, and where each added test landed in it.
-pub struct Spliced {
-    pub text: String,
-    /// 1-based first and last line of each test, in the order given.
-    pub lines: Vec<(usize, usize)>,
+/// One file's tests on their way out, with what became of the others.
+#[derive(Default)]
+pub struct FileTests {
+    /// The tests to write, in order.
+    pub candidates: Vec<Candidate>,
+    /// The generator's own warnings (a piece of a reply dropped, a file it could not do).
+    pub warnings: Vec<Warning>,
+    /// Per test the generator gave, by item: what verification made of it (none when it did
+    /// not run).
+    pub verdicts: Vec<(String, TestVerdict)>,
 }
 
-/// The new text of a file with `tests` added. `existing` is where the analysis found a
-/// `mod testsmith_tests`; an out-of-line one is the caller's to refuse. `rules` decide how a
-/// new module imports `super::*`.
-pub fn splice(
-    source: &str,
-    existing: Option<&ExistingModule>,
-    tests: &[&Candidate],
-    rules: &Rules,
-) -> Spliced {
-    let line_ending = if source.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let mut fns = String::new();
-    let mut offsets = Vec::with_capacity(tests.len());
-    for (i, test) in tests.iter().enumerate() {
-        if i > 0 {
-            fns.push('\n');
-        }
-        offsets.push((fns.len(), fns.len() + test.text.trim_end().len()));
-        fns.push_str(&test.text);
+/// Write, diff or list what was planned for one file, reporting each item; the text written,
+/// if any. A warning means the file was left as it was.
+pub fn file(
+    file: &SourceFile,
+    plan: FilePlan<'_>,
+    tests: Option<FileTests>,
+    mode: Mode,
+    reporter: &dyn Reporter,
+    tally: &mut Tally,
+) -> Result<Option<String>, Warning> {
+    tally.already_tested += plan.tested.len();
+    tally.scaffolded += plan.scaffolded.len();
+    for (item, found) in &plan.tested {
+        let detail = Some(found.to_string());
+        reporter.report(&Event::Item {
+            item: item_ref(file, item),
+            status: Status::Tested,
+            detail,
+        });
     }
-    let fns_lf = fns.clone();
-    let mut out = String::with_capacity(source.len() + fns.len() + 64);
-    let fns_at = match existing {
-        Some(ExistingModule::Inline { close_brace, .. }) => {
-            let (before, after) = source.split_at(*close_brace);
-            out.push_str(before);
-            if !before.ends_with('\n') {
-                out.push_str(line_ending);
-            }
-            out.push_str(line_ending);
-            let at = out.len();
-            out.push_str(&with_line_ending(fns, line_ending));
-            out.push_str(after);
-            at
+    for item in &plan.scaffolded {
+        let (item, status, detail) = (item_ref(file, item), Status::ScaffoldOnly, None);
+        reporter.report(&Event::Item {
+            item,
+            status,
+            detail,
+        });
+    }
+    if mode == Mode::Check {
+        check(file, &plan, reporter, tally);
+        return Ok(None);
+    }
+    for item in &plan.scaffolded {
+        let why = Listed::ScaffoldToFill;
+        reporter.report(&Event::Listed {
+            item: item_ref(file, item),
+            why,
+        });
+    }
+    if plan.untested.is_empty() {
+        return Ok(None);
+    }
+    let Some(tests) = tests else {
+        for item in &plan.untested {
+            untested(item_ref(file, item), None, reporter, tally);
         }
-        _ => {
-            out.push_str(source);
-            if !source.is_empty() {
-                if !source.ends_with('\n') {
-                    out.push_str(line_ending);
-                }
-                out.push_str(line_ending);
-            }
-            let import = import_super(tests, rules);
-            let head = format!("#[cfg(test)]\nmod {MODULE_NAME} {{\n{import}\n");
-            out.push_str(&with_line_ending(head, line_ending));
-            let at = out.len();
-            out.push_str(&with_line_ending(fns, line_ending));
-            out.push('}');
-            out.push_str(line_ending);
-            at
-        }
+        return Ok(None);
     };
-    // A CRLF is still one line: counting `\n`s is right in either form.
-    let first_line = out[..fns_at].matches('\n').count() + 1;
-    let lines = offsets
-        .into_iter()
-        .map(|(start, end)| {
-            (
-                first_line + fns_lf[..start].matches('\n').count(),
-                first_line + fns_lf[..end].matches('\n').count(),
-            )
-        })
-        .collect();
-    Spliced { text: out, lines }
+    emit_tests(file, &plan, tests, mode, reporter, tally)
 }
 
-/// How a new module imports the file's items: plainly when a test always compiled uses them;
-/// with the unused import allowed when none may; not at all when the crate forbids that
-/// allow and no test needs the import.
-fn import_super(tests: &[&Candidate], rules: &Rules) -> &'static str {
-    if tests.iter().any(|t| t.uses_super && !t.gated) {
-        "    use super::*;\n"
-    } else if !rules.forbids("unused_imports") {
-        "    #[allow(unused_imports)]\n    use super::*;\n"
-    } else if tests.iter().any(|t| t.uses_super) {
-        "    use super::*;\n"
-    } else {
-        ""
+fn item_ref<'a>(file: &'a SourceFile, item: &'a PublicFn) -> ItemRef<'a> {
+    ItemRef {
+        file: &file.display,
+        line: item.line,
+        column: item.column,
+        name: &item.name,
     }
 }
 
-/// Name each test uniquely against `taken` (the module's fns and tests already settled), then
-/// format it.
-pub fn prepare(tests: Vec<GeneratedTest>, taken: &mut BTreeSet<String>) -> Vec<Candidate> {
-    tests
-        .into_iter()
-        .map(|test| {
-            let mut function = test.function;
-            let name = unique_name(&function.sig.ident.to_string(), |n| taken.contains(n));
-            if function.sig.ident != name {
-                function.sig.ident = syn::Ident::new(&name, function.sig.ident.span());
-            }
-            taken.insert(name.clone());
-            Candidate {
-                item: test.item,
-                name,
-                text: format_fn(&function),
-                uses_super: uses_super(&function),
-                // A `#[cfg]`-gated test may be compiled out, and with it the only use of the
-                // import.
-                gated: function.attrs.iter().any(|a| a.path().is_ident("cfg")),
-            }
-        })
-        .collect()
-}
-
-/// The candidate with `#[ignore = "<reason>"]` added (a test kept with `--keep-failing`).
-pub fn with_ignore(candidate: &Candidate, reason: &str) -> Candidate {
-    let Ok(mut function) = syn::parse_str::<syn::ItemFn>(&candidate.text) else {
-        return candidate.clone();
-    };
-    function.attrs.push(syn::parse_quote!(#[ignore = #reason]));
-    Candidate {
-        text: format_fn(&function),
-        ..candidate.clone()
-    }
-}
-
-/// A test formatted by prettyplease one level in, ending in a newline. prettyplease does the
-/// indenting (inside a stand-in module), so multi-line string literals are kept as they are.
-fn format_fn(test: &syn::ItemFn) -> String {
-    // Built, not parsed: `parse_quote!` would print and re-parse the whole fn.
-    let module = syn::ItemMod {
-        attrs: Vec::new(),
-        vis: syn::Visibility::Inherited,
-        unsafety: None,
-        mod_token: Default::default(),
-        ident: syn::Ident::new("m", proc_macro2::Span::call_site()),
-        content: Some((Default::default(), vec![syn::Item::Fn(test.clone())])),
-        semi: None,
-    };
-    let text = prettyplease::unparse(&syn::File {
-        shebang: None,
-        frontmatter: None,
-        attrs: Vec::new(),
-        items: vec![syn::Item::Mod(module)],
+fn untested(item: ItemRef<'_>, detail: Option<String>, reporter: &dyn Reporter, tally: &mut Tally) {
+    tally.untested += 1;
+    reporter.report(&Event::Item {
+        item,
+        status: Status::Untested,
+        detail,
     });
-    // Drop the stand-in's `mod m {` and `}` lines.
-    let inner = text.split_once('\n').map_or("", |(_, rest)| rest);
-    let inner = inner.trim_end().strip_suffix('}').unwrap_or(inner);
-    inner.trim_end_matches(' ').to_owned()
 }
 
-/// Generated text (prettyplease writes `\n`) in the file's line ending: a file with CRLF
-/// endings gets CRLF in what is added.
-fn with_line_ending(text: String, line_ending: &str) -> String {
-    if line_ending == "\n" {
-        text
+/// `--check`: each item without a test, or with only a scaffold, in line order. A scaffold is
+/// work left, not a test: the gate fails on it as on a missing test.
+fn check(file: &SourceFile, plan: &FilePlan<'_>, reporter: &dyn Reporter, tally: &mut Tally) {
+    let mut listed: Vec<(&PublicFn, Listed)> = plan
+        .untested
+        .iter()
+        .map(|item| (*item, Listed::NoTest))
+        .chain(
+            plan.scaffolded
+                .iter()
+                .map(|item| (*item, Listed::OnlyScaffold)),
+        )
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    listed.sort_by_key(|(item, _)| item.line);
+    tally.files_changed += 1;
+    tally.tests += listed.len();
+    tally.check_failed = true;
+    for (item, why) in listed {
+        reporter.report(&Event::Listed {
+            item: item_ref(file, item),
+            why,
+        });
+    }
+    for item in &plan.untested {
+        untested(item_ref(file, item), None, reporter, tally);
+    }
+}
+
+/// The generator's and verification's word on the file's tests, the tests written or diffed,
+/// and each untested item's status.
+fn emit_tests(
+    file: &SourceFile,
+    plan: &FilePlan<'_>,
+    tests: FileTests,
+    mode: Mode,
+    reporter: &dyn Reporter,
+    tally: &mut Tally,
+) -> Result<Option<String>, Warning> {
+    let mut failed = None;
+    for warning in &tests.warnings {
+        reporter.report(&Event::Warning(warning));
+        if warning.skips_file() {
+            failed = Some(warning);
+        }
+    }
+    for (item, verdict) in &tests.verdicts {
+        let file = &file.display;
+        reporter.report(&Event::Test {
+            file,
+            item,
+            verdict,
+        });
+    }
+    // Why the file got no tests, when it got none.
+    let (written, not_written) = if tests.candidates.is_empty() {
+        // Nothing came back for the file: it counts as skipped, for the reason warned above.
+        if let Some(warning) = failed {
+            tally.count_skip(warning);
+        }
+        (None, None)
     } else {
-        text.replace('\n', line_ending)
+        match write(file, &tests.candidates, mode, reporter, tally) {
+            Ok(written) => (written, None),
+            Err(warning) => (None, Some(warning)),
+        }
+    };
+    for item in &plan.untested {
+        let has_test = tests.candidates.iter().any(|c| c.item == item.name);
+        let verdicts: Vec<&TestVerdict> = tests
+            .verdicts
+            .iter()
+            .filter(|(name, _)| *name == item.name)
+            .map(|(_, verdict)| verdict)
+            .collect();
+        let (status, detail) = item_status(has_test, &verdicts, not_written.as_ref(), failed);
+        match status {
+            Status::Untested => tally.untested += 1,
+            Status::Dropped => tally.dropped += 1,
+            _ => {}
+        }
+        reporter.report(&Event::Item {
+            item: item_ref(file, item),
+            status,
+            detail,
+        });
+    }
+    not_written.map_or(Ok(written), Err)
+}
+
+/// What became of an untested item: a test written (maybe a scaffold's lone `todo!()`), its
+/// test dropped by verification, or none, with the reason where there is one.
+fn item_status(
+    has_test: bool,
+    verdicts: &[&TestVerdict],
+    not_written: Option<&Warning>,
+    failed: Option<&Warning>,
+) -> (Status, Option<String>) {
+    match (not_written, has_test) {
+        (None, true) => {
+            let fell_back = verdicts
+                .iter()
+                .find(|v| matches!(v, TestVerdict::FellBack { .. }));
+            (Status::Generated, fell_back.map(ToString::to_string))
+        }
+        (Some(warning), true) => (Status::Untested, Some(warning.to_string())),
+        (_, false) => match verdicts.iter().find_map(|v| match v {
+            TestVerdict::Dropped(reason) => Some(reason),
+            _ => None,
+        }) {
+            Some(reason) => (Status::Dropped, Some(reason.to_string())),
+            None => (Status::Untested, failed.map(ToString::to_string)),
+        },
     }
 }
 
-/// A test that is a lone `todo!()` (a scaffold that could not call its item) uses nothing of
-/// `super::*`; any other may.
-fn uses_super(test: &syn::ItemFn) -> bool {
-    match test.block.stmts.as_slice() {
-        [syn::Stmt::Macro(m)] => !m.mac.path.is_ident("todo"),
-        [syn::Stmt::Expr(syn::Expr::Macro(m), _)] => !m.mac.path.is_ident("todo"),
-        _ => true,
-    }
+/// Splice one file's kept tests in, and diff or write the result; the text written.
+fn write(
+    file: &SourceFile,
+    candidates: &[Candidate],
+    mode: Mode,
+    reporter: &dyn Reporter,
+    tally: &mut Tally,
+) -> Result<Option<String>, Warning> {
+    let tests = candidates.len();
+    let candidates: Vec<&Candidate> = candidates.iter().collect();
+    let existing = file.analysis.existing.as_ref();
+    let new_source = splice::splice(&file.source, existing, &candidates, &file.rules).text;
+    let written = if mode == Mode::DryRun {
+        let diff = unified_diff(&file.display, &file.source, &new_source);
+        let file = &file.display;
+        reporter.report(&Event::FileDiff {
+            file,
+            tests,
+            diff: &diff,
+        });
+        None
+    } else {
+        // A run with an LLM can take minutes: an edit made meanwhile wins over the tests.
+        if std::fs::read(&file.path).ok().as_deref() != Some(file.source.as_bytes()) {
+            return Err(Warning::ChangedDuringRun {
+                file: file.display.clone(),
+            });
+        }
+        write_atomic(&file.path, &new_source).map_err(|source| Warning::Write {
+            file: file.display.clone(),
+            source,
+        })?;
+        let file = &file.display;
+        reporter.report(&Event::FileWritten { file, tests });
+        Some(new_source)
+    };
+    tally.files_changed += 1;
+    tally.tests += tests;
+    Ok(written)
 }
 
 /// Replace `path` with `contents` through a temporary file in the same directory, keeping the
@@ -213,104 +283,50 @@ pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
-
-    fn test_fn(name: &str) -> syn::ItemFn {
-        let ident = quote::format_ident!("{}", name);
-        syn::parse2(quote!(#[test] fn #ident() { let _result = f(); todo!("x"); })).unwrap()
-    }
-
-    fn candidates(fns: Vec<syn::ItemFn>, taken: &mut BTreeSet<String>) -> Vec<Candidate> {
-        let tests = fns
-            .into_iter()
-            .map(|function| GeneratedTest {
-                item: "f".into(),
-                function,
-            })
-            .collect();
-        prepare(tests, taken)
-    }
-
-    fn splice_fns(
-        source: &str,
-        existing: Option<&ExistingModule>,
-        fns: Vec<syn::ItemFn>,
-    ) -> String {
-        let candidates = candidates(fns, &mut BTreeSet::new());
-        splice(
-            source,
-            existing,
-            &candidates.iter().collect::<Vec<_>>(),
-            &Rules::default(),
-        )
-        .text
-    }
+    use crate::verify::Reason;
 
     #[test]
-    fn appending_keeps_every_original_byte_and_crlf() {
-        let source = "pub fn f() -> u8 { 1 }\r\n// trailing comment";
-        let out = splice_fns(source, None, vec![test_fn("test_f")]);
-        assert!(out.starts_with(source));
-        let added = &out[source.len()..];
-        assert!(added.starts_with("\r\n\r\n#[cfg(test)]\r\nmod testsmith_tests {\r\n"));
-        assert!(!added.replace("\r\n", "").contains('\n'));
-    }
-
-    #[test]
-    fn multi_line_string_literals_are_not_indented() {
-        let test: syn::ItemFn = syn::parse_str(
-            "#[test] fn t() { assert_eq!(f(), \"line1\nline2\"); let r = r#\"a\n  b\"#; }",
-        )
-        .unwrap();
-        let out = splice_fns("pub fn f() -> &'static str { \"\" }\n", None, vec![test]);
-        assert!(out.contains("\"line1\nline2\""), "{out}");
-        assert!(out.contains("r#\"a\n  b\"#"), "{out}");
-        assert!(out.contains("\n    #[test]\n    fn t() {\n"), "{out}");
-    }
-
-    #[test]
-    fn extending_inserts_before_the_closing_brace_only() {
-        let source = "pub fn f() {}\n#[cfg(test)]\nmod testsmith_tests {\n    use super::*;\n    fn mine() {}\n}\n";
-        let close_brace = source.rfind('}').unwrap();
-        let existing = ExistingModule::Inline {
-            close_brace,
-            fns: Default::default(),
+    fn an_items_status_follows_its_tests_verdicts() {
+        let fell_back = TestVerdict::FellBack {
+            first: "error[E0599]: no method".into(),
         };
-        let out = splice_fns(source, Some(&existing), vec![test_fn("test_f")]);
-        assert!(out.starts_with(&source[..close_brace]));
-        assert!(out.ends_with("}\n}\n"));
-        assert!(out.contains("\n\n    #[test]\n    fn test_f() {\n"));
-    }
-
-    #[test]
-    fn names_are_settled_and_line_ranges_point_at_each_test() {
-        let mut taken = BTreeSet::from(["t".to_owned()]);
-        let fns = vec![test_fn("t"), test_fn("t"), test_fn("u")];
-        let tests = candidates(fns, &mut taken);
-        let names: Vec<&str> = tests.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["t_2", "t_3", "u"]);
-        for source in ["pub fn f() {}\n", "pub fn f() {}\r\n"] {
-            let spliced = splice(
-                source,
-                None,
-                &tests.iter().collect::<Vec<_>>(),
-                &Rules::default(),
-            );
-            let lines: Vec<&str> = spliced.text.lines().collect();
-            assert_eq!(spliced.lines.len(), 3);
-            for ((first, last), test) in spliced.lines.iter().zip(&tests) {
-                assert_eq!(lines[first - 1].trim(), "#[test]");
-                assert_eq!(lines[*first].trim(), format!("fn {}() {{", test.name));
-                assert_eq!(lines[last - 1].trim_end(), "    }");
-            }
-        }
-        let ignored = with_ignore(&tests[2], "testsmith: fails: boom");
+        let dropped = TestVerdict::Dropped(Reason::Flaky { passed: 2, runs: 3 });
+        assert_eq!(
+            item_status(true, &[], None, None),
+            (Status::Generated, None)
+        );
+        let (status, detail) = item_status(true, &[&fell_back], None, None);
+        assert_eq!(status, Status::Generated);
+        assert!(detail.unwrap().contains("a lone `todo!()`"));
+        assert_eq!(
+            item_status(false, &[&fell_back, &dropped], None, None),
+            (
+                Status::Dropped,
+                Some("flaky: passed 2 of 3 runs".to_owned())
+            )
+        );
+        // A test written into a file that could not be written is no test.
+        let changed = Warning::ChangedDuringRun {
+            file: "src/lib.rs".into(),
+        };
+        let (status, detail) = item_status(true, &[], Some(&changed), None);
+        assert_eq!(status, Status::Untested);
         assert!(
-            ignored
-                .text
-                .contains("#[ignore = \"testsmith: fails: boom\"]"),
-            "{}",
-            ignored.text
+            detail
+                .unwrap()
+                .contains("changed while tests were being generated")
+        );
+        // No test and no verdict: the file's own failure, if any, is the reason.
+        let failed = Warning::Generation {
+            file: "src/lib.rs".into(),
+            message: "the server answered garbage".into(),
+        };
+        let (status, detail) = item_status(false, &[], None, Some(&failed));
+        assert_eq!(status, Status::Untested);
+        assert!(detail.unwrap().ends_with("the server answered garbage"));
+        assert_eq!(
+            item_status(false, &[], None, None),
+            (Status::Untested, None)
         );
     }
 }

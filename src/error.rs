@@ -1,5 +1,6 @@
 //! The two kinds of trouble: a fatal [`Error`] that ends the run with exit status 2, and a
-//! [`Warning`] about one file, which is left untouched while the run goes on.
+//! [`Warning`] about one file (left untouched), one test (dropped) or a setting that did not
+//! apply, while the run goes on.
 
 use std::path::PathBuf;
 
@@ -148,23 +149,6 @@ pub enum Warning {
     /// A piece of a model's reply that was not used.
     #[error("{file}: dropped {what}")]
     Dropped { file: String, what: String },
-    /// A candidate test that verification dropped, and why, in words a user acts on.
-    #[error("{file}: dropped the test of `{item}`: {reason}")]
-    Unverified {
-        file: String,
-        item: String,
-        reason: String,
-    },
-    /// A scaffold that did not compile under the crate's rules, written in its lone `todo!()`
-    /// form instead.
-    #[error(
-        "{file}: the scaffold of `{item}` does not compile here ({reason}); wrote a lone `todo!()` in its place"
-    )]
-    FellBack {
-        file: String,
-        item: String,
-        reason: String,
-    },
     /// No test could be had for the file's items from the model.
     #[error("{file}: no tests generated: {message}")]
     Generation { file: String, message: String },
@@ -175,6 +159,20 @@ pub enum Warning {
         file: String,
         source: std::io::Error,
     },
+    /// `--exclude` named a package the workspace does not have.
+    #[error("excluded package `{spec}` not found in workspace")]
+    UnknownExclude { spec: String },
+    /// `llm = true` in the metadata, and the model cannot be had this time.
+    #[error(
+        "the LLM (`llm = true` in the testsmith metadata) cannot be used: {reason}; writing scaffolds instead"
+    )]
+    LlmFallback { reason: LlmError },
+    /// The scaffolds' compile-check could not run at all.
+    #[error("scaffolds were not compile-checked: {reason}")]
+    Unchecked { reason: VerifyError },
+    /// The file watcher's own trouble (a directory gone, too many watches).
+    #[error("watching files: {message}")]
+    Watcher { message: String },
 }
 
 impl Warning {
@@ -191,33 +189,37 @@ impl Warning {
             Warning::Write { .. } => "write failed",
             Warning::ChangedDuringRun { .. } => "changed during the run",
             Warning::Dropped { .. } => "dropped",
-            Warning::Unverified { .. } => "failed verification",
-            Warning::FellBack { .. } => "fell back to todo!()",
             Warning::Generation { .. } => "generation failed",
+            Warning::UnknownExclude { .. } => "unknown exclude",
+            Warning::LlmFallback { .. } => "no LLM",
+            Warning::Unchecked { .. } => "not compile-checked",
+            Warning::Watcher { .. } => "watcher",
         }
     }
 
     /// The file the warning is about (relative to the workspace root), with the line and
-    /// column where there is one.
-    pub fn location(&self) -> (&str, Option<usize>, Option<usize>) {
+    /// column where there is one; no file for a warning about the run as a whole.
+    pub fn location(&self) -> (Option<&str>, Option<usize>, Option<usize>) {
         match self {
             Warning::Parse {
                 file, line, column, ..
             }
             | Warning::MissingModule {
                 file, line, column, ..
-            } => (file, Some(*line), Some(*column)),
-            Warning::NotInTarget { path } => (path, None, None),
+            } => (Some(file), Some(*line), Some(*column)),
+            Warning::NotInTarget { path } => (Some(path), None, None),
+            Warning::UnknownExclude { .. }
+            | Warning::LlmFallback { .. }
+            | Warning::Unchecked { .. }
+            | Warning::Watcher { .. } => (None, None, None),
             Warning::NotUtf8 { file, .. }
             | Warning::Unreadable { file, .. }
             | Warning::OutsidePackage { file, .. }
             | Warning::OutOfLineModule { file }
             | Warning::Dropped { file, .. }
-            | Warning::Unverified { file, .. }
-            | Warning::FellBack { file, .. }
             | Warning::Generation { file, .. }
             | Warning::ChangedDuringRun { file }
-            | Warning::Write { file, .. } => (file, None, None),
+            | Warning::Write { file, .. } => (Some(file), None, None),
         }
     }
 
@@ -225,7 +227,11 @@ impl Warning {
     pub fn skips_file(&self) -> bool {
         !matches!(
             self,
-            Warning::Dropped { .. } | Warning::Unverified { .. } | Warning::FellBack { .. }
+            Warning::Dropped { .. }
+                | Warning::UnknownExclude { .. }
+                | Warning::LlmFallback { .. }
+                | Warning::Unchecked { .. }
+                | Warning::Watcher { .. }
         )
     }
 }

@@ -7,10 +7,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::HookAction;
-use crate::console::Console;
+use crate::console::{Console, ConsoleOptions, shell_word};
 use crate::error::Error;
+use crate::event::{Event, Reporter};
 use crate::git;
+use crate::options::HookAction;
 
 /// What the hook runs, and what a hook of someone else's can run to chain it.
 pub const COMMAND: &str = "cargo testsmith --check --staged";
@@ -43,7 +44,7 @@ fn command_line(manifest: &Path) -> String {
     } else {
         format!(
             "exec {COMMAND} --manifest-path {}",
-            crate::shell_word(&manifest.display().to_string())
+            shell_word(&manifest.display().to_string())
         )
     }
 }
@@ -58,7 +59,8 @@ fn is_ours(text: &str) -> bool {
 }
 
 /// Install or uninstall the hook for the repository that holds the current directory.
-pub fn run(action: HookAction, console: &Console) -> Result<(), Error> {
+pub fn run(action: HookAction, console: ConsoleOptions) -> Result<(), Error> {
+    let console = Console::new(console);
     let dir = std::env::current_dir().map_err(|source| Error::Io {
         action: "read",
         path: PathBuf::from("."),
@@ -112,20 +114,24 @@ pub fn run(action: HookAction, console: &Console) -> Result<(), Error> {
                 (Some(_), true) => "updated",
                 (Some(_), false) => "replaced the existing hook with",
             };
-            console.output(&format!(
+            console.report(&Event::Hook(&format!(
                 "{done} the pre-commit hook {shown}: it runs `{COMMAND}` for {}",
                 rel.display()
-            ));
+            )));
         }
         HookAction::Uninstall => match existing {
-            None => console.output(&format!("no pre-commit hook at {shown}; nothing to remove")),
+            None => console.report(&Event::Hook(&format!(
+                "no pre-commit hook at {shown}; nothing to remove"
+            ))),
             Some(_) if ours => {
                 std::fs::remove_file(&path).map_err(|source| Error::Io {
                     action: "remove",
                     path: path.clone(),
                     source,
                 })?;
-                console.output(&format!("removed the pre-commit hook {shown}"));
+                console.report(&Event::Hook(&format!(
+                    "removed the pre-commit hook {shown}"
+                )));
             }
             Some(_) => {
                 return Err(Error::Hook(format!(

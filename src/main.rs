@@ -1,14 +1,26 @@
-//! `cargo testsmith`: parse the command line, run, and turn the outcome into an exit status.
+//! `cargo testsmith`: parse the command line into an invocation, carry it out, and turn the
+//! outcome into an exit status (0, 1 for a failed `--check`, 2 for an error, 130 for Ctrl-C).
 
 use std::process::ExitCode;
 
+use cargo_testsmith::options::Invocation;
+use cargo_testsmith::{cache_command, cli, console, hook, run, watch};
+
 fn main() -> ExitCode {
-    let args = cargo_testsmith::cli::parse();
-    let options = cargo_testsmith::options::Options::from_args(&args);
-    match cargo_testsmith::run(&options) {
+    let done = match cli::parse() {
+        Invocation::Run(options) => run::run(&options),
+        Invocation::Watch(options) => watch::watch(&options),
+        Invocation::Cache(command) => {
+            cache_command::run(&command).map(|()| run::Outcome::default())
+        }
+        Invocation::Hook(action, console) => {
+            hook::run(action, console).map(|()| run::Outcome::default())
+        }
+    };
+    match done {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
-            cargo_testsmith::console::error(&err);
+            console::error(&err);
             ExitCode::from(err.exit_code())
         }
     }

@@ -1,23 +1,14 @@
-//! The machine-readable messages of `--message-format json`: one JSON object per line on
-//! stdout, each with a `reason` naming its kind, as cargo's messages have. The schema is
-//! documented in the README and stable: fields may be added, none renamed or removed. The
-//! interface to serde_json for our own output is localized here; the console decides when
-//! a message is printed.
+//! The JSON renderer: the [`Event`]s that have a machine-readable form, as the messages of
+//! `--message-format json`: one JSON object per line on stdout, each with a `reason` naming
+//! its kind, as cargo's messages have. The schema is documented in the README and stable:
+//! fields may be added, none renamed or removed. The interface to serde_json for our own
+//! output is localized here; the console decides when a message is printed.
 
 use serde::Serialize;
 
-/// What became of one item a run looked at.
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Tested,
-    Untested,
-    ScaffoldOnly,
-    /// A test was written (or, with `--dry-run`, would be).
-    Generated,
-    /// Verification dropped its test.
-    Dropped,
-}
+use crate::error::Warning;
+use crate::event::{Event, Mode, Status, Tally};
+use crate::verify::TestVerdict;
 
 /// One line of output.
 #[derive(Serialize, Debug)]
@@ -32,7 +23,7 @@ pub enum Message<'a> {
         status: Status,
         /// Where its test was found, why it was dropped or not generated; absent otherwise.
         #[serde(skip_serializing_if = "Option::is_none")]
-        detail: Option<String>,
+        detail: Option<&'a str>,
     },
     /// A warning, as the human text says it; the file (relative to the workspace root)
     /// where there is one, the line and column where they are known (else `null`).
@@ -70,36 +61,144 @@ pub struct Summary {
     pub files_skipped: usize,
 }
 
-/// The message as one line of JSON.
-pub fn to_line(message: &Message<'_>) -> String {
-    serde_json::to_string(message).expect("messages serialize")
+/// The event's JSON line, for the events that have one.
+pub fn line(event: &Event<'_>) -> Option<String> {
+    let message = match event {
+        Event::Warning(warning) => warning_message(warning),
+        Event::Item {
+            item,
+            status,
+            detail,
+        } => Message::Item {
+            file: item.file,
+            line: item.line,
+            column: item.column,
+            name: item.name,
+            status: *status,
+            detail: detail.as_deref(),
+        },
+        // A test dropped (or a scaffold that fell back) is a warning, as the human text says.
+        Event::Test {
+            file,
+            item,
+            verdict,
+        } => match verdict {
+            TestVerdict::Dropped(_) | TestVerdict::FellBack { .. } => Message::Warning {
+                file: Some(file),
+                line: None,
+                column: None,
+                message: crate::event::test_warning(file, item, verdict)?,
+            },
+            _ => return None,
+        },
+        Event::FileWritten { file, tests } => Message::FileWritten {
+            file,
+            tests: *tests,
+        },
+        Event::FileDiff { file, tests, diff } => Message::FileDiff {
+            file,
+            tests: *tests,
+            diff,
+        },
+        Event::Summary { mode, tally, .. } => Message::Summary(summary(*mode, tally)),
+        _ => return None,
+    };
+    Some(serde_json::to_string(&message).expect("messages serialize"))
+}
+
+fn warning_message(warning: &Warning) -> Message<'_> {
+    let (file, line, column) = warning.location();
+    Message::Warning {
+        file,
+        line,
+        column,
+        message: warning.to_string(),
+    }
+}
+
+fn summary(mode: Mode, tally: &Tally) -> Summary {
+    Summary {
+        mode: match mode {
+            Mode::Check => "check",
+            Mode::DryRun => "dry-run",
+            Mode::Write => "write",
+        },
+        success: !tally.check_failed,
+        tested: tally.already_tested,
+        untested: tally.untested,
+        scaffold_only: tally.scaffolded,
+        generated: if mode == Mode::Check { 0 } else { tally.tests },
+        dropped: tally.dropped,
+        files_changed: tally.files_changed,
+        files_skipped: tally.skipped_files(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::ItemRef;
+    use crate::verify::Reason;
 
     #[test]
     fn reason_and_status_are_spelled_as_cargo_spells_them() {
-        let line = to_line(&Message::Item {
+        let item = ItemRef {
             file: "src/lib.rs",
             line: 3,
             column: 8,
             name: "add",
+        };
+        let line = line(&Event::Item {
+            item,
             status: Status::ScaffoldOnly,
             detail: None,
         });
         assert_eq!(
-            line,
-            r#"{"reason":"item","file":"src/lib.rs","line":3,"column":8,"name":"add","status":"scaffold-only"}"#
+            line.as_deref(),
+            Some(
+                r#"{"reason":"item","file":"src/lib.rs","line":3,"column":8,"name":"add","status":"scaffold-only"}"#
+            )
         );
-        let line = to_line(&Message::FileWritten {
+        let line = super::line(&Event::FileWritten {
             file: "src/lib.rs",
             tests: 2,
         });
         assert_eq!(
-            line,
-            r#"{"reason":"file-written","file":"src/lib.rs","tests":2}"#
+            line.as_deref(),
+            Some(r#"{"reason":"file-written","file":"src/lib.rs","tests":2}"#)
         );
+    }
+
+    #[test]
+    fn only_tests_that_were_not_kept_as_written_are_warnings() {
+        let dropped = TestVerdict::Dropped(Reason::NotRun);
+        let warning = line(&Event::Test {
+            file: "src/lib.rs",
+            item: "add",
+            verdict: &dropped,
+        })
+        .unwrap();
+        assert!(warning.starts_with(r#"{"reason":"warning","file":"src/lib.rs""#));
+        assert!(warning.contains("dropped the test of `add`: was not run"));
+        let passed = TestVerdict::Passed;
+        let event = Event::Test {
+            file: "src/lib.rs",
+            item: "add",
+            verdict: &passed,
+        };
+        assert_eq!(line(&event), None);
+        let tally = Tally {
+            tests: 4,
+            check_failed: true,
+            ..Tally::default()
+        };
+        let summary = line(&Event::Summary {
+            mode: Mode::Check,
+            changed_only: false,
+            tally: &tally,
+        })
+        .unwrap();
+        assert!(summary.contains(r#""mode":"check","success":false"#));
+        assert!(summary.contains(r#""generated":0"#));
     }
 }

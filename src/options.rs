@@ -1,63 +1,41 @@
-//! What the user asked for, decided once: the command line turned into the options each stage
-//! takes. Stages never see the clap struct, so each can be driven without a command line.
+//! What the user asked for, decided once: the command line turned into an [`Invocation`] (a
+//! run, a watch, the cache or the hook command) and the options each stage takes. Nothing
+//! below the command line sees clap's types, so each stage can be driven without one.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::cli::{Args, CacheAction, Color, Command, HookAction, MessageFormat};
+pub use crate::console::{Color, ConsoleOptions, MessageFormat};
+pub use crate::event::Mode;
 use crate::git::Changes;
 use crate::llm::config::LlmFlags;
+pub use crate::verify::VerifyOptions;
 use crate::workspace::Selection;
 
-/// What to do with the tests once they exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Write them into the files.
-    Write,
-    /// Print a diff; write no source file.
-    DryRun,
-    /// Generate nothing; list the items without a test.
-    Check,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ConsoleOptions {
-    pub quiet: bool,
-    pub verbose: bool,
-    pub color: Color,
-    pub format: MessageFormat,
-}
-
-/// The verify stage: every candidate from a model is built and run in a scratch copy before
-/// it is written; offline scaffolds are compile-checked.
+/// What one invocation of the tool does.
 #[derive(Debug, Clone)]
-pub struct VerifyOptions {
-    /// Off with `--no-verify` (and with `--check`, which generates nothing).
-    pub enabled: bool,
-    /// Build only, and fall back to a lone `todo!()` where a test does not compile: offline
-    /// scaffolds are `#[ignore]`d, there is nothing to run.
-    pub compile_only: bool,
-    /// Runs each candidate must pass (`--runs`).
-    pub runs: u32,
-    /// Per test (`--test-timeout`).
-    pub test_timeout: Duration,
-    /// Rounds of repair by the model (`--repair-rounds`); 0 disables repair.
-    pub repair_rounds: u32,
-    /// Write tests that compiled but failed, `#[ignore]`d with the reason.
-    pub keep_failing: bool,
+pub enum Invocation {
+    /// Generate, write, diff or check tests.
+    Run(Options),
+    /// `cargo testsmith watch`: a run on each save of the selected packages' files.
+    Watch(Options),
+    /// `cargo testsmith cache stats|clear`.
+    Cache(CacheCommand),
+    /// `cargo testsmith hook install|uninstall`.
+    Hook(HookAction, ConsoleOptions),
 }
 
-impl Default for VerifyOptions {
-    fn default() -> VerifyOptions {
-        VerifyOptions {
-            enabled: true,
-            compile_only: false,
-            runs: 3,
-            test_timeout: Duration::from_secs(10),
-            repair_rounds: 2,
-            keep_failing: false,
-        }
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAction {
+    /// Write the pre-commit hook; with `force`, over one cargo-testsmith did not write.
+    Install { force: bool },
+    /// Remove the pre-commit hook, only if cargo-testsmith wrote it.
+    Uninstall,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheAction {
+    Stats,
+    Clear,
 }
 
 /// `cargo testsmith cache stats|clear`.
@@ -65,6 +43,8 @@ impl Default for VerifyOptions {
 pub struct CacheCommand {
     pub action: CacheAction,
     pub dir: Option<PathBuf>,
+    pub selection: Selection,
+    pub console: ConsoleOptions,
 }
 
 #[derive(Debug, Clone)]
@@ -77,13 +57,8 @@ pub struct Options {
     /// `Some` with `--llm` (and not `--check`, which generates nothing).
     pub llm: Option<LlmFlags>,
     pub verify: VerifyOptions,
-    pub cache: Option<CacheCommand>,
     /// `--staged` or `--since REV`: only the items that change touched.
     pub changes: Option<Changes>,
-    /// `cargo testsmith hook install|uninstall`.
-    pub hook: Option<HookAction>,
-    /// `cargo testsmith watch`: run on each save of the selected packages' files.
-    pub watch: bool,
 }
 
 impl Options {
@@ -116,81 +91,5 @@ impl Options {
             None => {}
         }
         args
-    }
-
-    pub fn from_args(args: &Args) -> Options {
-        let mode = if args.check {
-            Mode::Check
-        } else if args.dry_run {
-            Mode::DryRun
-        } else {
-            Mode::Write
-        };
-        // clap refuses `--check --llm`: a check generates nothing.
-        let llm = (args.llm && mode != Mode::Check).then(|| LlmFlags {
-            provider: args.provider,
-            model: args.model.clone(),
-            base_url: args.base_url.clone(),
-            max_retries: args.max_retries,
-            max_concurrent: args.max_concurrent,
-            timeout: args.timeout,
-            cache_dir: args.cache_dir.clone(),
-            no_cache: args.no_cache,
-            no_batch: args.no_batch,
-        });
-        let defaults = VerifyOptions::default();
-        let (cache, cache_manifest) = match &args.command {
-            Some(Command::Cache {
-                action,
-                manifest_path,
-                cache_dir,
-            }) => (
-                Some(CacheCommand {
-                    action: *action,
-                    dir: cache_dir.clone(),
-                }),
-                manifest_path.clone(),
-            ),
-            _ => (None, None),
-        };
-        let hook = match &args.command {
-            Some(Command::Hook { action }) => Some(*action),
-            _ => None,
-        };
-        Options {
-            selection: Selection {
-                manifest_path: args.manifest_path.clone().or(cache_manifest),
-                packages: args.packages.clone(),
-                workspace: args.workspace,
-                exclude: args.exclude.clone(),
-            },
-            paths: args.paths.clone(),
-            mode,
-            console: ConsoleOptions {
-                quiet: args.quiet,
-                verbose: args.verbose,
-                color: args.color,
-                format: args.message_format,
-            },
-            verify: VerifyOptions {
-                enabled: mode != Mode::Check && !args.no_verify,
-                compile_only: llm.is_none(),
-                runs: args.runs.unwrap_or(defaults.runs),
-                test_timeout: args
-                    .test_timeout
-                    .map_or(defaults.test_timeout, Duration::from_secs_f64),
-                repair_rounds: args.repair_rounds.unwrap_or(defaults.repair_rounds),
-                keep_failing: args.keep_failing,
-            },
-            llm,
-            cache,
-            changes: match (&args.since, args.staged) {
-                (Some(rev), _) => Some(Changes::Since(rev.clone())),
-                (None, true) => Some(Changes::Staged),
-                (None, false) => None,
-            },
-            hook,
-            watch: matches!(args.command, Some(Command::Watch { .. })),
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! `cargo testsmith watch`: watch the selected packages' source files and, for each save, run
 //! the pipeline on the files saved. The interface to the notify crates is localized here.
 //!
-//! A round is [`crate::run`] with the saved files as its `PATH`s. A saved file is taken when
+//! A round is [`crate::run::run`] with the saved files as its `PATH`s. A saved file is taken when
 //! its bytes differ from what the watch last knew of them: the bytes the last round started
 //! from, or, for a file that round wrote, the bytes it wrote. So the tool's own writes (and
 //! saves that change nothing) start no round, while a save made during a round leaves other
@@ -15,12 +15,14 @@ use std::time::Duration;
 
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 
-use crate::console::{self, Console};
+use crate::console::Console;
 use crate::error::{Error, LlmError};
+use crate::event::{Event, Reporter};
 use crate::interrupt::Runtime;
-use crate::options::{ConsoleOptions, Mode, Options};
+use crate::options::{ConsoleOptions, Options};
+use crate::run::{self, Outcome};
+use crate::scan;
 use crate::workspace::Workspace;
-use crate::{Outcome, scan};
 
 /// How long a file must be quiet before its save is taken: an editor's save (write, rename,
 /// chmod) is one burst well within it, and a person does not wait for it.
@@ -33,19 +35,37 @@ enum Message {
     Interrupted,
 }
 
+type Debouncer = notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>;
+
+/// A watch under way: what it watches, what it knows of each file, what it did so far.
+struct Watch<'a> {
+    options: &'a Options,
+    console: Console,
+    workspace: Workspace,
+    /// The `PATH`s to keep to, canonical.
+    keep_to: Vec<PathBuf>,
+    /// Where saved paths are shown from.
+    cwd: Option<PathBuf>,
+    /// What each file holds now: a round reads files it was not given (the module walk), and
+    /// notify reports reads too; those, like a save that changes nothing, start no round.
+    known: HashMap<PathBuf, u64>,
+    rounds: usize,
+    total: Outcome,
+}
+
 /// Watch until Ctrl-C, which ends it with exit status 130 (also in the middle of a round that
-/// waits on a build or a model: its writes are dropped like any run's). A round that fails is reported in its line
-/// and the watch goes on (the next save may fix the crate), unless the LLM can never be used.
+/// waits on a build or a model: its writes are dropped like any run's). A round that fails is
+/// reported in its line and the watch goes on (the next save may fix the crate), unless the
+/// LLM can never be used.
 pub fn watch(options: &Options) -> Result<Outcome, Error> {
     let console = Console::new(options.console);
     let workspace = crate::workspace::load(&options.selection)?;
     // A setting that cannot work (a missing key, a bad URL) ends the watch now, not each save.
     if let Some(flags) = &options.llm {
-        crate::llm_settings(flags, &workspace)?;
+        run::llm_settings(flags, &workspace)?;
     }
-    let keep_to = crate::canonical_paths(&options.paths)?;
+    let keep_to = run::canonical_paths(&options.paths)?;
     let dirs = watched_dirs(&workspace);
-
     let (sender, receiver) = mpsc::channel();
     // The watch waits on file events, outside any `block_on`: Ctrl-C reaches it as a message.
     let runtime = Runtime::new()?;
@@ -53,6 +73,56 @@ pub fn watch(options: &Options) -> Result<Outcome, Error> {
     runtime.on_interrupt(move || {
         let _ = on_ctrl_c.send(Message::Interrupted);
     });
+    let _debouncer = watcher(&dirs, &workspace, sender)?;
+    let shown: Vec<String> = dirs
+        .iter()
+        .map(|dir| scan::relative(&workspace.root, dir))
+        .collect();
+    console.report(&Event::Watching { dirs: &shown });
+    let mut known = HashMap::new();
+    for dir in &dirs {
+        record(dir, &workspace.target_dir, &mut known);
+    }
+    let mut watch = Watch {
+        options,
+        console,
+        workspace,
+        keep_to,
+        cwd: std::env::current_dir()
+            .and_then(|dir| dir.canonicalize())
+            .ok(),
+        known,
+        rounds: 0,
+        total: Outcome::default(),
+    };
+    while let Ok(first) = receiver.recv() {
+        // Everything that arrived meanwhile, saves made during the last round included, is
+        // one round.
+        let mut saved = BTreeSet::new();
+        for message in std::iter::once(first).chain(receiver.try_iter()) {
+            match message {
+                Message::Saved(paths) => saved.extend(paths),
+                Message::Failed(message) => {
+                    let warning = crate::error::Warning::Watcher { message };
+                    watch.console.report(&Event::Warning(&warning));
+                }
+                Message::Interrupted => return Ok(watch.stopped(false)),
+            }
+        }
+        if let Some(stopped) = watch.round(saved)? {
+            return Ok(stopped);
+        }
+    }
+    // Every sender is gone: the watcher stopped of itself.
+    Ok(watch.total)
+}
+
+/// The debounced watcher over `dirs`, sending each batch of events to `sender`.
+fn watcher(
+    dirs: &[PathBuf],
+    workspace: &Workspace,
+    sender: mpsc::Sender<Message>,
+) -> Result<Debouncer, Error> {
     let mut debouncer = notify_debouncer_mini::new_debouncer(
         DEBOUNCE,
         move |result: notify_debouncer_mini::DebounceEventResult| {
@@ -63,96 +133,88 @@ pub fn watch(options: &Options) -> Result<Outcome, Error> {
         },
     )
     .map_err(|err| watch_error(&workspace.root, err))?;
-    for dir in &dirs {
+    for dir in dirs {
         debouncer
             .watcher()
             .watch(dir, RecursiveMode::Recursive)
             .map_err(|err| watch_error(dir, err))?;
     }
-    let shown: Vec<String> = dirs
-        .iter()
-        .map(|dir| scan::relative(&workspace.root, dir))
-        .collect();
-    console.summary(&format!(
-        "watching {} for saved files; Ctrl-C to stop",
-        shown.join(", ")
-    ));
+    Ok(debouncer)
+}
 
-    let cwd = std::env::current_dir()
-        .and_then(|dir| dir.canonicalize())
-        .ok();
-    // What each file holds now: a round reads files it was not given (the module walk), and
-    // notify reports reads too; those, like a save that changes nothing, start no round.
-    let mut known = HashMap::new();
-    for dir in &dirs {
-        record(dir, &workspace.target_dir, &mut known);
-    }
-    let mut total = Outcome::default();
-    let mut rounds = 0;
-    while let Ok(first) = receiver.recv() {
-        // Everything that arrived meanwhile, saves made during the last round included, is
-        // one round.
-        let mut saved = BTreeSet::new();
-        for message in std::iter::once(first).chain(receiver.try_iter()) {
-            match message {
-                Message::Saved(paths) => saved.extend(paths),
-                Message::Failed(text) => console.warn_text(&format!("watching files: {text}")),
-                Message::Interrupted => return Ok(stopped(&console, rounds, total, false)),
-            }
-        }
+impl Watch<'_> {
+    /// A round of the run over the files of `saved` whose bytes are new; `Some` outcome when
+    /// Ctrl-C ended the watch in it.
+    fn round(&mut self, saved: BTreeSet<PathBuf>) -> Result<Option<Outcome>, Error> {
         let files: Vec<(PathBuf, u64)> = saved
             .into_iter()
-            .filter(|path| wanted(path, &workspace, &keep_to))
+            .filter(|path| wanted(path, &self.workspace, &self.keep_to))
             .filter_map(|path| {
                 let digest = digest(&std::fs::read(&path).ok()?);
-                (known.get(&path) != Some(&digest)).then_some((path, digest))
+                (self.known.get(&path) != Some(&digest)).then_some((path, digest))
             })
             .collect();
         if files.is_empty() {
-            continue;
+            return Ok(None);
         }
-        rounds += 1;
+        self.rounds += 1;
         let mut paths = Vec::with_capacity(files.len());
         for (path, digest) in files {
-            paths.push(match &cwd {
+            paths.push(match &self.cwd {
                 Some(cwd) => path.strip_prefix(cwd).unwrap_or(&path).to_owned(),
                 None => path.clone(),
             });
-            known.insert(path, digest);
+            self.known.insert(path, digest);
         }
         let saved: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let round = Options {
             paths,
-            watch: false,
             // One line per round, the watch's own: the round's summary and bar stay quiet.
             console: ConsoleOptions {
                 quiet: true,
-                ..options.console
+                ..self.options.console
             },
-            ..options.clone()
+            ..self.options.clone()
         };
-        match crate::run(&round) {
+        let round_number = self.rounds;
+        match run::run(&round) {
             Ok(outcome) => {
                 for (path, text) in &outcome.written {
-                    known.insert(path.clone(), digest(text.as_bytes()));
+                    self.known.insert(path.clone(), digest(text.as_bytes()));
                 }
-                console.summary(&format!(
-                    "round {rounds} ({}): {}",
-                    saved.join(", "),
-                    crate::summary(Mode::Write, &outcome, false)
-                ));
-                total.tests += outcome.tests;
-                total.files_changed += outcome.files_changed;
+                self.console.report(&Event::Round {
+                    round: round_number,
+                    saved: &saved,
+                    tally: &outcome.tally,
+                });
+                self.total.tally.tests += outcome.tally.tests;
+                self.total.tally.files_changed += outcome.tally.files_changed;
             }
-            Err(Error::Interrupted) => return Ok(stopped(&console, rounds, total, true)),
+            Err(Error::Interrupted) => return Ok(Some(self.stopped(true))),
             Err(Error::Llm(err)) if !matches!(err, LlmError::Unreachable { .. }) => {
                 return Err(Error::Llm(err));
             }
-            Err(err) => console::error(&format!("round {rounds} ({}): {err}", saved.join(", "))),
+            Err(error) => self.console.report(&Event::RoundFailed {
+                round: round_number,
+                saved: &saved,
+                error: &error,
+            }),
         }
+        Ok(None)
     }
-    // Every sender is gone: the watcher stopped of itself.
-    Ok(total)
+
+    /// The last line, and an outcome that exits 130 like any run ended by Ctrl-C.
+    fn stopped(&mut self, mid_round: bool) -> Outcome {
+        self.console.report(&Event::WatchStopped {
+            rounds: self.rounds,
+            tests: self.total.tally.tests,
+            files: self.total.tally.files_changed,
+            mid_round,
+        });
+        let mut total = std::mem::take(&mut self.total);
+        total.interrupted = true;
+        total
+    }
 }
 
 /// The directories holding the selected lib and bin targets' roots (`src/`, usually), each
@@ -215,23 +277,6 @@ fn watch_error(path: &Path, err: notify::Error) -> Error {
         path: path.to_owned(),
         message: err.to_string(),
     }
-}
-
-/// The last line, and an outcome that exits 130 like any run ended by Ctrl-C.
-fn stopped(console: &Console, rounds: usize, mut total: Outcome, mid_round: bool) -> Outcome {
-    let cut = if mid_round {
-        " (the last one cut short, writing nothing)"
-    } else {
-        ""
-    };
-    console.summary(&format!(
-        "watch stopped after {}{cut}: {} written in {}",
-        crate::plural(rounds, "round", "rounds"),
-        crate::plural(total.tests, "test", "tests"),
-        crate::plural(total.files_changed, "file", "files"),
-    ));
-    total.interrupted = true;
-    total
 }
 
 #[cfg(test)]

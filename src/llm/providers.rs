@@ -10,7 +10,7 @@ use super::http::Http;
 use super::provider::{Completion, CompletionRequest, Provider, ProviderError};
 
 /// Which wire format to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     Openai,
     Anthropic,

@@ -9,19 +9,20 @@
 pub mod build;
 pub mod run;
 pub mod scratch;
+pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::emit;
-use crate::error::{Error, VerifyError, Warning};
+use crate::error::{Error, VerifyError};
 use crate::generate::{Candidate, Failure, FileOutput, FileRequest, RepairRequest, Repairer};
 use crate::interrupt::Runtime;
-use crate::options::VerifyOptions;
 use crate::scan::SourceFile;
+use crate::splice;
 use crate::workspace::{TargetKind, Workspace};
 use run::{TestBinary, TestOutcome};
+pub use verdict::{Reason, TestVerdict};
 
 /// Told what verification is doing, for the progress bar.
 pub trait Progress: crate::generate::Progress {
@@ -37,21 +38,22 @@ pub struct FileUnderTest<'a> {
 
 /// What verification made of one file's candidates.
 #[derive(Default)]
-pub struct Verdict {
+pub struct FileVerdict {
     /// To write: tests that passed every run (and, with `--keep-failing`, failing ones,
     /// `#[ignore]`d with the reason).
     pub kept: Vec<Candidate>,
-    /// One per dropped test: the item and the reason.
-    pub warnings: Vec<Warning>,
+    /// Per test the generator first gave, by its item: what became of it. A test whose
+    /// replacement was kept is not news; a repair that failed too says why it failed.
+    pub tests: Vec<(String, TestVerdict)>,
 }
 
-/// Per candidate the model first gave: what became of it.
+/// Per candidate a generator first gave: what became of it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub candidates: usize,
     /// Passed as first written.
     pub passed: usize,
-    /// Passed after a repair.
+    /// Passed after a repair (scaffolds: fell back to a lone `todo!()`).
     pub repaired: usize,
     /// Compiled but failed; written `#[ignore]`d (`--keep-failing`).
     pub kept_failing: usize,
@@ -60,7 +62,7 @@ pub struct Counts {
 
 pub struct Report {
     /// In the order of the files given.
-    pub files: Vec<Verdict>,
+    pub files: Vec<FileVerdict>,
     pub summary: Summary,
 }
 
@@ -76,6 +78,38 @@ pub struct Summary {
     pub run_time: Duration,
 }
 
+/// The verify stage's settings: every candidate from a model is built and run in a scratch
+/// copy before it is written; offline scaffolds are compile-checked.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Off with `--no-verify` (and with `--check`, which generates nothing).
+    pub enabled: bool,
+    /// Build only, and fall back to a lone `todo!()` where a test does not compile: offline
+    /// scaffolds are `#[ignore]`d, there is nothing to run.
+    pub compile_only: bool,
+    /// Runs each candidate must pass (`--runs`).
+    pub runs: u32,
+    /// Per test (`--test-timeout`).
+    pub test_timeout: Duration,
+    /// Rounds of repair by the model (`--repair-rounds`); 0 disables repair.
+    pub repair_rounds: u32,
+    /// Write tests that compiled but failed, `#[ignore]`d with the reason.
+    pub keep_failing: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> VerifyOptions {
+        VerifyOptions {
+            enabled: true,
+            compile_only: false,
+            runs: 3,
+            test_timeout: Duration::from_secs(10),
+            repair_rounds: 2,
+            keep_failing: false,
+        }
+    }
+}
+
 /// One test on its way through verification.
 struct Tracked {
     /// Index into the files under test.
@@ -87,9 +121,12 @@ struct Tracked {
     /// `Some(rendered diagnostic)` once it failed to compile.
     compile_error: Option<String>,
     /// Why the test it replaced was set aside (for a repair).
-    replaced: Option<String>,
+    replaced: Option<Reason>,
     outcomes: Vec<TestOutcome>,
 }
+
+/// A test worth a repair: the evidence for the repairer, the reason, whether it compiled.
+type Broken = (Tracked, String, Reason, bool);
 
 /// How a tracked test ended.
 enum End {
@@ -97,11 +134,19 @@ enum End {
     /// Worth a repair: the evidence, and the reason shown when it is dropped.
     Broken {
         evidence: String,
-        reason: String,
+        reason: Reason,
         compiled: bool,
     },
     /// Not worth a repair (rerunning is where the time goes).
-    Dropped(String),
+    Dropped(Reason),
+}
+
+/// Where the tests stand after the rounds: passed, kept failing, dropped (with a reason each).
+#[derive(Default)]
+struct Ended {
+    kept: Vec<Tracked>,
+    failing: Vec<(Tracked, Reason)>,
+    dropped: Vec<(Tracked, Reason)>,
 }
 
 /// Where the scratch copy and its build live, under the workspace's target dir: stable paths,
@@ -136,120 +181,81 @@ pub fn verify(
         }
     }
     let total = tracked.len();
-    // Scaffolds get one round: their fallback form.
-    let repair_rounds = if options.compile_only {
-        1
-    } else {
-        options.repair_rounds
-    };
-    let mut kept: Vec<Tracked> = Vec::new();
-    let mut failing: Vec<(Tracked, String)> = Vec::new();
-    let mut dropped: Vec<(Tracked, String)> = Vec::new();
-    let mut pending = tracked;
-    let mut round = 0;
-    while !pending.is_empty() {
-        if verifier.build_until_clean(&kept, &mut pending)? && !options.compile_only {
-            verifier.run_rounds(&mut pending)?;
-        }
-        let mut broken: Vec<(Tracked, String, String, bool)> = Vec::new();
-        for test in pending.drain(..) {
-            match end_of(&test, options) {
-                End::Passed => kept.push(test),
-                End::Dropped(reason) => dropped.push((test, reason)),
-                End::Broken {
-                    evidence,
-                    reason,
-                    compiled,
-                } => broken.push((test, evidence, reason, compiled)),
-            }
-        }
-        let Some(repairer) = repairer.filter(|_| round < repair_rounds) else {
-            for (test, _, reason, compiled) in broken {
-                if compiled && options.keep_failing {
-                    failing.push((test, reason));
-                } else {
-                    dropped.push((test, reason));
-                }
-            }
-            break;
-        };
-        if broken.is_empty() {
-            break;
-        }
-        round += 1;
-        pending = verifier.repair(&files, broken, &kept, repairer, &mut dropped)?;
-    }
+    let mut ended = verifier.rounds(&files, tracked, repairer)?;
     if !options.compile_only {
-        verifier.together(&mut kept, &failing, &mut dropped)?;
+        verifier.together(&mut ended)?;
     }
-
-    let mut report = Report {
-        files: files.iter().map(|_| Verdict::default()).collect(),
-        summary: Summary {
-            compile_only: options.compile_only,
-            counts: Counts {
-                candidates: total,
-                ..Counts::default()
-            },
-            builds: verifier.builds,
-            build_time: verifier.build_time,
-            run_time: verifier.run_time,
+    let summary = Summary {
+        compile_only: options.compile_only,
+        counts: Counts {
+            candidates: total,
+            ..Counts::default()
         },
+        builds: verifier.builds,
+        build_time: verifier.build_time,
+        run_time: verifier.run_time,
     };
-    let counts = &mut report.summary.counts;
-    let mut origins: BTreeMap<usize, &'static str> = BTreeMap::new();
-    for test in &kept {
-        let how = if test.repaired { "repaired" } else { "passed" };
-        origins.entry(test.origin).or_insert(how);
-    }
-    for (test, reason) in &failing {
-        origins.entry(test.origin).or_insert("failing");
-        let ignored = emit::with_ignore(&test.candidate, &format!("testsmith: {reason}"));
-        report.files[test.file].kept.push(ignored);
-    }
-    for test in &kept {
-        report.files[test.file].kept.push(test.candidate.clone());
-        if let (true, Some(reason)) = (options.compile_only, &test.replaced) {
-            report.files[test.file].warnings.push(Warning::FellBack {
-                file: files[test.file].file.display.clone(),
-                item: test.candidate.item.clone(),
-                reason: reason
-                    .strip_prefix("does not compile: ")
-                    .unwrap_or(reason)
-                    .to_owned(),
-            });
-        }
-    }
-    // One warning per candidate the model first gave, with the last reason: a test whose
-    // replacement was kept is not news, and a repair that failed too says why it failed.
-    let mut last: BTreeMap<usize, (Tracked, String)> = BTreeMap::new();
-    for (test, reason) in dropped {
-        if !origins.contains_key(&test.origin) {
-            last.insert(test.origin, (test, reason));
-        }
-    }
-    for (test, reason) in last.into_values() {
-        let reason = if test.repaired {
-            format!("{reason} (after repair)")
-        } else {
-            reason
+    Ok(report(&files, ended, summary))
+}
+
+/// Each file's verdict from how its tests ended, with the counts per first candidate.
+fn report(files: &[FileUnderTest<'_>], ended: Ended, mut summary: Summary) -> Report {
+    let mut verdicts: Vec<FileVerdict> = files.iter().map(|_| FileVerdict::default()).collect();
+    // Per first candidate, the first way it was kept.
+    let mut origins: BTreeMap<usize, (usize, String, TestVerdict)> = BTreeMap::new();
+    for test in &ended.kept {
+        let verdict = match (&test.replaced, test.repaired) {
+            (Some(reason), true) if summary.compile_only => TestVerdict::FellBack {
+                first: match reason {
+                    Reason::DoesNotCompile { first } => first.clone(),
+                    other => other.to_string(),
+                },
+            },
+            (_, true) => TestVerdict::Repaired,
+            (_, false) => TestVerdict::Passed,
         };
-        report.files[test.file].warnings.push(Warning::Unverified {
-            file: files[test.file].file.display.clone(),
-            item: test.candidate.item.clone(),
-            reason,
-        });
+        origins
+            .entry(test.origin)
+            .or_insert((test.file, test.candidate.item.clone(), verdict));
+        verdicts[test.file].kept.push(test.candidate.clone());
     }
-    for how in origins.values() {
-        match *how {
-            "passed" => counts.passed += 1,
-            "repaired" => counts.repaired += 1,
-            _ => counts.kept_failing += 1,
+    for (test, reason) in &ended.failing {
+        origins.entry(test.origin).or_insert((
+            test.file,
+            test.candidate.item.clone(),
+            TestVerdict::KeptFailing(reason.clone()),
+        ));
+        let ignored = splice::with_ignore(&test.candidate, &format!("testsmith: {reason}"));
+        verdicts[test.file].kept.push(ignored);
+    }
+    // The last reason of each first candidate that nothing replaced.
+    let mut last: BTreeMap<usize, (usize, String, TestVerdict)> = BTreeMap::new();
+    for (test, reason) in ended.dropped {
+        if !origins.contains_key(&test.origin) {
+            let reason = if test.repaired {
+                Reason::AfterRepair(Box::new(reason))
+            } else {
+                reason
+            };
+            last.insert(
+                test.origin,
+                (test.file, test.candidate.item, TestVerdict::Dropped(reason)),
+            );
         }
     }
-    counts.dropped = total - counts.passed - counts.repaired - counts.kept_failing;
+    let counts = &mut summary.counts;
+    for (file, item, verdict) in origins.into_values().chain(last.into_values()) {
+        match &verdict {
+            TestVerdict::Passed => counts.passed += 1,
+            TestVerdict::Repaired | TestVerdict::FellBack { .. } => counts.repaired += 1,
+            TestVerdict::KeptFailing(_) => counts.kept_failing += 1,
+            TestVerdict::Dropped(_) => {}
+        }
+        verdicts[file].tests.push((item, verdict));
+    }
+    counts.dropped = counts.candidates - counts.passed - counts.repaired - counts.kept_failing;
     // Kept tests go in the order the generator gave them.
-    for (verdict, file) in report.files.iter_mut().zip(&files) {
+    for (verdict, file) in verdicts.iter_mut().zip(files) {
         let order: HashMap<&str, usize> = file
             .candidates
             .iter()
@@ -260,7 +266,10 @@ pub fn verify(
             .kept
             .sort_by_key(|c| order.get(c.item.as_str()).copied().unwrap_or(usize::MAX));
     }
-    Ok(report)
+    Report {
+        files: verdicts,
+        summary,
+    }
 }
 
 /// What a test's runs add up to.
@@ -269,10 +278,10 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
         return End::Passed;
     }
     if let Some(rendered) = &test.compile_error {
-        let first = rendered.lines().next().unwrap_or_default();
+        let first = rendered.lines().next().unwrap_or_default().to_owned();
         return End::Broken {
             evidence: rendered.clone(),
-            reason: format!("does not compile: {first}"),
+            reason: Reason::DoesNotCompile { first },
             compiled: false,
         };
     }
@@ -283,39 +292,33 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
         .filter(|o| **o == TestOutcome::Passed)
         .count();
     if test.outcomes.contains(&TestOutcome::TimedOut) {
-        return End::Dropped(format!("timed out after {}", seconds(options.test_timeout)));
+        return End::Dropped(Reason::TimedOut {
+            after: options.test_timeout,
+        });
     }
     if runs == 0 {
-        return End::Dropped("was not run (not found in any test binary)".to_owned());
+        return End::Dropped(Reason::NotRun);
     }
     if passed == runs {
         return End::Passed;
     }
     if passed > 0 {
-        return End::Dropped(format!("flaky: passed {passed} of {runs} runs"));
+        return End::Dropped(Reason::Flaky { passed, runs });
     }
     match &test.outcomes[0] {
         TestOutcome::Crashed { how } => End::Broken {
             evidence: format!("the test process crashed: {how}"),
-            reason: format!("crashed: {how}"),
+            reason: Reason::Crashed { how: how.clone() },
             compiled: true,
         },
         TestOutcome::Failed { output } => End::Broken {
             evidence: output.clone(),
-            reason: format!("fails: {}", panic_message(output)),
+            reason: Reason::Fails {
+                message: panic_message(output),
+            },
             compiled: true,
         },
         TestOutcome::Passed | TestOutcome::TimedOut => unreachable!("handled above"),
-    }
-}
-
-/// `10 s`, `2.5 s`.
-fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs} s")
     }
 }
 
@@ -547,6 +550,57 @@ impl<'a> Verifier<'a> {
         })
     }
 
+    /// Build, run and repair until every test has passed or ended: scaffolds get one round
+    /// (their fallback form), a model's tests `--repair-rounds`.
+    fn rounds(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        mut pending: Vec<Tracked>,
+        repairer: Option<&dyn Repairer>,
+    ) -> Result<Ended, Error> {
+        let options = self.options;
+        let repair_rounds = if options.compile_only {
+            1
+        } else {
+            options.repair_rounds
+        };
+        let mut ended = Ended::default();
+        let mut round = 0;
+        while !pending.is_empty() {
+            if self.build_until_clean(&ended.kept, &mut pending)? && !options.compile_only {
+                self.run_rounds(&mut pending)?;
+            }
+            let mut broken: Vec<Broken> = Vec::new();
+            for test in pending.drain(..) {
+                match end_of(&test, options) {
+                    End::Passed => ended.kept.push(test),
+                    End::Dropped(reason) => ended.dropped.push((test, reason)),
+                    End::Broken {
+                        evidence,
+                        reason,
+                        compiled,
+                    } => broken.push((test, evidence, reason, compiled)),
+                }
+            }
+            let Some(repairer) = repairer.filter(|_| round < repair_rounds) else {
+                for (test, _, reason, compiled) in broken {
+                    if compiled && options.keep_failing {
+                        ended.failing.push((test, reason));
+                    } else {
+                        ended.dropped.push((test, reason));
+                    }
+                }
+                break;
+            };
+            if broken.is_empty() {
+                break;
+            }
+            round += 1;
+            pending = self.repair(files, broken, &ended.kept, repairer, &mut ended.dropped)?;
+        }
+        Ok(ended)
+    }
+
     /// Splice `tests` into the scratch copy of each file (the others as they are) and build.
     /// Returns each test's line range, by index into `tests`.
     fn write_and_build(
@@ -561,7 +615,7 @@ impl<'a> Verifier<'a> {
             let text = if chosen.is_empty() {
                 file.file.source.clone()
             } else {
-                let spliced = emit::splice(
+                let spliced = splice::splice(
                     &file.file.source,
                     file.file.analysis.existing.as_ref(),
                     &chosen,
@@ -777,17 +831,17 @@ impl<'a> Verifier<'a> {
     fn repair(
         &mut self,
         files: &[FileUnderTest<'_>],
-        broken: Vec<(Tracked, String, String, bool)>,
+        broken: Vec<Broken>,
         kept: &[Tracked],
         repairer: &dyn Repairer,
-        dropped: &mut Vec<(Tracked, String)>,
+        dropped: &mut Vec<(Tracked, Reason)>,
     ) -> Result<Vec<Tracked>, Error> {
         self.progress.phase(&format!(
             "repairing {} with the model",
             plural(broken.len(), "test", "tests")
         ));
         // One failure per item goes back: the model answers per item.
-        let mut asked: Vec<(Tracked, String)> = Vec::new();
+        let mut asked: Vec<(Tracked, Reason)> = Vec::new();
         let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
         for (test, evidence, reason, _) in broken {
             let failures = by_file.entry(test.file).or_default();
@@ -816,7 +870,7 @@ impl<'a> Verifier<'a> {
         let taken: Vec<BTreeSet<String>> = order
             .iter()
             .map(|&file| {
-                let mut taken = crate::existing_fns(files[file].file);
+                let mut taken = splice::existing_fns(files[file].file);
                 taken.extend(
                     kept.iter()
                         .filter(|t| t.file == file)
@@ -829,7 +883,7 @@ impl<'a> Verifier<'a> {
             requests.iter().map(|_| Default::default()).collect();
         repairer.repair_all(&requests, self.progress, &|index, output: FileOutput| {
             let mut taken = taken[index].clone();
-            *slots[index].lock().expect("lock") = Some(emit::prepare(output.tests, &mut taken));
+            *slots[index].lock().expect("lock") = Some(splice::prepare(output.tests, &mut taken));
         })?;
         let mut rendered: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
         for (slot, &file) in slots.into_iter().zip(&order) {
@@ -850,7 +904,7 @@ impl<'a> Verifier<'a> {
                 })
                 .unwrap_or_default();
             if replacements.is_empty() {
-                dropped.push((test, format!("{reason} (no repair)")));
+                dropped.push((test, Reason::NoRepair(Box::new(reason))));
                 continue;
             }
             for candidate in replacements {
@@ -873,12 +927,12 @@ impl<'a> Verifier<'a> {
     /// The kept tests once more, all together with the rest of their crates' tests in the
     /// ordinary threaded harness, as `cargo test` will run them: one that fails only in
     /// company is flaky. Failing tests kept `#[ignore]`d are built in as they will be written.
-    fn together(
-        &mut self,
-        kept: &mut Vec<Tracked>,
-        failing: &[(Tracked, String)],
-        dropped: &mut Vec<(Tracked, String)>,
-    ) -> Result<(), Error> {
+    fn together(&mut self, ended: &mut Ended) -> Result<(), Error> {
+        let Ended {
+            kept,
+            failing,
+            dropped,
+        } = ended;
         if kept.is_empty() {
             return Ok(());
         }
@@ -890,7 +944,9 @@ impl<'a> Verifier<'a> {
         if wanted != self.built || !failing.is_empty() {
             let ignored: Vec<Candidate> = failing
                 .iter()
-                .map(|(t, reason)| emit::with_ignore(&t.candidate, &format!("testsmith: {reason}")))
+                .map(|(t, reason)| {
+                    splice::with_ignore(&t.candidate, &format!("testsmith: {reason}"))
+                })
                 .collect();
             let tests: Vec<&Candidate> = kept
                 .iter()
@@ -905,12 +961,11 @@ impl<'a> Verifier<'a> {
             let (build, _) = self.write_and_build(&tests, &file_of)?;
             if !build.success {
                 // Each of them compiled in an earlier build; together they do not.
-                let reason = match build.errors.first() {
-                    Some(error) => format!(
-                        "does not compile with the other tests: {}",
-                        error.rendered.lines().next().unwrap_or_default()
-                    ),
-                    None => "does not compile with the other tests".to_owned(),
+                let reason = Reason::DoesNotCompileTogether {
+                    first: build
+                        .errors
+                        .first()
+                        .map(|e| e.rendered.lines().next().unwrap_or_default().to_owned()),
                 };
                 dropped.extend(kept.drain(..).map(|t| (t, reason.clone())));
                 return Ok(());
@@ -953,10 +1008,7 @@ impl<'a> Verifier<'a> {
             );
             match outcomes.get(&key) {
                 Some(TestOutcome::Passed) | None => still.push(test),
-                Some(_) => dropped.push((
-                    test,
-                    "flaky: passes alone but fails when run with the other tests".to_owned(),
-                )),
+                Some(_) => dropped.push((test, Reason::FlakyTogether)),
             }
         }
         *kept = still;
@@ -1025,7 +1077,5 @@ mod tests {
             first_lines(rendered),
             "error[E0599]: no method named `nope` found (src/lib.rs:3:7)"
         );
-        assert_eq!(seconds(Duration::from_secs(10)), "10 s");
-        assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
     }
 }

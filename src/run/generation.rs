@@ -1,0 +1,320 @@
+//! The middle of a run: which generator (the model, or scaffolds, with `llm = true`'s
+//! fallback), the scratch build warmed while the model answers, generation, and verification,
+//! ending with each file's tests and what became of them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::console::Console;
+use crate::emit::FileTests;
+use crate::error::{Error, Warning};
+use crate::event::{Event, Mode, Reporter};
+use crate::generate::{
+    self, FileCandidates, FileOutput, FileRequest, Generator, Repairer, ScaffoldGenerator,
+};
+use crate::interrupt::Runtime;
+use crate::llm::{self, LlmGenerator};
+use crate::options::Options;
+use crate::plan::{self, FilePlan};
+use crate::scan::{Scan, SourceFile};
+use crate::splice;
+use crate::verify::{self, VerifyOptions};
+use crate::workspace::Workspace;
+
+/// The model, when there is one to ask.
+pub(super) struct Llm {
+    generator: Option<LlmGenerator>,
+    /// Asked for by `llm = true` in the metadata, not `--llm`: scaffolds when it fails.
+    soft: bool,
+}
+
+impl Llm {
+    /// `llm = true` in the testsmith metadata asks for the model where it can be had: without
+    /// a key or a server (a pre-commit hook in a sandbox), scaffolds are written instead, with
+    /// a warning. `--llm` insists: an LLM it cannot use ends the run.
+    pub(super) fn choose(
+        options: &Options,
+        workspace: &Workspace,
+        console: &Console,
+    ) -> Result<Llm, Error> {
+        let soft = options.llm.is_none()
+            && options.mode != Mode::Check
+            && workspace
+                .config
+                .get("llm")
+                .and_then(serde_json::Value::as_bool)
+                == Some(true);
+        let flags = options
+            .llm
+            .clone()
+            .or_else(|| soft.then(llm::config::LlmFlags::default));
+        let Some(flags) = flags else {
+            return Ok(Llm {
+                generator: None,
+                soft,
+            });
+        };
+        let built = Runtime::new()
+            .and_then(|runtime| llm::build(llm_settings(&flags, workspace)?, Arc::new(runtime)));
+        match built {
+            Ok(generator) => Ok(Llm {
+                generator: Some(generator),
+                soft,
+            }),
+            Err(Error::Llm(reason)) if soft => {
+                console.report(&Event::Warning(&Warning::LlmFallback { reason }));
+                Ok(Llm {
+                    generator: None,
+                    soft,
+                })
+            }
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// The LLM's settings from the flags, the environment and the workspace's metadata.
+pub fn llm_settings(
+    flags: &llm::config::LlmFlags,
+    workspace: &Workspace,
+) -> Result<llm::config::Settings, Error> {
+    llm::config::resolve(
+        flags,
+        &|name| std::env::var(name).ok(),
+        &workspace.config,
+        &workspace.target_dir,
+        &workspace.root,
+    )
+}
+
+/// Each file's tests, by its display path, and what verification did.
+pub(super) struct Generated {
+    pub files: BTreeMap<String, FileTests>,
+    pub verified: Option<verify::Summary>,
+    /// Tests from a model written without verification (`--no-verify`).
+    pub unverified: bool,
+}
+
+/// Generate and verify tests for the untested items of every plan; the model comes back for
+/// its cache's figures.
+pub(super) fn generate(
+    options: &Options,
+    plans: &[(&SourceFile, Result<FilePlan<'_>, Warning>)],
+    scan: &Scan,
+    workspace: &Workspace,
+    mut llm: Llm,
+    console: &Console,
+) -> Result<(Generated, Option<LlmGenerator>), Error> {
+    let requests: Vec<FileRequest<'_>> = plans
+        .iter()
+        .filter_map(|(file, plan)| plan.as_ref().ok().map(|plan| (file, plan)))
+        .filter(|(_, plan)| options.mode != Mode::Check && !plan.untested.is_empty())
+        .map(|(file, plan)| plan::request_for(file, plan, scan, workspace))
+        .collect();
+    let warm = warm_up(options, &llm, &requests, scan, workspace);
+    console.generating(requests.len(), llm.generator.is_some());
+    let generator: &dyn Generator = match &llm.generator {
+        Some(generator) => generator,
+        None => &ScaffoldGenerator,
+    };
+    let mut rendered = generate_and_render(&requests, scan, generator, console);
+    if llm.soft && matches!(rendered, Err(Error::Llm(_))) {
+        let Err(Error::Llm(reason)) = rendered else {
+            unreachable!("matched above")
+        };
+        console.report(&Event::Warning(&Warning::LlmFallback { reason }));
+        llm.generator = None;
+        console.generating(requests.len(), false);
+        rendered = generate_and_render(&requests, scan, &ScaffoldGenerator, console);
+    }
+    let rendered = rendered?;
+    let verify_options = VerifyOptions {
+        compile_only: llm.generator.is_none(),
+        ..options.verify.clone()
+    };
+    let any = rendered.iter().any(|f| !f.candidates.is_empty());
+    let (files, verified) = if !any || !verify_options.enabled {
+        let files = rendered.into_iter().map(unverified).collect();
+        (files, None)
+    } else {
+        let checker = match &llm.generator {
+            Some(generator) => Checker::Llm { generator, warm },
+            None => Checker::Scaffolds,
+        };
+        let under_test = UnderTest {
+            requests: &requests,
+            scan,
+            workspace,
+        };
+        verify_all(&under_test, rendered, &verify_options, checker, console)?
+    };
+    let generated = Generated {
+        files: requests
+            .iter()
+            .map(|r| r.display.to_owned())
+            .zip(files)
+            .collect(),
+        verified,
+        unverified: any && !verify_options.enabled && llm.generator.is_some(),
+    };
+    Ok((generated, llm.generator))
+}
+
+/// While the model answers, the scratch copy builds what the candidates will need. Not under
+/// `llm = true`: should the model fail, the scaffolds' check needs the scratch copy the
+/// warm-up would hold.
+fn warm_up(
+    options: &Options,
+    llm: &Llm,
+    requests: &[FileRequest<'_>],
+    scan: &Scan,
+    workspace: &Workspace,
+) -> Option<verify::WarmUp> {
+    let generator = llm.generator.as_ref()?;
+    if !options.verify.enabled || requests.is_empty() || llm.soft {
+        return None;
+    }
+    let sources = sources(requests, scan);
+    // A scratch copy that cannot be made is reported by the verify stage itself.
+    verify::warm_up(workspace, &sources, generator.runtime()).ok()
+}
+
+/// The source file of each request, in order.
+fn sources<'s>(requests: &[FileRequest<'_>], scan: &'s Scan) -> Vec<&'s SourceFile> {
+    let by_display: HashMap<&str, &SourceFile> =
+        scan.files.iter().map(|f| (f.display.as_str(), f)).collect();
+    requests.iter().map(|r| by_display[r.display]).collect()
+}
+
+/// Run the generator over `requests` and turn each file's output into named, formatted
+/// candidates on the thread that made it (syn's trees cannot cross threads); one
+/// [`FileCandidates`] per request, in order.
+pub fn generate_and_render(
+    requests: &[FileRequest<'_>],
+    scan: &Scan,
+    generator: &dyn Generator,
+    progress: &dyn generate::Progress,
+) -> Result<Vec<FileCandidates>, Error> {
+    let slots: Vec<std::sync::Mutex<Option<FileCandidates>>> =
+        requests.iter().map(|_| Default::default()).collect();
+    let files = sources(requests, scan);
+    generator.generate_all(requests, progress, &|index, output: FileOutput| {
+        // A new test must not take a name the module already has.
+        let mut taken = splice::existing_fns(files[index]);
+        *slots[index].lock().expect("lock") = Some(FileCandidates {
+            candidates: splice::prepare(output.tests, &mut taken),
+            warnings: output.warnings,
+        });
+    })?;
+    Ok(slots
+        .into_iter()
+        .map(|slot| slot.into_inner().expect("lock").unwrap_or_default())
+        .collect())
+}
+
+fn unverified(generated: FileCandidates) -> FileTests {
+    FileTests {
+        candidates: generated.candidates,
+        warnings: generated.warnings,
+        verdicts: Vec::new(),
+    }
+}
+
+/// Who verifies, and with what.
+enum Checker<'a> {
+    /// Offline scaffolds: compile-checked, with the scaffold generator's fallback.
+    Scaffolds,
+    /// The model's tests: built, run and repaired by the model, maybe on a warm build.
+    Llm {
+        generator: &'a LlmGenerator,
+        warm: Option<verify::WarmUp>,
+    },
+}
+
+/// What the candidates are tests of.
+struct UnderTest<'a> {
+    requests: &'a [FileRequest<'a>],
+    scan: &'a Scan,
+    workspace: &'a Workspace,
+}
+
+/// The verify stage over every file's candidates; the kept ones come back in the same order.
+/// Scaffolds of a package that cannot be built are written unchecked, with a warning: they
+/// are `#[ignore]`d, and the package is broken already.
+fn verify_all(
+    under_test: &UnderTest<'_>,
+    generated: Vec<FileCandidates>,
+    options: &VerifyOptions,
+    checker: Checker<'_>,
+    console: &Console,
+) -> Result<(Vec<FileTests>, Option<verify::Summary>), Error> {
+    let offline = matches!(checker, Checker::Scaffolds);
+    let sources = sources(under_test.requests, under_test.scan);
+    let unchecked: Vec<Vec<generate::Candidate>> = if offline {
+        generated.iter().map(|f| f.candidates.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let mut warnings = Vec::with_capacity(generated.len());
+    let files: Vec<verify::FileUnderTest<'_>> = under_test
+        .requests
+        .iter()
+        .zip(sources)
+        .zip(generated)
+        .map(|((request, file), generated)| {
+            warnings.push(generated.warnings);
+            verify::FileUnderTest {
+                file,
+                request,
+                candidates: generated.candidates,
+            }
+        })
+        .collect();
+    let offline_runtime;
+    let (repairer, runtime, warm): (&dyn Repairer, &Runtime, _) = match checker {
+        Checker::Llm { generator, warm } => (generator, generator.runtime(), warm),
+        Checker::Scaffolds => {
+            offline_runtime = Runtime::new()?;
+            (&ScaffoldGenerator, &offline_runtime, None)
+        }
+    };
+    let workspace = under_test.workspace;
+    let verified = verify::verify(
+        workspace,
+        files,
+        options,
+        Some(repairer),
+        runtime,
+        console,
+        warm,
+    );
+    let report = match verified {
+        Ok(report) => report,
+        Err(Error::Verify(reason)) if offline => {
+            console.report(&Event::Warning(&Warning::Unchecked { reason }));
+            let files = unchecked
+                .into_iter()
+                .zip(warnings)
+                .map(|(candidates, warnings)| FileTests {
+                    candidates,
+                    warnings,
+                    verdicts: Vec::new(),
+                })
+                .collect();
+            return Ok((files, None));
+        }
+        Err(err) => return Err(err),
+    };
+    console.report(&Event::Verified(&report.summary));
+    let files = report
+        .files
+        .into_iter()
+        .zip(warnings)
+        .map(|(verdict, warnings)| FileTests {
+            candidates: verdict.kept,
+            warnings,
+            verdicts: verdict.tests,
+        })
+        .collect();
+    Ok((files, Some(report.summary)))
+}
