@@ -18,6 +18,7 @@ use proc_macro2::{Span, TokenStream};
 
 pub use calls::scan_calls;
 pub use imports::Import;
+pub use sugar::{Sugar, SugarCall, sugar};
 pub use tested::{Calls, Scaffolds};
 pub use text::{bound_text, compact};
 

@@ -177,11 +177,11 @@ impl Calls {
             return true;
         }
         named
-            && trait_name.is_some_and(|t| {
-                sugar(t, ident).iter().any(|s| {
-                    self.signals.contains(*s)
-                        || self.methods.contains(*s)
-                        || self.idents.contains(*s)
+            && trait_name.and_then(|t| sugar(t, ident)).is_some_and(|s| {
+                s.uses.iter().any(|u| {
+                    self.signals.contains(*u)
+                        || self.methods.contains(*u)
+                        || self.idents.contains(*u)
                 })
             })
     }

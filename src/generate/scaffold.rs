@@ -13,7 +13,7 @@ use super::args::{Arg, Env, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
     FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
 };
-use crate::analysis::{Import, PublicFn, compact};
+use crate::analysis::{self, Import, PublicFn, SugarCall, compact};
 use crate::error::Error;
 use crate::rules::{Level, Rules};
 
@@ -104,7 +104,7 @@ impl Generator for ScaffoldGenerator {
 }
 
 /// What the body could not fill in, which decides the `todo!` text and the lints to allow.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq, Eq)]
 struct Gaps {
     /// Arguments or a receiver stand in as `todo!()`, so the call is unreachable.
     placeholders: bool,
@@ -344,7 +344,9 @@ fn call_body(
                     let path = elide_lifetimes(&env.concrete(&path)?);
                     // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
                     if !request.rules.no_std {
-                        sugar = sugar_call(&t.name, &ident.to_string(), &value_ty);
+                        sugar = analysis::sugar(&t.name, &ident.to_string())
+                            .and_then(|s| s.call)
+                            .map(|call| sugar_call(call, &value_ty));
                     }
                     Some(quote!(<#value_ty as #path>::#ident #fn_turbofish))
                 }
@@ -512,17 +514,17 @@ fn call_body(
     Some(body)
 }
 
-/// How a user calls a std trait's method without naming it, where that reads better than the
-/// full path and cannot pick another impl: `value.to_string()` for `Display::fmt`, `format!`
-/// for `Debug::fmt`, `value.next()`, `"".parse::<Money>()`.
-fn sugar_call(trait_name: &str, method: &str, self_ty: &TokenStream) -> Option<TokenStream> {
-    Some(match (trait_name, method) {
-        ("Display", "fmt") => quote!(value.to_string()),
-        ("Debug", "fmt") => quote!(format!("{:?}", value)),
-        ("Iterator", "next") => quote!(value.next()),
-        ("FromStr", "from_str") => quote!("".parse::<#self_ty>()),
-        _ => return None,
-    })
+/// A trait method's sugar call as tokens: `value.to_string()`, `format!("{:?}", value)`,
+/// `"".parse::<Money>()`.
+fn sugar_call(call: SugarCall, self_ty: &TokenStream) -> TokenStream {
+    match call {
+        SugarCall::Method(method) => {
+            let method = format_ident!("{}", method);
+            quote!(value.#method())
+        }
+        SugarCall::Format(format) => quote!(format!(#format, value)),
+        SugarCall::Parse => quote!("".parse::<#self_ty>()),
+    }
 }
 
 /// Fill `substitutions` for each type and const parameter; the turbofish to call with.
@@ -705,4 +707,362 @@ fn local_name(pat: &Pat, index: usize, taken: &mut HashSet<String>) -> syn::Iden
     }
     taken.insert(name.clone());
     syn::Ident::new(&name, Span::call_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use quote::ToTokens;
+
+    use super::*;
+    use crate::analysis::{Calls, FileAnalysis, analyze, scan_calls};
+    use crate::generate::test_fn_name;
+
+    /// A request for every item of a file, under `rules`.
+    fn request<'a>(
+        source: &'a str,
+        analysis: &'a FileAnalysis,
+        rules: &'a Rules,
+    ) -> FileRequest<'a> {
+        FileRequest {
+            display: "src/lib.rs",
+            path: std::path::Path::new("src/lib.rs"),
+            source,
+            items: analysis.items.iter().collect(),
+            test_names: analysis
+                .items
+                .iter()
+                .map(|i| test_fn_name(&i.name))
+                .collect(),
+            constructors: &analysis.constructors,
+            type_defs: &analysis.type_defs,
+            trait_defs: &analysis.trait_defs,
+            test_source: "",
+            crates: &[],
+            tokio_test: false,
+            rules,
+            imports: &analysis.imports,
+        }
+    }
+
+    /// What [`call_body`] makes of the item `name` of `source`: the body as prettyplease
+    /// prints it (one statement a line), the task, and the gaps.
+    fn body_under(
+        source: &str,
+        name: &str,
+        rules: &Rules,
+        tokio_test: bool,
+    ) -> Option<(String, String, Gaps)> {
+        let analysis = analyze(source).unwrap();
+        let request = FileRequest {
+            tokio_test,
+            ..request(source, &analysis, rules)
+        };
+        let item = analysis.items.iter().find(|i| i.name == name).expect(name);
+        let stub = item.parse_stub().unwrap();
+        let impls: HashMap<&str, Option<syn::ItemImpl>> = analysis
+            .items
+            .iter()
+            .filter_map(|i| i.impl_block.as_ref())
+            .map(|b| (b.stub.as_str(), b.parse_stub()))
+            .collect();
+        let std = StdNames::new(rules, &analysis.type_defs);
+        let mut gaps = Gaps::default();
+        let (body, task) = call_body(item, &stub.sig, &request, &impls, &std, &mut gaps)?;
+        let file: syn::File = syn::parse_quote!(fn body() { #body });
+        let text = prettyplease::unparse(&file);
+        let lines: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.strip_prefix("    "))
+            .collect();
+        Some((lines.join("\n"), task, gaps))
+    }
+
+    const SOURCE: &str = r#"
+use std::fmt;
+use std::ops::{Add, Index, Neg};
+use std::str::FromStr;
+
+pub fn double(x: u32) -> u32 { x * 2 }
+pub fn first<T: Clone>(items: &[T]) -> Option<T> { items.first().cloned() }
+pub fn touch(path: &std::path::Path) { let _ = path; }
+pub fn apply(f: &dyn Fn(u8) -> u8) -> u8 { f(1) }
+pub unsafe fn poke(p: *mut u8) { unsafe { *p = 1 } }
+pub async fn fetch(id: u32) -> u32 { id }
+pub fn pick<T: Iterator + fmt::Write>(t: T) -> T { t }
+
+pub mod inner {
+    pub fn triple(x: u32) -> u32 { x * 3 }
+}
+
+#[derive(Default, Clone, Copy, PartialEq)]
+pub struct Money(u32);
+
+impl Money {
+    pub fn new(cents: u32) -> Money { Money(cents) }
+    pub fn cents(&self) -> u32 { self.0 }
+    pub fn add_cents(&mut self, n: u32) { self.0 += n; }
+    pub fn into_cents(self) -> u32 { self.0 }
+    pub fn boxed(self: Box<Self>) -> u32 { self.0 }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{}", self.0) }
+}
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "M{}", self.0) }
+}
+impl FromStr for Money {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> { s.parse().map(Money) }
+}
+impl From<u32> for Money {
+    fn from(cents: u32) -> Money { Money(cents) }
+}
+impl Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money { Money(self.0 + other.0) }
+}
+impl Neg for Money {
+    type Output = i64;
+    fn neg(self) -> i64 { -i64::from(self.0) }
+}
+impl Index<usize> for Money {
+    type Output = u32;
+    fn index(&self, _at: usize) -> &u32 { &self.0 }
+}
+
+pub struct Countdown(u8);
+
+impl Iterator for Countdown {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> { self.0.checked_sub(1).inspect(|n| self.0 = *n) }
+}
+"#;
+
+    fn body_of(name: &str) -> Option<(String, String, Gaps)> {
+        body_under(SOURCE, name, &Rules::default(), false)
+    }
+
+    /// The body `call_body` writes for `name`, and whether it holds placeholders.
+    fn written(name: &str) -> (String, bool) {
+        let (body, _, gaps) = body_of(name).expect(name);
+        (body, gaps.placeholders)
+    }
+
+    #[test]
+    fn a_free_fn_is_called_with_arguments_named_after_its_parameters() {
+        let (body, task, gaps) = body_of("double").unwrap();
+        assert_eq!(
+            body,
+            "let x = 0;\nlet _result = double(x);\ntodo!(\"assert on what `double` returns\");"
+        );
+        assert_eq!(task, "assert on what `double` returns");
+        assert_eq!(gaps, Gaps::default());
+        // Through its inline module; generics get a concrete type by turbofish; a borrowed
+        // literal is passed as is; a unit return leaves effects to assert on.
+        assert_eq!(
+            written("inner::triple").0,
+            "let x = 0;\nlet _result = inner::triple(x);\ntodo!(\"assert on what `inner::triple` returns\");"
+        );
+        assert_eq!(
+            written("first").0,
+            "let _result = first::<i32>(&[]);\ntodo!(\"assert on what `first` returns\");"
+        );
+        assert_eq!(
+            written("touch").0,
+            "touch(::std::path::Path::new(\"\"));\ntodo!(\"assert on the effects of `touch`\");"
+        );
+        // No candidate type is known to be both an `Iterator` and a `fmt::Write`.
+        assert!(body_of("pick").is_none());
+    }
+
+    #[test]
+    fn a_method_is_called_on_a_value_built_as_its_receiver_takes_it() {
+        let value = "let value: Money = Default::default();";
+        assert_eq!(
+            written("Money::cents"),
+            (
+                format!(
+                    "{value}\nlet _result = value.cents();\ntodo!(\"assert on what `Money::cents` returns\");"
+                ),
+                false
+            )
+        );
+        assert_eq!(
+            written("Money::add_cents").0,
+            "let mut value: Money = Default::default();\nlet n = 0;\nvalue.add_cents(n);\ntodo!(\"assert on the effects of `Money::add_cents`\");"
+        );
+        assert!(
+            written("Money::into_cents")
+                .0
+                .contains("let _result = value.into_cents();")
+        );
+        assert!(
+            written("Money::boxed")
+                .0
+                .contains("let _result = Box::new(value).boxed();")
+        );
+        // `Countdown` cannot be built: a placeholder stands in, behind the receiver's `&mut`.
+        let (body, task, gaps) = body_of("<Countdown as Iterator>::next").unwrap();
+        assert!(
+            body.starts_with("let value: &mut Countdown = todo!(\"build a `Countdown`\");\nlet _result = value.next();"),
+            "{body}"
+        );
+        assert!(task.starts_with("build the arguments of `<Countdown as Iterator>::next`, then"));
+        assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn a_trait_method_is_called_by_its_sugar_or_by_its_full_path() {
+        let value = "let value: Money = Default::default();";
+        assert!(
+            written("<Money as Display>::fmt")
+                .0
+                .starts_with(&format!("{value}\nlet _result = value.to_string();"))
+        );
+        assert!(written("<Money as Debug>::fmt").0.starts_with(&format!(
+            "{value}\nlet _result = format!(\"{{:?}}\", value);"
+        )));
+        assert!(
+            written("<Money as FromStr>::from_str")
+                .0
+                .starts_with("let _result = \"\".parse::<Money>();")
+        );
+        assert!(
+            written("<Money as From<u32>>::from")
+                .0
+                .starts_with("let cents = 0;\nlet _result = <Money as From<u32>>::from(cents);")
+        );
+        assert!(
+            written("<Money as Index<usize>>::index")
+                .0
+                .contains("let _result = <Money as Index<usize>>::index(&value, at);")
+        );
+        assert!(
+            written("<Money as Add>::add")
+                .0
+                .contains("let _result = <Money as Add>::add(value, other);")
+        );
+        // `to_string` needs std's prelude: a `no_std` crate gets the full path, `Formatter`
+        // and all.
+        let no_std = Rules {
+            no_std: true,
+            ..Rules::default()
+        };
+        let (body, _, gaps) =
+            body_under(SOURCE, "<Money as Display>::fmt", &no_std, false).unwrap();
+        assert!(
+            body.contains("let _result = <Money as fmt::Display>::fmt(\n    &value,\n    todo!(\"a `&mut fmt::Formatter<'_>` for `f`\"),\n);"),
+            "{body}"
+        );
+        assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn placeholders_unsafe_calls_and_futures_say_so_in_the_task() {
+        let (body, task, gaps) = body_of("apply").unwrap();
+        assert_eq!(
+            body,
+            format!(
+                "let _result = apply(todo!(\"a `&dyn Fn(u8) -> u8` for `f`\"));\ntodo!(\"{task}\");"
+            )
+        );
+        assert_eq!(
+            task,
+            "build the arguments of `apply`, then assert on what `apply` returns"
+        );
+        assert!(gaps.placeholders);
+        // The safety contract first: nothing unsafe runs before a person has looked.
+        let (body, task, gaps) = body_of("poke").unwrap();
+        assert_eq!(
+            body,
+            format!("todo!(\"{task}\");\nlet p = ::core::ptr::null_mut();\nunsafe {{ poke(p) }};")
+        );
+        assert_eq!(
+            task,
+            "uphold the safety contract of `poke`, then assert on the effects of `poke`"
+        );
+        assert!(gaps.placeholders && gaps.unsafe_block && !gaps.awaits);
+        // An async fn: its future is made, or awaited where the package can run tokio's tests.
+        let (body, task, gaps) = body_of("fetch").unwrap();
+        assert!(body.contains("let _future = fetch(id);"), "{body}");
+        assert_eq!(
+            task,
+            "run the future `fetch` returns on an async runtime and assert on its output"
+        );
+        assert!(!gaps.awaits);
+        let (body, task, gaps) = body_under(SOURCE, "fetch", &Rules::default(), true).unwrap();
+        assert!(body.contains("let _result = fetch(id).await;"), "{body}");
+        assert_eq!(task, "assert on what `fetch` returns");
+        assert!(gaps.awaits);
+    }
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn file_done(&self, _display: &str) {}
+    }
+
+    /// The property the analysis and the scaffolds share: a scaffold's call, read back by the
+    /// call scanner, covers the item it was written for (so its item is not generated for
+    /// again, and `--check` lists it as scaffolded).
+    #[test]
+    fn every_call_a_scaffold_writes_is_a_use_of_its_item() {
+        let analysis = analyze(SOURCE).unwrap();
+        let rules = Rules::default();
+        let request = request(SOURCE, &analysis, &rules);
+        // Each test's item, the calls of the whole fn (as the analysis reads a module), whether
+        // its body calls anything, and its text.
+        let written: Mutex<Vec<(String, Calls, bool, String)>> = Mutex::new(Vec::new());
+        let done = |_: usize, output: FileOutput| {
+            for test in output.tests {
+                let mut calls = Calls::default();
+                let tokens = test.function.to_token_stream();
+                scan_calls(tokens.clone(), &mut calls);
+                let mut body = Calls::default();
+                scan_calls(test.function.block.to_token_stream(), &mut body);
+                let calls_any = !(body.paths.is_empty() && body.methods.is_empty());
+                let text = tokens.to_string();
+                written
+                    .lock()
+                    .unwrap()
+                    .push((test.item, calls, calls_any, text));
+            }
+        };
+        ScaffoldGenerator
+            .generate_all(std::slice::from_ref(&request), &Quiet, &done)
+            .unwrap();
+        let written = written.into_inner().unwrap();
+        assert_eq!(written.len(), analysis.items.len());
+        let mut lone = Vec::new();
+        for (name, calls, calls_any, _) in &written {
+            let item = analysis.items.iter().find(|i| &i.name == name).unwrap();
+            if !calls_any {
+                // The lone `todo!()` form calls nothing.
+                lone.push(name.as_str());
+            } else {
+                assert!(
+                    calls.covers(item),
+                    "the scaffold of `{name}` is not seen as a use: {calls:?}"
+                );
+            }
+        }
+        assert_eq!(lone, ["pick"]);
+        // Read back in the file, they are scaffolds.
+        let module: String = written.iter().map(|(.., text)| text.as_str()).collect();
+        let again = analyze(&format!(
+            "{SOURCE}\n#[cfg(test)]\nmod testsmith_tests {{ use super::*; {module} }}"
+        ))
+        .unwrap();
+        assert_eq!(again.scaffolds.fns.len(), written.len());
+        for item in &again.items {
+            assert!(
+                !again.calls.covers(item),
+                "`{}` counts as tested",
+                item.name
+            );
+        }
+    }
 }
