@@ -256,253 +256,352 @@ fn call_body(
     std: &StdNames,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
-    let mut substitutions = HashMap::new();
-    let mut consts = HashMap::new();
-    let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
-    // An inline module's private imports cannot be named from the test module: their paths can.
-    let scope = Scope {
-        imports: request.imports(&item.module_path),
-        rules: request.rules,
-        crates: request.crates,
-        depth: item.module_path.len(),
-    };
-    // Whether the self type is named through the item's inline modules (`inner::Bag`).
-    let mut self_in_module = !item.module_path.is_empty();
-    if let Some(block) = &item.impl_block {
-        let imp = impls.get(block.stub.as_str())?.as_ref()?;
-        substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
-        // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
-        let written = if block.trait_.is_some() {
-            let (written, imported) = resolve_imports_noting(&imp.self_ty, &scope);
-            self_in_module &= !imported && is_module_local(&written);
-            written
-        } else {
-            (*imp.self_ty).clone()
-        };
-        let self_ty = Env {
-            constructors: request.constructors,
-            substitutions: substitutions.clone(),
-            consts: consts.clone(),
-            can_name_types: false,
-            std,
-        }
-        .concrete(&written)?;
-        substitutions.insert("Self".to_owned(), self_ty);
-    }
-    let env = Env {
-        constructors: request.constructors,
-        substitutions,
-        consts,
-        can_name_types: item.module_path.is_empty(),
-        std,
-    };
-    let module_prefix: Vec<_> = item
-        .module_path
-        .iter()
-        .map(|m| format_ident!("{}", m))
-        .collect();
-
-    let mut stmts = Vec::new();
-    // Locals must not shadow what the call names.
-    let mut taken: HashSet<String> = ["value", "_result", "_future"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    taken.insert(item.ident.clone());
-    taken.extend(item.module_path.iter().cloned());
-
-    let ident = &sig.ident;
-    // The receiver as the first argument of a trait method called by its full path.
-    let mut receiver_arg = None;
-    // A call the way a user makes it (`value.to_string()`), in place of the whole call.
-    let mut sugar = None;
-    let callee = match &item.impl_block {
-        None => quote!(#(#module_prefix::)* #ident #fn_turbofish),
-        Some(block) => {
-            let self_ty = env.substitutions.get("Self")?;
-            let Type::Path(self_path) = self_ty else {
-                return None;
-            };
-            let self_expr = expr_path(&self_path.path)?;
-            let self_prefix = if self_in_module {
-                &module_prefix[..]
-            } else {
-                &[]
-            };
-            let self_expr = quote!(#(#self_prefix::)* #self_expr);
-            taken.insert(block.type_name.clone());
-            let value_ty = elide_lifetimes(self_ty);
-            let value_ty = quote!(#(#self_prefix::)* #value_ty);
-            // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
-            // names one impl, whatever else is in scope.
-            let trait_call = match &block.trait_ {
-                Some(t) => {
-                    let imp = impls.get(block.stub.as_str())?.as_ref()?;
-                    let (path, _) = imp.trait_.as_ref()?;
-                    let path: Type = syn::parse_quote!(#path);
-                    let path = resolve_imports(&path, &scope);
-                    let path = elide_lifetimes(&env.concrete(&path)?);
-                    // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
-                    if !request.rules.no_std {
-                        sugar = analysis::sugar(&t.name, &ident.to_string())
-                            .and_then(|s| s.call)
-                            .map(|call| sugar_call(call, &value_ty));
-                    }
-                    Some(quote!(<#value_ty as #path>::#ident #fn_turbofish))
-                }
-                None => None,
-            };
-            match sig.receiver() {
-                None => trait_call.unwrap_or_else(|| quote!(#self_expr::#ident #fn_turbofish)),
-                Some(receiver) => {
-                    // `mut self` is the callee's business; only `&mut self` needs a mutable local.
-                    let by_ref = match &receiver.kind {
-                        ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
-                        _ => None,
-                    };
-                    let is_box =
-                        matches!(&receiver.kind, ReceiverKind::Typed(_, ty) if is_box_self(ty));
-                    if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
-                        return None;
-                    }
-                    // `&str`, `&[T]`, `&Path` have literal forms; their `Self` does not.
-                    let literal = match (by_ref, env.argument(&syn::parse_quote!(&#self_ty))) {
-                        (Some(false), Some(Arg::AsIs(value))) => Some(value),
-                        _ => None,
-                    };
-                    let built = match env.build(self_ty) {
-                        _ if literal.is_some() => {
-                            stmts.push(quote!(let value: &#value_ty = #literal;));
-                            true
-                        }
-                        Some(value) => {
-                            let mutable = (by_ref == Some(true)).then(|| quote!(mut));
-                            stmts.push(quote!(let #mutable value: #value_ty = #value;));
-                            false
-                        }
-                        None => {
-                            gaps.placeholders = true;
-                            let what = format!("build a `{}`", compact(&quote!(#self_ty)));
-                            // Behind a reference or a box, so that an unsized `Self` (a
-                            // `str`-like type) works.
-                            let ty = match by_ref {
-                                Some(true) => quote!(&mut #value_ty),
-                                Some(false) => quote!(&#value_ty),
-                                None if is_box => {
-                                    let boxed = std.path("Box");
-                                    quote!(#boxed<#value_ty>)
-                                }
-                                None => value_ty.clone(),
-                            };
-                            stmts.push(quote!(let value: #ty = todo!(#what);));
-                            true
-                        }
-                    };
-                    let boxed = std.path("Box");
-                    // What the receiver is passed as: the local holds a reference (or a box)
-                    // already when it is a literal or stands in as a `todo!()`.
-                    let receiver = match by_ref {
-                        _ if built => quote!(value),
-                        Some(true) => quote!(&mut value),
-                        Some(false) => quote!(&value),
-                        None if is_box => quote!(#boxed::new(value)),
-                        None => quote!(value),
-                    };
-                    match trait_call {
-                        Some(call) => {
-                            receiver_arg = Some(receiver);
-                            call
-                        }
-                        None if is_box && !built => {
-                            quote!(#boxed::new(value).#ident #fn_turbofish)
-                        }
-                        None => quote!(value.#ident #fn_turbofish),
-                    }
-                }
-            }
-        }
-    };
-
-    let mut args = Vec::new();
-    // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
-    let inputs = sig.inputs.iter().filter(|_| sugar.is_none());
-    for (index, input) in inputs.enumerate() {
-        let FnArg::Typed(pat_type) = input else {
-            continue;
-        };
-        let local = local_name(&pat_type.pat, index, &mut taken);
-        let written = resolve_imports(&pat_type.ty, &scope);
-        let ty = env.concrete(&written)?;
-        let Some(arg) = env.argument(&ty) else {
-            gaps.placeholders = true;
-            let written = &pat_type.ty;
-            let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
-            args.push(quote!(todo!(#what)));
-            continue;
-        };
-        match arg {
-            Arg::AsIs(value) => args.push(value),
-            // Bind the owned value and lend it, so what the call returns may borrow from it.
-            Arg::Lent { owned, mutable } => {
-                let mutability = mutable.then(|| quote!(mut));
-                stmts.push(quote!(let #mutability #local = #owned;));
-                args.push(quote!(&#mutability #local));
-            }
-            Arg::Owned(value) => {
-                stmts.push(quote!(let #local = #value;));
-                args.push(quote!(#local));
-            }
-        }
-    }
-
-    let call = match sugar {
+    let mut body = Body::new(item, sig, request, impls, std)?;
+    let callee = body.callee(request, impls, gaps)?;
+    let call = match callee.sugar {
+        // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
         Some(sugar) => sugar,
         None => {
-            let receiver = receiver_arg.iter();
-            quote!(#callee(#(#receiver,)* #(#args),*))
+            let args = body.arguments(gaps)?;
+            let path = callee.path;
+            let receiver = callee.receiver.iter();
+            quote!(#path(#(#receiver,)* #(#args),*))
         }
     };
-    let call = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+    Some(finish(
+        &item.name,
+        sig,
+        request.tokio_test,
+        &body.stmts,
+        call,
+        gaps,
+    ))
+}
+
+/// A scaffold's body in the making: the item's signature with its generic parameters (and
+/// `Self`) given concrete types, and the statements that build what the call takes.
+struct Body<'a> {
+    item: &'a PublicFn,
+    sig: &'a syn::Signature,
+    env: Env<'a>,
+    scope: Scope<'a>,
+    /// The turbofish of the fn's own generic parameters.
+    turbofish: Option<TokenStream>,
+    /// The item's inline modules, as the path to it starts.
+    module_prefix: Vec<syn::Ident>,
+    /// Whether the self type is named through the item's inline modules (`inner::Bag`).
+    self_in_module: bool,
+    stmts: Vec<TokenStream>,
+    /// Locals must not shadow what the call names.
+    taken: HashSet<String>,
+}
+
+/// What the body calls: a path (or a method on `value`) given the receiver, when there is
+/// one, before the arguments; or the trait's sugar, which takes none.
+struct Callee {
+    path: TokenStream,
+    receiver: Option<TokenStream>,
+    sugar: Option<TokenStream>,
+}
+
+impl<'a> Body<'a> {
+    /// `None` when a generic parameter or the self type cannot be made concrete.
+    fn new(
+        item: &'a PublicFn,
+        sig: &'a syn::Signature,
+        request: &'a FileRequest<'a>,
+        impls: &HashMap<&str, Option<syn::ItemImpl>>,
+        std: &'a StdNames,
+    ) -> Option<Body<'a>> {
+        let mut substitutions = HashMap::new();
+        let mut consts = HashMap::new();
+        let turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
+        // An inline module's private imports cannot be named from the test module: their
+        // paths can.
+        let scope = Scope {
+            imports: request.imports(&item.module_path),
+            rules: request.rules,
+            crates: request.crates,
+            depth: item.module_path.len(),
+        };
+        let mut self_in_module = !item.module_path.is_empty();
+        if let Some(block) = &item.impl_block {
+            let imp = impls.get(block.stub.as_str())?.as_ref()?;
+            substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
+            // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
+            let written = if block.trait_.is_some() {
+                let (written, imported) = resolve_imports_noting(&imp.self_ty, &scope);
+                self_in_module &= !imported && is_module_local(&written);
+                written
+            } else {
+                (*imp.self_ty).clone()
+            };
+            let self_ty = Env {
+                constructors: request.constructors,
+                substitutions: substitutions.clone(),
+                consts: consts.clone(),
+                can_name_types: false,
+                std,
+            }
+            .concrete(&written)?;
+            substitutions.insert("Self".to_owned(), self_ty);
+        }
+        let env = Env {
+            constructors: request.constructors,
+            substitutions,
+            consts,
+            can_name_types: item.module_path.is_empty(),
+            std,
+        };
+        let module_prefix = item
+            .module_path
+            .iter()
+            .map(|m| format_ident!("{}", m))
+            .collect();
+        let mut taken: HashSet<String> = ["value", "_result", "_future"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        taken.insert(item.ident.clone());
+        taken.extend(item.module_path.iter().cloned());
+        Some(Body {
+            item,
+            sig,
+            env,
+            scope,
+            turbofish,
+            module_prefix,
+            self_in_module,
+            stmts: Vec::new(),
+            taken,
+        })
+    }
+
+    /// What to call, with the receiver built into `value` when the item takes one.
+    fn callee(
+        &mut self,
+        request: &FileRequest<'_>,
+        impls: &HashMap<&str, Option<syn::ItemImpl>>,
+        gaps: &mut Gaps,
+    ) -> Option<Callee> {
+        // Held apart from `self`, which building the receiver changes.
+        let (item, sig) = (self.item, self.sig);
+        let ident = &sig.ident;
+        let turbofish = self.turbofish.clone();
+        let Some(block) = &item.impl_block else {
+            let prefix = &self.module_prefix;
+            return Some(Callee {
+                path: quote!(#(#prefix::)* #ident #turbofish),
+                receiver: None,
+                sugar: None,
+            });
+        };
+        let self_ty = self.env.substitutions.get("Self")?.clone();
+        let Type::Path(self_path) = &self_ty else {
+            return None;
+        };
+        let self_expr = expr_path(&self_path.path)?;
+        let self_prefix = if self.self_in_module {
+            &self.module_prefix[..]
+        } else {
+            &[]
+        };
+        let self_expr = quote!(#(#self_prefix::)* #self_expr);
+        let value_ty = elide_lifetimes(&self_ty);
+        let value_ty = quote!(#(#self_prefix::)* #value_ty);
+        self.taken.insert(block.type_name.clone());
+        // A call the way a user makes it (`value.to_string()`), in place of the whole call.
+        let mut sugar = None;
+        // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
+        // names one impl, whatever else is in scope.
+        let trait_call = match &block.trait_ {
+            Some(t) => {
+                let imp = impls.get(block.stub.as_str())?.as_ref()?;
+                let (path, _) = imp.trait_.as_ref()?;
+                let path: Type = syn::parse_quote!(#path);
+                let path = resolve_imports(&path, &self.scope);
+                let path = elide_lifetimes(&self.env.concrete(&path)?);
+                // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
+                if !request.rules.no_std {
+                    sugar = analysis::sugar(&t.name, &ident.to_string())
+                        .and_then(|s| s.call)
+                        .map(|call| sugar_call(call, &value_ty));
+                }
+                Some(quote!(<#value_ty as #path>::#ident #turbofish))
+            }
+            None => None,
+        };
+        let Some(receiver) = sig.receiver() else {
+            return Some(Callee {
+                path: trait_call.unwrap_or_else(|| quote!(#self_expr::#ident #turbofish)),
+                receiver: None,
+                sugar,
+            });
+        };
+        let (argument, method_on) = self.receiver(receiver, &self_ty, &value_ty, gaps)?;
+        Some(match trait_call {
+            Some(path) => Callee {
+                path,
+                receiver: Some(argument),
+                sugar,
+            },
+            None => Callee {
+                path: quote!(#method_on.#ident #turbofish),
+                receiver: None,
+                sugar,
+            },
+        })
+    }
+
+    /// Build the receiver into the local `value`: what the call passes as its first argument,
+    /// and what a method call is made on. `None` for a `self: T` other than `Box<Self>`.
+    fn receiver(
+        &mut self,
+        receiver: &syn::Receiver,
+        self_ty: &Type,
+        value_ty: &TokenStream,
+        gaps: &mut Gaps,
+    ) -> Option<(TokenStream, TokenStream)> {
+        // `mut self` is the callee's business; only `&mut self` needs a mutable local.
+        let by_ref = match &receiver.kind {
+            ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+            _ => None,
+        };
+        let is_box = matches!(&receiver.kind, ReceiverKind::Typed(_, ty) if is_box_self(ty));
+        if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
+            return None;
+        }
+        let env = &self.env;
+        // `&str`, `&[T]`, `&Path` have literal forms; their `Self` does not.
+        let literal = match (by_ref, env.argument(&syn::parse_quote!(&#self_ty))) {
+            (Some(false), Some(Arg::AsIs(value))) => Some(value),
+            _ => None,
+        };
+        let boxed = env.std.path("Box");
+        // Whether the local holds a reference (or a box) already: it is a literal or stands in
+        // as a `todo!()`.
+        let built = match env.build(self_ty) {
+            _ if literal.is_some() => {
+                self.stmts.push(quote!(let value: &#value_ty = #literal;));
+                true
+            }
+            Some(value) => {
+                let mutable = (by_ref == Some(true)).then(|| quote!(mut));
+                self.stmts
+                    .push(quote!(let #mutable value: #value_ty = #value;));
+                false
+            }
+            None => {
+                gaps.placeholders = true;
+                let what = format!("build a `{}`", compact(&quote!(#self_ty)));
+                // Behind a reference or a box, so that an unsized `Self` (a `str`-like type)
+                // works.
+                let ty = match by_ref {
+                    Some(true) => quote!(&mut #value_ty),
+                    Some(false) => quote!(&#value_ty),
+                    None if is_box => quote!(#boxed<#value_ty>),
+                    None => value_ty.clone(),
+                };
+                self.stmts.push(quote!(let value: #ty = todo!(#what);));
+                true
+            }
+        };
+        let argument = match by_ref {
+            _ if built => quote!(value),
+            Some(true) => quote!(&mut value),
+            Some(false) => quote!(&value),
+            None if is_box => quote!(#boxed::new(value)),
+            None => quote!(value),
+        };
+        let method_on = if is_box && !built {
+            quote!(#boxed::new(value))
+        } else {
+            quote!(value)
+        };
+        Some((argument, method_on))
+    }
+
+    /// The arguments other than the receiver: passed as is, bound to a local named after the
+    /// parameter (and lent, where the parameter borrows), or a `todo!()` where none can be
+    /// built. `None` when a type cannot be made concrete.
+    fn arguments(&mut self, gaps: &mut Gaps) -> Option<Vec<TokenStream>> {
+        let mut args = Vec::new();
+        for (index, input) in self.sig.inputs.iter().enumerate() {
+            let FnArg::Typed(pat_type) = input else {
+                continue;
+            };
+            let local = local_name(&pat_type.pat, index, &mut self.taken);
+            let written = resolve_imports(&pat_type.ty, &self.scope);
+            let ty = self.env.concrete(&written)?;
+            let Some(arg) = self.env.argument(&ty) else {
+                gaps.placeholders = true;
+                let written = &pat_type.ty;
+                let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
+                args.push(quote!(todo!(#what)));
+                continue;
+            };
+            match arg {
+                Arg::AsIs(value) => args.push(value),
+                // Bind the owned value and lend it, so what the call returns may borrow from it.
+                Arg::Lent { owned, mutable } => {
+                    let mutability = mutable.then(|| quote!(mut));
+                    self.stmts.push(quote!(let #mutability #local = #owned;));
+                    args.push(quote!(&#mutability #local));
+                }
+                Arg::Owned(value) => {
+                    self.stmts.push(quote!(let #local = #value;));
+                    args.push(quote!(#local));
+                }
+            }
+        }
+        Some(args)
+    }
+}
+
+/// The body around `call`, and the task it leaves: the call's statement (awaited, or its
+/// future kept, for an async item), then the `todo!()` naming what to assert; for an unsafe
+/// item the `todo!()` comes first.
+fn finish(
+    name: &str,
+    sig: &syn::Signature,
+    tokio_test: bool,
+    stmts: &[TokenStream],
+    call: TokenStream,
+    gaps: &mut Gaps,
+) -> (TokenStream, String) {
+    let is_unsafe = matches!(sig.safety, syn::Safety::Unsafe(_));
+    let call = if is_unsafe {
         gaps.unsafe_block = true;
         quote!(unsafe { #call })
     } else {
         call
     };
-    let name = &item.name;
     let returns_unit = match &sig.output {
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
     };
-    let (call_stmt, mut task) = if sig.asyncness.is_some() && request.tokio_test {
-        gaps.awaits = true;
-        if returns_unit {
-            (
-                quote!(#call.await;),
-                format!("assert on the effects of `{name}`"),
-            )
-        } else {
-            (
-                quote!(let _result = #call.await;),
-                format!("assert on what `{name}` returns"),
-            )
+    let effects = format!("assert on the effects of `{name}`");
+    let returns = format!("assert on what `{name}` returns");
+    let (call_stmt, mut task) = match (sig.asyncness.is_some(), tokio_test, returns_unit) {
+        (true, true, true) => {
+            gaps.awaits = true;
+            (quote!(#call.await;), effects)
         }
-    } else if sig.asyncness.is_some() {
-        (
+        (true, true, false) => {
+            gaps.awaits = true;
+            (quote!(let _result = #call.await;), returns)
+        }
+        (true, false, _) => (
             quote!(let _future = #call;),
             format!("run the future `{name}` returns on an async runtime and assert on its output"),
-        )
-    } else if returns_unit {
-        (quote!(#call;), format!("assert on the effects of `{name}`"))
-    } else {
-        (
-            quote!(let _result = #call;),
-            format!("assert on what `{name}` returns"),
-        )
+        ),
+        (false, _, true) => (quote!(#call;), effects),
+        (false, _, false) => (quote!(let _result = #call;), returns),
     };
     if gaps.placeholders {
         task = format!("build the arguments of `{name}`, then {task}");
     }
-    let body = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+    if is_unsafe {
         // The safety contract comes first: the unsafe call must not run until a person has
         // chosen arguments that uphold it.
         gaps.placeholders = true;
@@ -510,8 +609,7 @@ fn call_body(
         (quote!(todo!(#task); #(#stmts)* #call_stmt), task)
     } else {
         (quote!(#(#stmts)* #call_stmt todo!(#task);), task)
-    };
-    Some(body)
+    }
 }
 
 /// A trait method's sugar call as tokens: `value.to_string()`, `format!("{:?}", value)`,
