@@ -71,3 +71,29 @@ fn is_rust_test(info: &str) -> bool {
             ) || word.starts_with("edition")
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc_calls(doc: &str) -> Calls {
+        let item: syn::ItemFn = syn::parse_str(&format!("{doc}\nfn f() {{}}")).unwrap();
+        let mut calls = Calls::default();
+        doc_test_calls(&item.attrs, &mut calls);
+        calls
+    }
+
+    #[test]
+    fn the_rust_blocks_rustdoc_runs_count_with_their_hidden_lines() {
+        let calls = doc_calls(
+            "/// Text.\n/// ```\n/// plain();\n/// # hidden();\n/// ```\n/// ```rust,no_run\n/// no_run();\n/// ```\n/// ~~~should_panic\n/// panics();\n/// ~~~",
+        );
+        for name in ["plain", "hidden", "no_run", "panics"] {
+            assert!(calls.paths.contains(name), "{name}: {:?}", calls.paths);
+        }
+        let calls = doc_calls(
+            "/// ```ignore\n/// ignored();\n/// ```\n/// ```text\n/// text();\n/// ```\n/// ```compile_fail\n/// fails();\n/// ```\n/// ```python\n/// py()\n/// ```",
+        );
+        assert!(calls.paths.is_empty(), "{:?}", calls.paths);
+    }
+}

@@ -36,6 +36,7 @@ fn stripped_prefix_len(source: &str, shebang: Option<&str>) -> usize {
     bom + shebang.map_or(0, str::len)
 }
 
+/// The walk's state: the file's text, to keep items as written, and what it found so far.
 struct Walker<'s> {
     source: &'s str,
     offset: usize,
