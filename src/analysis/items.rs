@@ -484,7 +484,7 @@ fn generic_bounds(generics: &[&syn::Generics]) -> Vec<String> {
 }
 
 /// The arguments of a fn other than its receiver.
-pub fn typed_inputs(sig: &Signature) -> impl Iterator<Item = &Type> {
+fn typed_inputs(sig: &Signature) -> impl Iterator<Item = &Type> {
     sig.inputs.iter().filter_map(|arg| match arg {
         FnArg::Typed(pat) => Some(&*pat.ty),
         FnArg::Receiver(_) => None,
