@@ -229,3 +229,170 @@ pub fn request_for<'a>(
         imports: &file.analysis.imports,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze, test_file_calls};
+    use crate::rules::Rules;
+
+    const SOURCE: &str = r#"
+use std::fmt;
+
+pub fn called() {}
+pub fn named_in_module() {}
+pub fn scaffolded() {}
+pub fn renamed() {}
+/// ```
+/// in_doc();
+/// ```
+pub fn in_doc() {}
+pub fn in_integration() {}
+pub fn untested() {}
+pub mod a {
+    pub fn foo_bar() {}
+}
+pub fn a_foo_bar() {}
+
+pub struct Money;
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("M") }
+}
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("M") }
+}
+struct Hidden;
+impl fmt::Display for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("H") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn t() { called(); }
+}
+
+#[cfg(test)]
+mod testsmith_tests {
+    use super::*;
+    #[test]
+    fn test_named_in_module() { assert!(true); }
+    #[test]
+    #[ignore]
+    fn test_scaffolded() { scaffolded(); todo!(); }
+    #[test]
+    #[ignore]
+    fn test_old_name() { renamed(); todo!("assert"); }
+}
+"#;
+
+    fn file(source: &str) -> scan::SourceFile {
+        scan::SourceFile {
+            path: "/ws/src/lib.rs".into(),
+            display: "src/lib.rs".to_owned(),
+            package: 0,
+            target: 0,
+            module_path: Vec::new(),
+            rules: Rules::default(),
+            source: source.to_owned(),
+            analysis: analyze(source).unwrap(),
+            selected: true,
+        }
+    }
+
+    /// The plan of `file` in a package whose one integration test calls `in_integration`.
+    fn plan_in(file: &scan::SourceFile, lib: bool) -> FilePlan<'_> {
+        let calls =
+            test_file_calls("use krate::in_integration; #[test] fn t() { in_integration(); }");
+        let integration = [("tests/api.rs".to_owned(), calls.unwrap())];
+        let package = Package {
+            integration: &integration,
+            lib,
+            public_names: &file.analysis.public_names,
+            makers: &file.analysis.returns,
+            skip_traits: &["Debug".to_owned()],
+            changed: None,
+        };
+        plan_file(file, &package).unwrap()
+    }
+
+    fn names<'a>(items: &[&'a PublicFn]) -> Vec<&'a str> {
+        items.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn each_item_is_tested_where_its_test_is_found_scaffolded_or_untested() {
+        let file = file(SOURCE);
+        let plan = plan_in(&file, true);
+        let tested: Vec<(&str, Found)> = plan
+            .tested
+            .iter()
+            .map(|(item, found)| (item.name.as_str(), found.clone()))
+            .collect();
+        assert_eq!(
+            tested,
+            [
+                ("called", Found::TestCode),
+                ("named_in_module", Found::Generated),
+                ("in_doc", Found::DocTest),
+                (
+                    "in_integration",
+                    Found::Integration("tests/api.rs".to_owned())
+                ),
+            ]
+        );
+        // By its test's name, or by a scaffold of another name that calls it.
+        assert_eq!(names(&plan.scaffolded), ["scaffolded", "renamed"]);
+        // `Debug` is skipped; `Hidden`'s `Display` is neither the package's trait nor a
+        // public type.
+        assert_eq!(
+            names(&plan.untested),
+            [
+                "untested",
+                "a::foo_bar",
+                "a_foo_bar",
+                "<Money as Display>::fmt"
+            ]
+        );
+        // Two items whose names make one test name: the later one gets a suffix.
+        assert_eq!(
+            plan.test_names,
+            [
+                "test_untested",
+                "test_a_foo_bar",
+                "test_a_foo_bar_2",
+                "test_money_display_fmt"
+            ]
+        );
+    }
+
+    #[test]
+    fn doc_tests_count_for_a_lib_only() {
+        let file = file(SOURCE);
+        let plan = plan_in(&file, false);
+        assert!(plan.tested.iter().all(|(item, _)| item.name != "in_doc"));
+        assert_eq!(names(&plan.untested)[0], "in_doc");
+        assert_eq!(plan.test_names[0], "test_in_doc");
+    }
+
+    #[test]
+    fn a_file_with_an_out_of_line_testsmith_module_is_not_planned() {
+        let file = file("pub fn f() {}\n#[cfg(test)]\nmod testsmith_tests;\n");
+        let calls = Vec::new();
+        let package = Package {
+            integration: &calls,
+            lib: true,
+            public_names: &BTreeSet::new(),
+            makers: &BTreeMap::new(),
+            skip_traits: &[],
+            changed: None,
+        };
+        let result = plan_file(&file, &package);
+        assert!(
+            matches!(&result, Err(Warning::OutOfLineModule { file }) if file == "src/lib.rs"),
+            "{:?}",
+            result.err()
+        );
+    }
+}

@@ -231,59 +231,14 @@ impl Walk<'_> {
 
     /// Read and analyse one file, then spawn its module children.
     fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, pending: Pending) {
-        let workspace = self.workspace;
-        let display = relative(&workspace.root, &pending.path);
-        let package = &workspace.packages[pending.package];
-        let path = match pending.path.canonicalize() {
-            Ok(path) => path,
-            Err(source) => {
-                if self.selected(&pending.path) && pending.required {
-                    self.warn(match pending.declared {
-                        Some((file, decl, candidates))
-                            if source.kind() == std::io::ErrorKind::NotFound =>
-                        {
-                            Warning::MissingModule {
-                                file: relative(&workspace.root, &file),
-                                line: decl.line,
-                                column: decl.column,
-                                name: decl.name,
-                                candidates,
-                            }
-                        }
-                        _ => Warning::Unreadable {
-                            file: display,
-                            source,
-                        },
-                    });
-                }
-                return;
-            }
-        };
-        let is_selected = self.selected(&path);
-        {
-            let mut state = self.state.lock().expect("lock");
-            if !state.seen.insert(path.clone()) {
-                return;
-            }
-            (self.on_file)(state.seen.len());
-        }
-        if !path.starts_with(&package.root) {
-            if is_selected {
-                self.warn(Warning::OutsidePackage {
-                    file: display,
-                    package: package.name.clone(),
-                });
-            }
+        let Some(Read {
+            path,
+            display,
+            source,
+            selected,
+        }) = self.read(&pending)
+        else {
             return;
-        }
-        let source = match read_source(&path, &display) {
-            Ok(source) => source,
-            Err(warning) => {
-                if is_selected {
-                    self.warn(warning);
-                }
-                return;
-            }
         };
         let parse_warning = |failure: analysis::ParseFailure| Warning::Parse {
             file: display.clone(),
@@ -299,7 +254,7 @@ impl Walk<'_> {
                     .expect("lock")
                     .test_calls
                     .push((parent, calls)),
-                Err(failure) if is_selected => self.warn(parse_warning(failure)),
+                Err(failure) if selected => self.warn(parse_warning(failure)),
                 Err(_) => {}
             }
             return;
@@ -307,13 +262,13 @@ impl Walk<'_> {
         let mut analysis = match analysis::analyze(&source) {
             Ok(analysis) => analysis,
             Err(failure) => {
-                if is_selected {
+                if selected {
                     self.warn(parse_warning(failure));
                 }
                 return;
             }
         };
-        let target = &package.targets[pending.target];
+        let target = &self.workspace.packages[pending.package].targets[pending.target];
         let mut lints = pending.lints;
         lints.extend(std::mem::take(&mut analysis.lints));
         let rules = Rules {
@@ -335,59 +290,154 @@ impl Walk<'_> {
                 item.stub.insert_str(0, &prefix);
             }
         }
+        let parent = Parent {
+            path: &path,
+            mod_rs: pending.mod_rs,
+            module_path: &pending.module_path,
+            cfgs: &pending.cfgs,
+            package: pending.package,
+            target: pending.target,
+            rules: &rules,
+        };
         for decl in &analysis.mod_decls {
-            let mut module_path = pending.module_path.clone();
-            module_path.extend(decl.inline_parents.iter().map(|m| rules.libtest_segment(m)));
-            module_path.push(rules.libtest_segment(&decl.name));
-            let mut lints = rules.lints.clone();
-            lints.extend(decl.lints.iter().cloned());
-            // Each file a `cfg_attr` can name, with its condition; and the file named without
-            // one, which must exist only when no `cfg_attr` names another.
-            let mut choices: Vec<(Option<&String>, ModDecl)> = decl
-                .cfg_paths
-                .iter()
-                .map(|(condition, file)| {
-                    let mut decl = decl.clone();
-                    decl.path_attr = Some(file.clone());
-                    (Some(condition), decl)
-                })
-                .collect();
-            choices.push((None, decl.clone()));
-            for (condition, chosen) in choices {
-                let (child, mod_rs, candidates) = resolve_module(&path, pending.mod_rs, &chosen);
-                let candidates = candidates
-                    .iter()
-                    .map(|c| relative(&workspace.root, c))
-                    .collect::<Vec<_>>()
-                    .join(" and ");
-                let mut cfgs = pending.cfgs.clone();
-                cfgs.extend(condition.cloned());
-                let child = Pending {
-                    path: child,
-                    package: pending.package,
-                    target: pending.target,
-                    module_path: module_path.clone(),
-                    mod_rs,
-                    tests_for: decl.is_test.then(|| path.clone()),
-                    declared: Some((path.clone(), decl.clone(), candidates)),
-                    lints: lints.clone(),
-                    no_std: Some(rules.no_std),
-                    cfgs,
-                    required: condition.is_some() || decl.cfg_paths.is_empty(),
-                };
-                scope.spawn(move |scope| self.visit(scope, child));
+            self.spawn_module(scope, &parent, decl);
+        }
+        self.record(SourceFile {
+            path,
+            display,
+            package: pending.package,
+            target: pending.target,
+            module_path: pending.module_path,
+            rules,
+            source,
+            analysis,
+            selected,
+        });
+    }
+
+    /// The file's canonical path and text, the first time it is reached: `None` when it is
+    /// missing, unreadable, outside its package or seen already, with a warning where one is
+    /// due (for a selected file that must exist).
+    fn read(&self, pending: &Pending) -> Option<Read> {
+        let workspace = self.workspace;
+        let display = relative(&workspace.root, &pending.path);
+        let package = &workspace.packages[pending.package];
+        let path = match pending.path.canonicalize() {
+            Ok(path) => path,
+            Err(source) => {
+                if self.selected(&pending.path) && pending.required {
+                    self.warn(match &pending.declared {
+                        Some((file, decl, candidates))
+                            if source.kind() == std::io::ErrorKind::NotFound =>
+                        {
+                            Warning::MissingModule {
+                                file: relative(&workspace.root, file),
+                                line: decl.line,
+                                column: decl.column,
+                                name: decl.name.clone(),
+                                candidates: candidates.clone(),
+                            }
+                        }
+                        _ => Warning::Unreadable {
+                            file: display,
+                            source,
+                        },
+                    });
+                }
+                return None;
+            }
+        };
+        let selected = self.selected(&path);
+        {
+            let mut state = self.state.lock().expect("lock");
+            if !state.seen.insert(path.clone()) {
+                return None;
+            }
+            (self.on_file)(state.seen.len());
+        }
+        if !path.starts_with(&package.root) {
+            if selected {
+                self.warn(Warning::OutsidePackage {
+                    file: display,
+                    package: package.name.clone(),
+                });
+            }
+            return None;
+        }
+        match read_source(&path, &display) {
+            Ok(source) => Some(Read {
+                path,
+                display,
+                source,
+                selected,
+            }),
+            Err(warning) => {
+                if selected {
+                    self.warn(warning);
+                }
+                None
             }
         }
+    }
+
+    /// Spawn the visit of the file (or, under `cfg_attr` paths, each file) a `mod x;` of the
+    /// file `parent` names.
+    fn spawn_module<'s>(&'s self, scope: &rayon::Scope<'s>, parent: &Parent<'_>, decl: &ModDecl) {
+        let rules = parent.rules;
+        let mut module_path = parent.module_path.to_vec();
+        module_path.extend(decl.inline_parents.iter().map(|m| rules.libtest_segment(m)));
+        module_path.push(rules.libtest_segment(&decl.name));
+        let mut lints = rules.lints.clone();
+        lints.extend(decl.lints.iter().cloned());
+        // Each file a `cfg_attr` can name, with its condition; and the file named without
+        // one, which must exist only when no `cfg_attr` names another.
+        let mut choices: Vec<(Option<&String>, ModDecl)> = decl
+            .cfg_paths
+            .iter()
+            .map(|(condition, file)| {
+                let mut decl = decl.clone();
+                decl.path_attr = Some(file.clone());
+                (Some(condition), decl)
+            })
+            .collect();
+        choices.push((None, decl.clone()));
+        for (condition, chosen) in choices {
+            let (child, mod_rs, candidates) = resolve_module(parent.path, parent.mod_rs, &chosen);
+            let candidates = candidates
+                .iter()
+                .map(|c| relative(&self.workspace.root, c))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let mut cfgs = parent.cfgs.to_vec();
+            cfgs.extend(condition.cloned());
+            let child = Pending {
+                path: child,
+                package: parent.package,
+                target: parent.target,
+                module_path: module_path.clone(),
+                mod_rs,
+                tests_for: decl.is_test.then(|| parent.path.to_path_buf()),
+                declared: Some((parent.path.to_path_buf(), decl.clone(), candidates)),
+                lints: lints.clone(),
+                no_std: Some(rules.no_std),
+                cfgs,
+                required: condition.is_some() || decl.cfg_paths.is_empty(),
+            };
+            scope.spawn(move |scope| self.visit(scope, child));
+        }
+    }
+
+    /// Add a file, and what it tells of its package, to what the walk found.
+    fn record(&self, file: SourceFile) {
         let mut state = self.state.lock().expect("lock");
+        let analysis = &file.analysis;
+        let package = file.package;
         for (name, def) in &analysis.type_defs {
             let extra = usize::from(analysis.duplicate_types.contains(name));
-            *state.def_counts[pending.package]
-                .entry(name.clone())
-                .or_default() += 1 + extra;
-            let defs = &mut state.scan.type_defs[pending.package];
+            *state.def_counts[package].entry(name.clone()).or_default() += 1 + extra;
+            let defs = &mut state.scan.type_defs[package];
             defs.entry(name.clone()).or_insert_with(|| def.clone());
         }
-        let package = pending.package;
         state.scan.public_names[package].extend(analysis.public_names.iter().cloned());
         for (ty, fns) in &analysis.returns {
             let makers = state.scan.makers[package].entry(ty.clone()).or_default();
@@ -398,23 +448,34 @@ impl Walk<'_> {
             defs.entry(name.clone()).or_insert_with(|| def.clone());
         }
         for (name, ctor) in &analysis.constructors {
-            let known = &mut state.scan.constructors[pending.package];
+            let known = &mut state.scan.constructors[package];
             if matches!(ctor, Constructor::Default) || !known.contains_key(name) {
                 known.insert(name.clone(), ctor.clone());
             }
         }
-        state.scan.files.push(SourceFile {
-            path,
-            display,
-            package: pending.package,
-            target: pending.target,
-            module_path: pending.module_path,
-            rules,
-            source,
-            analysis,
-            selected: is_selected,
-        });
+        state.scan.files.push(file);
     }
+}
+
+/// A file read for the first time.
+struct Read {
+    path: PathBuf,
+    display: String,
+    source: String,
+    /// Within the `PATH…` arguments.
+    selected: bool,
+}
+
+/// What the `mod x;` declarations of a file take from it.
+struct Parent<'a> {
+    /// Its canonical path.
+    path: &'a Path,
+    mod_rs: bool,
+    module_path: &'a [String],
+    cfgs: &'a [String],
+    package: usize,
+    target: usize,
+    rules: &'a Rules,
 }
 
 /// Read a file as UTF-8, or say why not.

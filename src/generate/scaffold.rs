@@ -13,7 +13,7 @@ use super::args::{Arg, Env, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
     FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
 };
-use crate::analysis::{Import, PublicFn, compact};
+use crate::analysis::{self, Import, PublicFn, SugarCall, compact};
 use crate::error::Error;
 use crate::rules::{Level, Rules};
 
@@ -104,7 +104,7 @@ impl Generator for ScaffoldGenerator {
 }
 
 /// What the body could not fill in, which decides the `todo!` text and the lints to allow.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq, Eq)]
 struct Gaps {
     /// Arguments or a receiver stand in as `todo!()`, so the call is unreachable.
     placeholders: bool,
@@ -256,251 +256,352 @@ fn call_body(
     std: &StdNames,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
-    let mut substitutions = HashMap::new();
-    let mut consts = HashMap::new();
-    let fn_turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
-    // An inline module's private imports cannot be named from the test module: their paths can.
-    let scope = Scope {
-        imports: request.imports(&item.module_path),
-        rules: request.rules,
-        crates: request.crates,
-        depth: item.module_path.len(),
-    };
-    // Whether the self type is named through the item's inline modules (`inner::Bag`).
-    let mut self_in_module = !item.module_path.is_empty();
-    if let Some(block) = &item.impl_block {
-        let imp = impls.get(block.stub.as_str())?.as_ref()?;
-        substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
-        // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
-        let written = if block.trait_.is_some() {
-            let (written, imported) = resolve_imports_noting(&imp.self_ty, &scope);
-            self_in_module &= !imported && is_module_local(&written);
-            written
-        } else {
-            (*imp.self_ty).clone()
-        };
-        let self_ty = Env {
-            constructors: request.constructors,
-            substitutions: substitutions.clone(),
-            consts: consts.clone(),
-            can_name_types: false,
-            std,
-        }
-        .concrete(&written)?;
-        substitutions.insert("Self".to_owned(), self_ty);
-    }
-    let env = Env {
-        constructors: request.constructors,
-        substitutions,
-        consts,
-        can_name_types: item.module_path.is_empty(),
-        std,
-    };
-    let module_prefix: Vec<_> = item
-        .module_path
-        .iter()
-        .map(|m| format_ident!("{}", m))
-        .collect();
-
-    let mut stmts = Vec::new();
-    // Locals must not shadow what the call names.
-    let mut taken: HashSet<String> = ["value", "_result", "_future"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    taken.insert(item.ident.clone());
-    taken.extend(item.module_path.iter().cloned());
-
-    let ident = &sig.ident;
-    // The receiver as the first argument of a trait method called by its full path.
-    let mut receiver_arg = None;
-    // A call the way a user makes it (`value.to_string()`), in place of the whole call.
-    let mut sugar = None;
-    let callee = match &item.impl_block {
-        None => quote!(#(#module_prefix::)* #ident #fn_turbofish),
-        Some(block) => {
-            let self_ty = env.substitutions.get("Self")?;
-            let Type::Path(self_path) = self_ty else {
-                return None;
-            };
-            let self_expr = expr_path(&self_path.path)?;
-            let self_prefix = if self_in_module {
-                &module_prefix[..]
-            } else {
-                &[]
-            };
-            let self_expr = quote!(#(#self_prefix::)* #self_expr);
-            taken.insert(block.type_name.clone());
-            let value_ty = elide_lifetimes(self_ty);
-            let value_ty = quote!(#(#self_prefix::)* #value_ty);
-            // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
-            // names one impl, whatever else is in scope.
-            let trait_call = match &block.trait_ {
-                Some(t) => {
-                    let imp = impls.get(block.stub.as_str())?.as_ref()?;
-                    let (path, _) = imp.trait_.as_ref()?;
-                    let path: Type = syn::parse_quote!(#path);
-                    let path = resolve_imports(&path, &scope);
-                    let path = elide_lifetimes(&env.concrete(&path)?);
-                    // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
-                    if !request.rules.no_std {
-                        sugar = sugar_call(&t.name, &ident.to_string(), &value_ty);
-                    }
-                    Some(quote!(<#value_ty as #path>::#ident #fn_turbofish))
-                }
-                None => None,
-            };
-            match sig.receiver() {
-                None => trait_call.unwrap_or_else(|| quote!(#self_expr::#ident #fn_turbofish)),
-                Some(receiver) => {
-                    // `mut self` is the callee's business; only `&mut self` needs a mutable local.
-                    let by_ref = match &receiver.kind {
-                        ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
-                        _ => None,
-                    };
-                    let is_box =
-                        matches!(&receiver.kind, ReceiverKind::Typed(_, ty) if is_box_self(ty));
-                    if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
-                        return None;
-                    }
-                    // `&str`, `&[T]`, `&Path` have literal forms; their `Self` does not.
-                    let literal = match (by_ref, env.argument(&syn::parse_quote!(&#self_ty))) {
-                        (Some(false), Some(Arg::AsIs(value))) => Some(value),
-                        _ => None,
-                    };
-                    let built = match env.build(self_ty) {
-                        _ if literal.is_some() => {
-                            stmts.push(quote!(let value: &#value_ty = #literal;));
-                            true
-                        }
-                        Some(value) => {
-                            let mutable = (by_ref == Some(true)).then(|| quote!(mut));
-                            stmts.push(quote!(let #mutable value: #value_ty = #value;));
-                            false
-                        }
-                        None => {
-                            gaps.placeholders = true;
-                            let what = format!("build a `{}`", compact(&quote!(#self_ty)));
-                            // Behind a reference or a box, so that an unsized `Self` (a
-                            // `str`-like type) works.
-                            let ty = match by_ref {
-                                Some(true) => quote!(&mut #value_ty),
-                                Some(false) => quote!(&#value_ty),
-                                None if is_box => {
-                                    let boxed = std.path("Box");
-                                    quote!(#boxed<#value_ty>)
-                                }
-                                None => value_ty.clone(),
-                            };
-                            stmts.push(quote!(let value: #ty = todo!(#what);));
-                            true
-                        }
-                    };
-                    let boxed = std.path("Box");
-                    // What the receiver is passed as: the local holds a reference (or a box)
-                    // already when it is a literal or stands in as a `todo!()`.
-                    let receiver = match by_ref {
-                        _ if built => quote!(value),
-                        Some(true) => quote!(&mut value),
-                        Some(false) => quote!(&value),
-                        None if is_box => quote!(#boxed::new(value)),
-                        None => quote!(value),
-                    };
-                    match trait_call {
-                        Some(call) => {
-                            receiver_arg = Some(receiver);
-                            call
-                        }
-                        None if is_box && !built => {
-                            quote!(#boxed::new(value).#ident #fn_turbofish)
-                        }
-                        None => quote!(value.#ident #fn_turbofish),
-                    }
-                }
-            }
-        }
-    };
-
-    let mut args = Vec::new();
-    // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
-    let inputs = sig.inputs.iter().filter(|_| sugar.is_none());
-    for (index, input) in inputs.enumerate() {
-        let FnArg::Typed(pat_type) = input else {
-            continue;
-        };
-        let local = local_name(&pat_type.pat, index, &mut taken);
-        let written = resolve_imports(&pat_type.ty, &scope);
-        let ty = env.concrete(&written)?;
-        let Some(arg) = env.argument(&ty) else {
-            gaps.placeholders = true;
-            let written = &pat_type.ty;
-            let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
-            args.push(quote!(todo!(#what)));
-            continue;
-        };
-        match arg {
-            Arg::AsIs(value) => args.push(value),
-            // Bind the owned value and lend it, so what the call returns may borrow from it.
-            Arg::Lent { owned, mutable } => {
-                let mutability = mutable.then(|| quote!(mut));
-                stmts.push(quote!(let #mutability #local = #owned;));
-                args.push(quote!(&#mutability #local));
-            }
-            Arg::Owned(value) => {
-                stmts.push(quote!(let #local = #value;));
-                args.push(quote!(#local));
-            }
-        }
-    }
-
-    let call = match sugar {
+    let mut body = Body::new(item, sig, request, impls, std)?;
+    let callee = body.callee(request, impls, gaps)?;
+    let call = match callee.sugar {
+        // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
         Some(sugar) => sugar,
         None => {
-            let receiver = receiver_arg.iter();
-            quote!(#callee(#(#receiver,)* #(#args),*))
+            let args = body.arguments(gaps)?;
+            let path = callee.path;
+            let receiver = callee.receiver.iter();
+            quote!(#path(#(#receiver,)* #(#args),*))
         }
     };
-    let call = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+    Some(finish(
+        &item.name,
+        sig,
+        request.tokio_test,
+        &body.stmts,
+        call,
+        gaps,
+    ))
+}
+
+/// A scaffold's body in the making: the item's signature with its generic parameters (and
+/// `Self`) given concrete types, and the statements that build what the call takes.
+struct Body<'a> {
+    item: &'a PublicFn,
+    sig: &'a syn::Signature,
+    env: Env<'a>,
+    scope: Scope<'a>,
+    /// The turbofish of the fn's own generic parameters.
+    turbofish: Option<TokenStream>,
+    /// The item's inline modules, as the path to it starts.
+    module_prefix: Vec<syn::Ident>,
+    /// Whether the self type is named through the item's inline modules (`inner::Bag`).
+    self_in_module: bool,
+    stmts: Vec<TokenStream>,
+    /// Locals must not shadow what the call names.
+    taken: HashSet<String>,
+}
+
+/// What the body calls: a path (or a method on `value`) given the receiver, when there is
+/// one, before the arguments; or the trait's sugar, which takes none.
+struct Callee {
+    path: TokenStream,
+    receiver: Option<TokenStream>,
+    sugar: Option<TokenStream>,
+}
+
+impl<'a> Body<'a> {
+    /// `None` when a generic parameter or the self type cannot be made concrete.
+    fn new(
+        item: &'a PublicFn,
+        sig: &'a syn::Signature,
+        request: &'a FileRequest<'a>,
+        impls: &HashMap<&str, Option<syn::ItemImpl>>,
+        std: &'a StdNames,
+    ) -> Option<Body<'a>> {
+        let mut substitutions = HashMap::new();
+        let mut consts = HashMap::new();
+        let turbofish = substitute_generics(&sig.generics, &mut substitutions, &mut consts, std)?;
+        // An inline module's private imports cannot be named from the test module: their
+        // paths can.
+        let scope = Scope {
+            imports: request.imports(&item.module_path),
+            rules: request.rules,
+            crates: request.crates,
+            depth: item.module_path.len(),
+        };
+        let mut self_in_module = !item.module_path.is_empty();
+        if let Some(block) = &item.impl_block {
+            let imp = impls.get(block.stub.as_str())?.as_ref()?;
+            substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
+            // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
+            let written = if block.trait_.is_some() {
+                let (written, imported) = resolve_imports_noting(&imp.self_ty, &scope);
+                self_in_module &= !imported && is_module_local(&written);
+                written
+            } else {
+                (*imp.self_ty).clone()
+            };
+            let self_ty = Env {
+                constructors: request.constructors,
+                substitutions: substitutions.clone(),
+                consts: consts.clone(),
+                can_name_types: false,
+                std,
+            }
+            .concrete(&written)?;
+            substitutions.insert("Self".to_owned(), self_ty);
+        }
+        let env = Env {
+            constructors: request.constructors,
+            substitutions,
+            consts,
+            can_name_types: item.module_path.is_empty(),
+            std,
+        };
+        let module_prefix = item
+            .module_path
+            .iter()
+            .map(|m| format_ident!("{}", m))
+            .collect();
+        let mut taken: HashSet<String> = ["value", "_result", "_future"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        taken.insert(item.ident.clone());
+        taken.extend(item.module_path.iter().cloned());
+        Some(Body {
+            item,
+            sig,
+            env,
+            scope,
+            turbofish,
+            module_prefix,
+            self_in_module,
+            stmts: Vec::new(),
+            taken,
+        })
+    }
+
+    /// What to call, with the receiver built into `value` when the item takes one.
+    fn callee(
+        &mut self,
+        request: &FileRequest<'_>,
+        impls: &HashMap<&str, Option<syn::ItemImpl>>,
+        gaps: &mut Gaps,
+    ) -> Option<Callee> {
+        // Held apart from `self`, which building the receiver changes.
+        let (item, sig) = (self.item, self.sig);
+        let ident = &sig.ident;
+        let turbofish = self.turbofish.clone();
+        let Some(block) = &item.impl_block else {
+            let prefix = &self.module_prefix;
+            return Some(Callee {
+                path: quote!(#(#prefix::)* #ident #turbofish),
+                receiver: None,
+                sugar: None,
+            });
+        };
+        let self_ty = self.env.substitutions.get("Self")?.clone();
+        let Type::Path(self_path) = &self_ty else {
+            return None;
+        };
+        let self_expr = expr_path(&self_path.path)?;
+        let self_prefix = if self.self_in_module {
+            &self.module_prefix[..]
+        } else {
+            &[]
+        };
+        let self_expr = quote!(#(#self_prefix::)* #self_expr);
+        let value_ty = elide_lifetimes(&self_ty);
+        let value_ty = quote!(#(#self_prefix::)* #value_ty);
+        self.taken.insert(block.type_name.clone());
+        // A call the way a user makes it (`value.to_string()`), in place of the whole call.
+        let mut sugar = None;
+        // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
+        // names one impl, whatever else is in scope.
+        let trait_call = match &block.trait_ {
+            Some(t) => {
+                let imp = impls.get(block.stub.as_str())?.as_ref()?;
+                let (path, _) = imp.trait_.as_ref()?;
+                let path: Type = syn::parse_quote!(#path);
+                let path = resolve_imports(&path, &self.scope);
+                let path = elide_lifetimes(&self.env.concrete(&path)?);
+                // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
+                if !request.rules.no_std {
+                    sugar = analysis::sugar(&t.name, &ident.to_string())
+                        .and_then(|s| s.call)
+                        .map(|call| sugar_call(call, &value_ty));
+                }
+                Some(quote!(<#value_ty as #path>::#ident #turbofish))
+            }
+            None => None,
+        };
+        let Some(receiver) = sig.receiver() else {
+            return Some(Callee {
+                path: trait_call.unwrap_or_else(|| quote!(#self_expr::#ident #turbofish)),
+                receiver: None,
+                sugar,
+            });
+        };
+        let (argument, method_on) = self.receiver(receiver, &self_ty, &value_ty, gaps)?;
+        Some(match trait_call {
+            Some(path) => Callee {
+                path,
+                receiver: Some(argument),
+                sugar,
+            },
+            None => Callee {
+                path: quote!(#method_on.#ident #turbofish),
+                receiver: None,
+                sugar,
+            },
+        })
+    }
+
+    /// Build the receiver into the local `value`: what the call passes as its first argument,
+    /// and what a method call is made on. `None` for a `self: T` other than `Box<Self>`.
+    fn receiver(
+        &mut self,
+        receiver: &syn::Receiver,
+        self_ty: &Type,
+        value_ty: &TokenStream,
+        gaps: &mut Gaps,
+    ) -> Option<(TokenStream, TokenStream)> {
+        // `mut self` is the callee's business; only `&mut self` needs a mutable local.
+        let by_ref = match &receiver.kind {
+            ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+            _ => None,
+        };
+        let is_box = matches!(&receiver.kind, ReceiverKind::Typed(_, ty) if is_box_self(ty));
+        if matches!(&receiver.kind, ReceiverKind::Typed(..)) && !is_box {
+            return None;
+        }
+        let env = &self.env;
+        // `&str`, `&[T]`, `&Path` have literal forms; their `Self` does not.
+        let literal = match (by_ref, env.argument(&syn::parse_quote!(&#self_ty))) {
+            (Some(false), Some(Arg::AsIs(value))) => Some(value),
+            _ => None,
+        };
+        let boxed = env.std.path("Box");
+        // Whether the local holds a reference (or a box) already: it is a literal or stands in
+        // as a `todo!()`.
+        let built = match env.build(self_ty) {
+            _ if literal.is_some() => {
+                self.stmts.push(quote!(let value: &#value_ty = #literal;));
+                true
+            }
+            Some(value) => {
+                let mutable = (by_ref == Some(true)).then(|| quote!(mut));
+                self.stmts
+                    .push(quote!(let #mutable value: #value_ty = #value;));
+                false
+            }
+            None => {
+                gaps.placeholders = true;
+                let what = format!("build a `{}`", compact(&quote!(#self_ty)));
+                // Behind a reference or a box, so that an unsized `Self` (a `str`-like type)
+                // works.
+                let ty = match by_ref {
+                    Some(true) => quote!(&mut #value_ty),
+                    Some(false) => quote!(&#value_ty),
+                    None if is_box => quote!(#boxed<#value_ty>),
+                    None => value_ty.clone(),
+                };
+                self.stmts.push(quote!(let value: #ty = todo!(#what);));
+                true
+            }
+        };
+        let argument = match by_ref {
+            _ if built => quote!(value),
+            Some(true) => quote!(&mut value),
+            Some(false) => quote!(&value),
+            None if is_box => quote!(#boxed::new(value)),
+            None => quote!(value),
+        };
+        let method_on = if is_box && !built {
+            quote!(#boxed::new(value))
+        } else {
+            quote!(value)
+        };
+        Some((argument, method_on))
+    }
+
+    /// The arguments other than the receiver: passed as is, bound to a local named after the
+    /// parameter (and lent, where the parameter borrows), or a `todo!()` where none can be
+    /// built. `None` when a type cannot be made concrete.
+    fn arguments(&mut self, gaps: &mut Gaps) -> Option<Vec<TokenStream>> {
+        let mut args = Vec::new();
+        for (index, input) in self.sig.inputs.iter().enumerate() {
+            let FnArg::Typed(pat_type) = input else {
+                continue;
+            };
+            let local = local_name(&pat_type.pat, index, &mut self.taken);
+            let written = resolve_imports(&pat_type.ty, &self.scope);
+            let ty = self.env.concrete(&written)?;
+            let Some(arg) = self.env.argument(&ty) else {
+                gaps.placeholders = true;
+                let written = &pat_type.ty;
+                let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
+                args.push(quote!(todo!(#what)));
+                continue;
+            };
+            match arg {
+                Arg::AsIs(value) => args.push(value),
+                // Bind the owned value and lend it, so what the call returns may borrow from it.
+                Arg::Lent { owned, mutable } => {
+                    let mutability = mutable.then(|| quote!(mut));
+                    self.stmts.push(quote!(let #mutability #local = #owned;));
+                    args.push(quote!(&#mutability #local));
+                }
+                Arg::Owned(value) => {
+                    self.stmts.push(quote!(let #local = #value;));
+                    args.push(quote!(#local));
+                }
+            }
+        }
+        Some(args)
+    }
+}
+
+/// The body around `call`, and the task it leaves: the call's statement (awaited, or its
+/// future kept, for an async item), then the `todo!()` naming what to assert; for an unsafe
+/// item the `todo!()` comes first.
+fn finish(
+    name: &str,
+    sig: &syn::Signature,
+    tokio_test: bool,
+    stmts: &[TokenStream],
+    call: TokenStream,
+    gaps: &mut Gaps,
+) -> (TokenStream, String) {
+    let is_unsafe = matches!(sig.safety, syn::Safety::Unsafe(_));
+    let call = if is_unsafe {
         gaps.unsafe_block = true;
         quote!(unsafe { #call })
     } else {
         call
     };
-    let name = &item.name;
     let returns_unit = match &sig.output {
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
     };
-    let (call_stmt, mut task) = if sig.asyncness.is_some() && request.tokio_test {
-        gaps.awaits = true;
-        if returns_unit {
-            (
-                quote!(#call.await;),
-                format!("assert on the effects of `{name}`"),
-            )
-        } else {
-            (
-                quote!(let _result = #call.await;),
-                format!("assert on what `{name}` returns"),
-            )
+    let effects = format!("assert on the effects of `{name}`");
+    let returns = format!("assert on what `{name}` returns");
+    let (call_stmt, mut task) = match (sig.asyncness.is_some(), tokio_test, returns_unit) {
+        (true, true, true) => {
+            gaps.awaits = true;
+            (quote!(#call.await;), effects)
         }
-    } else if sig.asyncness.is_some() {
-        (
+        (true, true, false) => {
+            gaps.awaits = true;
+            (quote!(let _result = #call.await;), returns)
+        }
+        (true, false, _) => (
             quote!(let _future = #call;),
             format!("run the future `{name}` returns on an async runtime and assert on its output"),
-        )
-    } else if returns_unit {
-        (quote!(#call;), format!("assert on the effects of `{name}`"))
-    } else {
-        (
-            quote!(let _result = #call;),
-            format!("assert on what `{name}` returns"),
-        )
+        ),
+        (false, _, true) => (quote!(#call;), effects),
+        (false, _, false) => (quote!(let _result = #call;), returns),
     };
     if gaps.placeholders {
         task = format!("build the arguments of `{name}`, then {task}");
     }
-    let body = if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+    if is_unsafe {
         // The safety contract comes first: the unsafe call must not run until a person has
         // chosen arguments that uphold it.
         gaps.placeholders = true;
@@ -508,21 +609,20 @@ fn call_body(
         (quote!(todo!(#task); #(#stmts)* #call_stmt), task)
     } else {
         (quote!(#(#stmts)* #call_stmt todo!(#task);), task)
-    };
-    Some(body)
+    }
 }
 
-/// How a user calls a std trait's method without naming it, where that reads better than the
-/// full path and cannot pick another impl: `value.to_string()` for `Display::fmt`, `format!`
-/// for `Debug::fmt`, `value.next()`, `"".parse::<Money>()`.
-fn sugar_call(trait_name: &str, method: &str, self_ty: &TokenStream) -> Option<TokenStream> {
-    Some(match (trait_name, method) {
-        ("Display", "fmt") => quote!(value.to_string()),
-        ("Debug", "fmt") => quote!(format!("{:?}", value)),
-        ("Iterator", "next") => quote!(value.next()),
-        ("FromStr", "from_str") => quote!("".parse::<#self_ty>()),
-        _ => return None,
-    })
+/// A trait method's sugar call as tokens: `value.to_string()`, `format!("{:?}", value)`,
+/// `"".parse::<Money>()`.
+fn sugar_call(call: SugarCall, self_ty: &TokenStream) -> TokenStream {
+    match call {
+        SugarCall::Method(method) => {
+            let method = format_ident!("{}", method);
+            quote!(value.#method())
+        }
+        SugarCall::Format(format) => quote!(format!(#format, value)),
+        SugarCall::Parse => quote!("".parse::<#self_ty>()),
+    }
 }
 
 /// Fill `substitutions` for each type and const parameter; the turbofish to call with.
@@ -705,4 +805,362 @@ fn local_name(pat: &Pat, index: usize, taken: &mut HashSet<String>) -> syn::Iden
     }
     taken.insert(name.clone());
     syn::Ident::new(&name, Span::call_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use quote::ToTokens;
+
+    use super::*;
+    use crate::analysis::{Calls, FileAnalysis, analyze, scan_calls};
+    use crate::generate::test_fn_name;
+
+    /// A request for every item of a file, under `rules`.
+    fn request<'a>(
+        source: &'a str,
+        analysis: &'a FileAnalysis,
+        rules: &'a Rules,
+    ) -> FileRequest<'a> {
+        FileRequest {
+            display: "src/lib.rs",
+            path: std::path::Path::new("src/lib.rs"),
+            source,
+            items: analysis.items.iter().collect(),
+            test_names: analysis
+                .items
+                .iter()
+                .map(|i| test_fn_name(&i.name))
+                .collect(),
+            constructors: &analysis.constructors,
+            type_defs: &analysis.type_defs,
+            trait_defs: &analysis.trait_defs,
+            test_source: "",
+            crates: &[],
+            tokio_test: false,
+            rules,
+            imports: &analysis.imports,
+        }
+    }
+
+    /// What [`call_body`] makes of the item `name` of `source`: the body as prettyplease
+    /// prints it (one statement a line), the task, and the gaps.
+    fn body_under(
+        source: &str,
+        name: &str,
+        rules: &Rules,
+        tokio_test: bool,
+    ) -> Option<(String, String, Gaps)> {
+        let analysis = analyze(source).unwrap();
+        let request = FileRequest {
+            tokio_test,
+            ..request(source, &analysis, rules)
+        };
+        let item = analysis.items.iter().find(|i| i.name == name).expect(name);
+        let stub = item.parse_stub().unwrap();
+        let impls: HashMap<&str, Option<syn::ItemImpl>> = analysis
+            .items
+            .iter()
+            .filter_map(|i| i.impl_block.as_ref())
+            .map(|b| (b.stub.as_str(), b.parse_stub()))
+            .collect();
+        let std = StdNames::new(rules, &analysis.type_defs);
+        let mut gaps = Gaps::default();
+        let (body, task) = call_body(item, &stub.sig, &request, &impls, &std, &mut gaps)?;
+        let file: syn::File = syn::parse_quote!(fn body() { #body });
+        let text = prettyplease::unparse(&file);
+        let lines: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.strip_prefix("    "))
+            .collect();
+        Some((lines.join("\n"), task, gaps))
+    }
+
+    const SOURCE: &str = r#"
+use std::fmt;
+use std::ops::{Add, Index, Neg};
+use std::str::FromStr;
+
+pub fn double(x: u32) -> u32 { x * 2 }
+pub fn first<T: Clone>(items: &[T]) -> Option<T> { items.first().cloned() }
+pub fn touch(path: &std::path::Path) { let _ = path; }
+pub fn apply(f: &dyn Fn(u8) -> u8) -> u8 { f(1) }
+pub unsafe fn poke(p: *mut u8) { unsafe { *p = 1 } }
+pub async fn fetch(id: u32) -> u32 { id }
+pub fn pick<T: Iterator + fmt::Write>(t: T) -> T { t }
+
+pub mod inner {
+    pub fn triple(x: u32) -> u32 { x * 3 }
+}
+
+#[derive(Default, Clone, Copy, PartialEq)]
+pub struct Money(u32);
+
+impl Money {
+    pub fn new(cents: u32) -> Money { Money(cents) }
+    pub fn cents(&self) -> u32 { self.0 }
+    pub fn add_cents(&mut self, n: u32) { self.0 += n; }
+    pub fn into_cents(self) -> u32 { self.0 }
+    pub fn boxed(self: Box<Self>) -> u32 { self.0 }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{}", self.0) }
+}
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "M{}", self.0) }
+}
+impl FromStr for Money {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> { s.parse().map(Money) }
+}
+impl From<u32> for Money {
+    fn from(cents: u32) -> Money { Money(cents) }
+}
+impl Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money { Money(self.0 + other.0) }
+}
+impl Neg for Money {
+    type Output = i64;
+    fn neg(self) -> i64 { -i64::from(self.0) }
+}
+impl Index<usize> for Money {
+    type Output = u32;
+    fn index(&self, _at: usize) -> &u32 { &self.0 }
+}
+
+pub struct Countdown(u8);
+
+impl Iterator for Countdown {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> { self.0.checked_sub(1).inspect(|n| self.0 = *n) }
+}
+"#;
+
+    fn body_of(name: &str) -> Option<(String, String, Gaps)> {
+        body_under(SOURCE, name, &Rules::default(), false)
+    }
+
+    /// The body `call_body` writes for `name`, and whether it holds placeholders.
+    fn written(name: &str) -> (String, bool) {
+        let (body, _, gaps) = body_of(name).expect(name);
+        (body, gaps.placeholders)
+    }
+
+    #[test]
+    fn a_free_fn_is_called_with_arguments_named_after_its_parameters() {
+        let (body, task, gaps) = body_of("double").unwrap();
+        assert_eq!(
+            body,
+            "let x = 0;\nlet _result = double(x);\ntodo!(\"assert on what `double` returns\");"
+        );
+        assert_eq!(task, "assert on what `double` returns");
+        assert_eq!(gaps, Gaps::default());
+        // Through its inline module; generics get a concrete type by turbofish; a borrowed
+        // literal is passed as is; a unit return leaves effects to assert on.
+        assert_eq!(
+            written("inner::triple").0,
+            "let x = 0;\nlet _result = inner::triple(x);\ntodo!(\"assert on what `inner::triple` returns\");"
+        );
+        assert_eq!(
+            written("first").0,
+            "let _result = first::<i32>(&[]);\ntodo!(\"assert on what `first` returns\");"
+        );
+        assert_eq!(
+            written("touch").0,
+            "touch(::std::path::Path::new(\"\"));\ntodo!(\"assert on the effects of `touch`\");"
+        );
+        // No candidate type is known to be both an `Iterator` and a `fmt::Write`.
+        assert!(body_of("pick").is_none());
+    }
+
+    #[test]
+    fn a_method_is_called_on_a_value_built_as_its_receiver_takes_it() {
+        let value = "let value: Money = Default::default();";
+        assert_eq!(
+            written("Money::cents"),
+            (
+                format!(
+                    "{value}\nlet _result = value.cents();\ntodo!(\"assert on what `Money::cents` returns\");"
+                ),
+                false
+            )
+        );
+        assert_eq!(
+            written("Money::add_cents").0,
+            "let mut value: Money = Default::default();\nlet n = 0;\nvalue.add_cents(n);\ntodo!(\"assert on the effects of `Money::add_cents`\");"
+        );
+        assert!(
+            written("Money::into_cents")
+                .0
+                .contains("let _result = value.into_cents();")
+        );
+        assert!(
+            written("Money::boxed")
+                .0
+                .contains("let _result = Box::new(value).boxed();")
+        );
+        // `Countdown` cannot be built: a placeholder stands in, behind the receiver's `&mut`.
+        let (body, task, gaps) = body_of("<Countdown as Iterator>::next").unwrap();
+        assert!(
+            body.starts_with("let value: &mut Countdown = todo!(\"build a `Countdown`\");\nlet _result = value.next();"),
+            "{body}"
+        );
+        assert!(task.starts_with("build the arguments of `<Countdown as Iterator>::next`, then"));
+        assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn a_trait_method_is_called_by_its_sugar_or_by_its_full_path() {
+        let value = "let value: Money = Default::default();";
+        assert!(
+            written("<Money as Display>::fmt")
+                .0
+                .starts_with(&format!("{value}\nlet _result = value.to_string();"))
+        );
+        assert!(written("<Money as Debug>::fmt").0.starts_with(&format!(
+            "{value}\nlet _result = format!(\"{{:?}}\", value);"
+        )));
+        assert!(
+            written("<Money as FromStr>::from_str")
+                .0
+                .starts_with("let _result = \"\".parse::<Money>();")
+        );
+        assert!(
+            written("<Money as From<u32>>::from")
+                .0
+                .starts_with("let cents = 0;\nlet _result = <Money as From<u32>>::from(cents);")
+        );
+        assert!(
+            written("<Money as Index<usize>>::index")
+                .0
+                .contains("let _result = <Money as Index<usize>>::index(&value, at);")
+        );
+        assert!(
+            written("<Money as Add>::add")
+                .0
+                .contains("let _result = <Money as Add>::add(value, other);")
+        );
+        // `to_string` needs std's prelude: a `no_std` crate gets the full path, `Formatter`
+        // and all.
+        let no_std = Rules {
+            no_std: true,
+            ..Rules::default()
+        };
+        let (body, _, gaps) =
+            body_under(SOURCE, "<Money as Display>::fmt", &no_std, false).unwrap();
+        assert!(
+            body.contains("let _result = <Money as fmt::Display>::fmt(\n    &value,\n    todo!(\"a `&mut fmt::Formatter<'_>` for `f`\"),\n);"),
+            "{body}"
+        );
+        assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn placeholders_unsafe_calls_and_futures_say_so_in_the_task() {
+        let (body, task, gaps) = body_of("apply").unwrap();
+        assert_eq!(
+            body,
+            format!(
+                "let _result = apply(todo!(\"a `&dyn Fn(u8) -> u8` for `f`\"));\ntodo!(\"{task}\");"
+            )
+        );
+        assert_eq!(
+            task,
+            "build the arguments of `apply`, then assert on what `apply` returns"
+        );
+        assert!(gaps.placeholders);
+        // The safety contract first: nothing unsafe runs before a person has looked.
+        let (body, task, gaps) = body_of("poke").unwrap();
+        assert_eq!(
+            body,
+            format!("todo!(\"{task}\");\nlet p = ::core::ptr::null_mut();\nunsafe {{ poke(p) }};")
+        );
+        assert_eq!(
+            task,
+            "uphold the safety contract of `poke`, then assert on the effects of `poke`"
+        );
+        assert!(gaps.placeholders && gaps.unsafe_block && !gaps.awaits);
+        // An async fn: its future is made, or awaited where the package can run tokio's tests.
+        let (body, task, gaps) = body_of("fetch").unwrap();
+        assert!(body.contains("let _future = fetch(id);"), "{body}");
+        assert_eq!(
+            task,
+            "run the future `fetch` returns on an async runtime and assert on its output"
+        );
+        assert!(!gaps.awaits);
+        let (body, task, gaps) = body_under(SOURCE, "fetch", &Rules::default(), true).unwrap();
+        assert!(body.contains("let _result = fetch(id).await;"), "{body}");
+        assert_eq!(task, "assert on what `fetch` returns");
+        assert!(gaps.awaits);
+    }
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn file_done(&self, _display: &str) {}
+    }
+
+    /// The property the analysis and the scaffolds share: a scaffold's call, read back by the
+    /// call scanner, covers the item it was written for (so its item is not generated for
+    /// again, and `--check` lists it as scaffolded).
+    #[test]
+    fn every_call_a_scaffold_writes_is_a_use_of_its_item() {
+        let analysis = analyze(SOURCE).unwrap();
+        let rules = Rules::default();
+        let request = request(SOURCE, &analysis, &rules);
+        // Each test's item, the calls of the whole fn (as the analysis reads a module), whether
+        // its body calls anything, and its text.
+        let written: Mutex<Vec<(String, Calls, bool, String)>> = Mutex::new(Vec::new());
+        let done = |_: usize, output: FileOutput| {
+            for test in output.tests {
+                let mut calls = Calls::default();
+                let tokens = test.function.to_token_stream();
+                scan_calls(tokens.clone(), &mut calls);
+                let mut body = Calls::default();
+                scan_calls(test.function.block.to_token_stream(), &mut body);
+                let calls_any = !(body.paths.is_empty() && body.methods.is_empty());
+                let text = tokens.to_string();
+                written
+                    .lock()
+                    .unwrap()
+                    .push((test.item, calls, calls_any, text));
+            }
+        };
+        ScaffoldGenerator
+            .generate_all(std::slice::from_ref(&request), &Quiet, &done)
+            .unwrap();
+        let written = written.into_inner().unwrap();
+        assert_eq!(written.len(), analysis.items.len());
+        let mut lone = Vec::new();
+        for (name, calls, calls_any, _) in &written {
+            let item = analysis.items.iter().find(|i| &i.name == name).unwrap();
+            if !calls_any {
+                // The lone `todo!()` form calls nothing.
+                lone.push(name.as_str());
+            } else {
+                assert!(
+                    calls.covers(item),
+                    "the scaffold of `{name}` is not seen as a use: {calls:?}"
+                );
+            }
+        }
+        assert_eq!(lone, ["pick"]);
+        // Read back in the file, they are scaffolds.
+        let module: String = written.iter().map(|(.., text)| text.as_str()).collect();
+        let again = analyze(&format!(
+            "{SOURCE}\n#[cfg(test)]\nmod testsmith_tests {{ use super::*; {module} }}"
+        ))
+        .unwrap();
+        assert_eq!(again.scaffolds.fns.len(), written.len());
+        for item in &again.items {
+            assert!(
+                !again.calls.covers(item),
+                "`{}` counts as tested",
+                item.name
+            );
+        }
+    }
 }
