@@ -3,12 +3,10 @@
 //! framework runs them, and `--message-format json`. Nothing here builds a crate: checks build
 //! nothing, and generation runs with `--no-verify`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::testsmith;
+use crate::common::{self, testsmith};
 use predicates::prelude::*;
 use tempfile::TempDir;
 

@@ -2,14 +2,10 @@
 //! wrong in each of the ways models do, and real builds and test runs in the scratch copy.
 //! These build crates, so they are few and each covers a lot.
 
-mod common;
-#[path = "common/llm_server.rs"]
-mod llm_server;
-
 use std::path::Path;
 
-use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server, tests_for};
+use crate::common::llm_server::{Call, Reply, Server, tests_for};
+use crate::common::{self, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server` (Ollama's format: no key needed).

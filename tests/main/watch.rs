@@ -2,15 +2,13 @@
 //! real file events. Rounds run with `--no-verify` (building scaffolds is the verify tests'
 //! subject) except where a round must last long enough to save a file during it.
 
-#![cfg(unix)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::common;
 
 /// Waits here are bounded: a machine busy with other builds may take a while, a broken watch
 /// takes forever.
