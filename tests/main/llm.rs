@@ -9,7 +9,7 @@ use crate::common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
-/// These tests are about the calls: verification (tests/verify.rs) is off.
+/// These tests are about the calls: verification (tests/main/verify.rs) is off.
 fn llm(dir: &std::path::Path, server: &Server) -> assert_cmd::Command {
     let mut cmd = testsmith(dir);
     cmd.args([
