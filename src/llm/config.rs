@@ -89,118 +89,23 @@ pub fn resolve(
     workspace_root: &std::path::Path,
 ) -> Result<Settings, Error> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let meta_str = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_owned);
-    let meta_num = |key: &str| metadata.get(key).and_then(Value::as_f64);
-
-    let mut chosen_because = None;
-    let provider = match flags.provider {
-        Some(kind) => kind,
-        None => match env("TESTSMITH_PROVIDER").or_else(|| meta_str("provider")) {
-            Some(name) => parse_provider(&name)?,
-            // Nothing named: the provider whose key is set, else a local Ollama.
-            None if env("OPENAI_API_KEY").is_some() => ProviderKind::Openai,
-            None if env("ANTHROPIC_API_KEY").is_some() => ProviderKind::Anthropic,
-            None => {
-                chosen_because = Some(
-                    "ollama was used because no provider was named (--provider, \
-                     TESTSMITH_PROVIDER or `provider` in the testsmith metadata) and neither \
-                     OPENAI_API_KEY nor ANTHROPIC_API_KEY is set"
-                        .to_owned(),
-                );
-                ProviderKind::Ollama
-            }
-        },
+    let sources = Sources {
+        flags,
+        env: &env,
+        metadata,
     };
-    let (key_var, url_var, default_url, default_model) = match provider {
-        ProviderKind::Openai => (
-            "OPENAI_API_KEY",
-            "OPENAI_BASE_URL",
-            OPENAI_URL,
-            "gpt-4o-mini",
-        ),
-        ProviderKind::Anthropic => (
-            "ANTHROPIC_API_KEY",
-            "ANTHROPIC_BASE_URL",
-            ANTHROPIC_URL,
-            "claude-3-5-haiku-latest",
-        ),
-        ProviderKind::Ollama => ("", "OLLAMA_HOST", OLLAMA_URL, "qwen2.5-coder:7b"),
-    };
-    let (base_url, source) = flags
-        .base_url
-        .clone()
-        .map(|url| (url, "--base-url"))
-        .or_else(|| env(url_var).map(|url| (url, url_var)))
-        .or_else(|| meta_str("base-url").map(|url| (url, "`base-url` in the testsmith metadata")))
-        .unwrap_or_else(|| (default_url.to_owned(), "the default URL"));
-    let base_url = if source == "OLLAMA_HOST" && !base_url.contains("://") {
-        // Ollama itself reads OLLAMA_HOST as `host:port`.
-        format!("http://{}", base_url.trim())
-    } else {
-        base_url
-    };
-    if let Err(why) = parse_base_url(&base_url) {
-        return Err(LlmError::Setting(format!("{source} `{base_url}` is {why}")).into());
-    }
-    let api_key = if key_var.is_empty() {
-        None
-    } else {
-        env(key_var)
-    };
-    // A key is needed by Anthropic, and by OpenAI itself; a local OpenAI-compatible server
-    // (vLLM, llama.cpp, LM Studio) at another URL usually needs none.
-    let needs_key = match provider {
-        ProviderKind::Anthropic => true,
-        ProviderKind::Openai => base_url.trim_end_matches('/') == OPENAI_URL,
-        ProviderKind::Ollama => false,
-    };
-    if needs_key && api_key.is_none() {
-        return Err(LlmError::MissingKey {
-            provider: provider.name(),
-            var: key_var,
-        }
-        .into());
-    }
-    let model = flags
-        .model
-        .clone()
-        .or_else(|| env("TESTSMITH_MODEL"))
-        .or_else(|| meta_str("model"))
-        .unwrap_or_else(|| default_model.to_owned());
-    // One rule for every limit, wherever it was set: 0 is refused, never quietly made 1.
-    let count = |flag: Option<u64>, key: &str| -> Result<Option<u64>, Error> {
-        let (value, text, source) = match (flag, metadata.get(key)) {
-            (Some(n), _) => (Some(n), n.to_string(), format!("--{key}")),
-            (None, Some(value)) => (
-                value.as_u64(),
-                value.to_string(),
-                format!("`{key}` in the testsmith metadata"),
-            ),
-            (None, None) => return Ok(None),
-        };
-        match value {
-            Some(n) if n > 0 => Ok(Some(n)),
-            _ => Err(LlmError::Setting(format!(
-                "{source} `{text}` is not a positive whole number"
-            ))
-            .into()),
-        }
-    };
-    let attempts = count(flags.max_retries.map(u64::from), "max-retries")?.unwrap_or(3);
-    let max_concurrent = count(flags.max_concurrent.map(|n| n as u64), "max-concurrent")?;
+    let (provider, chosen_because) = sources.provider()?;
+    let defaults = ProviderDefaults::of(provider);
+    let base_url = sources.base_url(&defaults)?;
+    let api_key = sources.api_key(provider, &defaults, &base_url)?;
+    let model = sources.model(&defaults);
+    let attempts = sources
+        .count(flags.max_retries.map(u64::from), "max-retries")?
+        .unwrap_or(3);
+    let max_concurrent = sources.count(flags.max_concurrent.map(|n| n as u64), "max-concurrent")?;
     let max_concurrent = max_concurrent.unwrap_or(5);
-    let (timeout, source) = match (flags.timeout, meta_num("timeout")) {
-        (Some(secs), _) => (secs, "--timeout"),
-        (None, Some(secs)) => (secs, "`timeout` in the testsmith metadata"),
-        (None, None) => (120.0, "the default timeout"),
-    };
-    if !(timeout > 0.0 && timeout.is_finite()) {
-        return Err(LlmError::Setting(format!(
-            "{source} `{timeout}` is not a positive number of seconds"
-        ))
-        .into());
-    }
-    let temperature = meta_num("temperature").unwrap_or(0.2) as f32;
+    let timeout = sources.timeout()?;
+    let temperature = sources.meta_num("temperature").unwrap_or(0.2) as f32;
     let cache_dir = if flags.no_cache {
         None
     } else {
@@ -225,6 +130,185 @@ pub fn resolve(
         workspace_root: workspace_root.to_owned(),
         chosen_because,
     })
+}
+
+/// Where a provider's key and URL are read from, and what holds when nothing is set.
+struct ProviderDefaults {
+    /// Empty for a provider that takes no key.
+    key_var: &'static str,
+    url_var: &'static str,
+    url: &'static str,
+    model: &'static str,
+}
+
+impl ProviderDefaults {
+    fn of(provider: ProviderKind) -> ProviderDefaults {
+        let (key_var, url_var, url, model) = match provider {
+            ProviderKind::Openai => (
+                "OPENAI_API_KEY",
+                "OPENAI_BASE_URL",
+                OPENAI_URL,
+                "gpt-4o-mini",
+            ),
+            ProviderKind::Anthropic => (
+                "ANTHROPIC_API_KEY",
+                "ANTHROPIC_BASE_URL",
+                ANTHROPIC_URL,
+                "claude-3-5-haiku-latest",
+            ),
+            ProviderKind::Ollama => ("", "OLLAMA_HOST", OLLAMA_URL, "qwen2.5-coder:7b"),
+        };
+        ProviderDefaults {
+            key_var,
+            url_var,
+            url,
+            model,
+        }
+    }
+}
+
+/// The places a setting is read from, highest first: flags, the environment (blank values
+/// count as unset), the metadata.
+struct Sources<'a> {
+    flags: &'a LlmFlags,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    metadata: &'a Value,
+}
+
+impl Sources<'_> {
+    fn meta_str(&self, key: &str) -> Option<String> {
+        self.metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    fn meta_num(&self, key: &str) -> Option<f64> {
+        self.metadata.get(key).and_then(Value::as_f64)
+    }
+
+    /// The provider, and why it was picked when none was named.
+    fn provider(&self) -> Result<(ProviderKind, Option<String>), Error> {
+        if let Some(kind) = self.flags.provider {
+            return Ok((kind, None));
+        }
+        let env = self.env;
+        let kind = match env("TESTSMITH_PROVIDER").or_else(|| self.meta_str("provider")) {
+            Some(name) => parse_provider(&name)?,
+            // Nothing named: the provider whose key is set, else a local Ollama.
+            None if env("OPENAI_API_KEY").is_some() => ProviderKind::Openai,
+            None if env("ANTHROPIC_API_KEY").is_some() => ProviderKind::Anthropic,
+            None => {
+                let why = "ollama was used because no provider was named (--provider, \
+                     TESTSMITH_PROVIDER or `provider` in the testsmith metadata) and neither \
+                     OPENAI_API_KEY nor ANTHROPIC_API_KEY is set";
+                return Ok((ProviderKind::Ollama, Some(why.to_owned())));
+            }
+        };
+        Ok((kind, None))
+    }
+
+    /// The server URL, refused naming where it came from when unusable.
+    fn base_url(&self, defaults: &ProviderDefaults) -> Result<String, Error> {
+        let url_var = defaults.url_var;
+        let (base_url, source) = self
+            .flags
+            .base_url
+            .clone()
+            .map(|url| (url, "--base-url"))
+            .or_else(|| (self.env)(url_var).map(|url| (url, url_var)))
+            .or_else(|| {
+                self.meta_str("base-url")
+                    .map(|url| (url, "`base-url` in the testsmith metadata"))
+            })
+            .unwrap_or_else(|| (defaults.url.to_owned(), "the default URL"));
+        let base_url = if source == "OLLAMA_HOST" && !base_url.contains("://") {
+            // Ollama itself reads OLLAMA_HOST as `host:port`.
+            format!("http://{}", base_url.trim())
+        } else {
+            base_url
+        };
+        if let Err(why) = parse_base_url(&base_url) {
+            return Err(LlmError::Setting(format!("{source} `{base_url}` is {why}")).into());
+        }
+        Ok(base_url)
+    }
+
+    /// The API key, an error when the provider at `base_url` needs one and none is set.
+    fn api_key(
+        &self,
+        provider: ProviderKind,
+        defaults: &ProviderDefaults,
+        base_url: &str,
+    ) -> Result<Option<String>, Error> {
+        let key_var = defaults.key_var;
+        let api_key = if key_var.is_empty() {
+            None
+        } else {
+            (self.env)(key_var)
+        };
+        // A key is needed by Anthropic, and by OpenAI itself; a local OpenAI-compatible server
+        // (vLLM, llama.cpp, LM Studio) at another URL usually needs none.
+        let needs_key = match provider {
+            ProviderKind::Anthropic => true,
+            ProviderKind::Openai => base_url.trim_end_matches('/') == OPENAI_URL,
+            ProviderKind::Ollama => false,
+        };
+        if needs_key && api_key.is_none() {
+            return Err(LlmError::MissingKey {
+                provider: provider.name(),
+                var: key_var,
+            }
+            .into());
+        }
+        Ok(api_key)
+    }
+
+    fn model(&self, defaults: &ProviderDefaults) -> String {
+        self.flags
+            .model
+            .clone()
+            .or_else(|| (self.env)("TESTSMITH_MODEL"))
+            .or_else(|| self.meta_str("model"))
+            .unwrap_or_else(|| defaults.model.to_owned())
+    }
+
+    /// A limit from its flag or the metadata's `key`. One rule for every limit, wherever it was
+    /// set: 0 is refused, never quietly made 1.
+    fn count(&self, flag: Option<u64>, key: &str) -> Result<Option<u64>, Error> {
+        let (value, text, source) = match (flag, self.metadata.get(key)) {
+            (Some(n), _) => (Some(n), n.to_string(), format!("--{key}")),
+            (None, Some(value)) => (
+                value.as_u64(),
+                value.to_string(),
+                format!("`{key}` in the testsmith metadata"),
+            ),
+            (None, None) => return Ok(None),
+        };
+        match value {
+            Some(n) if n > 0 => Ok(Some(n)),
+            _ => Err(LlmError::Setting(format!(
+                "{source} `{text}` is not a positive whole number"
+            ))
+            .into()),
+        }
+    }
+
+    /// The request timeout in seconds: positive and finite.
+    fn timeout(&self) -> Result<f64, Error> {
+        let (timeout, source) = match (self.flags.timeout, self.meta_num("timeout")) {
+            (Some(secs), _) => (secs, "--timeout"),
+            (None, Some(secs)) => (secs, "`timeout` in the testsmith metadata"),
+            (None, None) => (120.0, "the default timeout"),
+        };
+        if !(timeout > 0.0 && timeout.is_finite()) {
+            return Err(LlmError::Setting(format!(
+                "{source} `{timeout}` is not a positive number of seconds"
+            ))
+            .into());
+        }
+        Ok(timeout)
+    }
 }
 
 fn parse_provider(name: &str) -> Result<ProviderKind, Error> {

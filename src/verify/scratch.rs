@@ -526,10 +526,13 @@ mod tests {
 
     const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n";
 
-    #[test]
-    fn sync_writes_only_changes_and_mirrors_removals() {
-        let tmp = tempfile::tempdir().unwrap();
-        let src = tmp.path().join("ws");
+    fn stats(written: usize, removed: usize) -> SyncStats {
+        SyncStats { written, removed }
+    }
+
+    /// A workspace with a build dir, a nested package with its own, VCS files, ignored files
+    /// and a lock file the ignore rules name.
+    fn write_workspace(src: &Path) {
         write(&src.join("Cargo.toml"), "[package]\nname = \"ws\"\n");
         write(&src.join("src/lib.rs"), "pub fn a() {}\n");
         write(&src.join("src/util.rs"), "pub fn b() {}\n");
@@ -546,6 +549,13 @@ mod tests {
         );
         write(&src.join("fixtures/x/target/CACHEDIR.TAG"), TAG);
         write(&src.join("fixtures/x/target/debug/out"), "build output");
+    }
+
+    #[test]
+    fn sync_writes_only_changes_and_mirrors_removals() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("ws");
+        write_workspace(&src);
         let dest = src.join("target/testsmith/scratch");
         let skip = [src.join("target")];
 
@@ -560,13 +570,7 @@ mod tests {
             "src/util.rs",
         ]);
         assert_eq!(listing(&dest), copied);
-        assert_eq!(
-            first,
-            SyncStats {
-                written: 7,
-                removed: 0
-            }
-        );
+        assert_eq!(first, stats(7, 0));
 
         for rel in &copied {
             backdate(&dest.join(rel));
@@ -582,13 +586,7 @@ mod tests {
 
         write(&src.join("src/lib.rs"), "pub fn a() -> u8 { 1 }\n");
         let edited = sync(&src, &skip, &dest).unwrap();
-        assert_eq!(
-            edited,
-            SyncStats {
-                written: 1,
-                removed: 0
-            }
-        );
+        assert_eq!(edited, stats(1, 0));
         assert_eq!(
             fs::read_to_string(dest.join("src/lib.rs")).unwrap(),
             "pub fn a() -> u8 { 1 }\n"
@@ -604,13 +602,7 @@ mod tests {
 
         fs::remove_file(src.join("src/util.rs")).unwrap();
         let deleted = sync(&src, &skip, &dest).unwrap();
-        assert_eq!(
-            deleted,
-            SyncStats {
-                written: 0,
-                removed: 1
-            }
-        );
+        assert_eq!(deleted, stats(0, 1));
         assert!(!dest.join("src/util.rs").exists());
 
         // A lock file cargo generated in the copy stays while its manifest is copied; a
@@ -623,13 +615,7 @@ mod tests {
 
         fs::remove_dir_all(src.join("fixtures")).unwrap();
         let gone = sync(&src, &skip, &dest).unwrap();
-        assert_eq!(
-            gone,
-            SyncStats {
-                written: 0,
-                removed: 2
-            }
-        );
+        assert_eq!(gone, stats(0, 2));
         assert!(!dest.join("fixtures").exists());
     }
 

@@ -1,8 +1,11 @@
-#![allow(dead_code)] // the tests and the benchmark each use a part
 //! A scripted LLM server on 127.0.0.1, started by the test itself: it speaks the OpenAI,
 //! Anthropic and Ollama formats, records every request, counts requests in flight, and answers
 //! what the test's script says (latency, error statuses, dropped connections, hangs, odd
 //! replies).
+//!
+//! Also the benchmark's server (`examples/llm_bench.rs` includes this file), which uses a part.
+
+#![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

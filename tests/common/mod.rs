@@ -1,7 +1,7 @@
 //! Helpers for the integration tests: fixture workspaces copied into temp dirs, the real
 //! binary, and real `cargo test` runs inside the copies.
 
-#![allow(dead_code)] // each test binary uses a different subset
+pub mod llm_server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

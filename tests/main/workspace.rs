@@ -1,9 +1,7 @@
 //! Package selection like `cargo test`, and bad input: files that cannot be read or parsed are
 //! reported and left alone while the rest of the run goes on.
 
-mod common;
-
-use common::{appended, cargo_test, changed, fixture, snapshot_tree, testsmith};
+use crate::common::{self, appended, cargo_test, changed, fixture, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
 fn changed_files(args: &[&str]) -> Vec<String> {

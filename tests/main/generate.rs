@@ -1,9 +1,7 @@
 //! The offline pipeline end to end: the real binary on copies of the fixture crates, and real
 //! `cargo test` runs proving that what it writes compiles.
 
-mod common;
-
-use common::{appended, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
+use crate::common::{self, appended, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
 #[test]

@@ -1,9 +1,7 @@
 //! The command line's rules: every option means something where it is accepted, and a value
 //! that cannot be used is refused when it is read, in one sentence.
 
-mod common;
-
-use common::testsmith;
+use crate::common::{self, testsmith};
 use predicates::prelude::*;
 
 #[test]

@@ -1,16 +1,15 @@
 //! `cargo testsmith watch`: the real binary watching a real package in a temp dir, real edits,
 //! real file events. Rounds run with `--no-verify` (building scaffolds is the verify tests'
-//! subject) except where a round must last long enough to save a file during it.
-
-#![cfg(unix)]
-
-mod common;
+//! subject); a round that must still run when the test saves waits on a scripted model.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::common;
+use crate::common::llm_server::{Server, tests_for};
 
 /// Waits here are bounded: a machine busy with other builds may take a while, a broken watch
 /// takes forever.
@@ -169,34 +168,88 @@ fn a_save_is_answered_its_own_write_starts_no_round_and_ctrl_c_stops_it() {
     assert_eq!(watch.rounds().len(), 2, "{:?}", watch.lines());
 }
 
+/// Closed until the test opens it: what holds the model's answer back.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+
+    /// Wait until open; after the deadline, go on (the test then fails on what it sees).
+    fn wait(&self) {
+        let (open, changed) = &*self.0;
+        let guard = open.lock().unwrap();
+        drop(changed.wait_timeout_while(guard, DEADLINE, |open| !*open));
+    }
+}
+
 #[test]
 fn a_save_made_while_a_round_runs_is_taken_in_the_next_round() {
     let dir = package();
     let lib = dir.path().join("src/lib.rs");
-    // Verified: the round builds its scaffolds in a scratch copy, which takes seconds.
-    let watch = Watch::start(dir.path(), &[]);
+    // The model holds round 1's answer until the test has saved again: the save is made while
+    // the round runs, after it read the file and before it can write.
+    let gate = Gate::default();
+    let held = gate.clone();
+    let server = Server::start(move |call| {
+        if call.index == 0 {
+            held.wait();
+        }
+        tests_for(&call.names, |name| {
+            Some(format!(
+                "#[test]\nfn test_{name}() {{\n    let _ = {name}();\n}}"
+            ))
+        })
+    });
+    let url = server.url.clone();
+    let options = ["--llm", "--no-verify", "--no-cache", "--provider", "ollama"];
+    let watch = Watch::start(dir.path(), &[&options[..], &["--base-url", &url]].concat());
     watch.wait_for("the watch to start", |w| {
         w.lines().iter().any(|line| line.contains("watching src"))
     });
     append(&lib, "\npub fn added() -> u8 {\n    3\n}\n");
-    let scratch = dir.path().join("target/testsmith/scratch/src/lib.rs");
-    watch.wait_for("the round's scratch copy", |_| scratch.exists());
-    // Saved during the round (or, on a fast machine, just after it wrote): either way the
-    // next round takes it, and nothing the user wrote is lost.
+    let start = Instant::now();
+    while server.calls().is_empty() {
+        assert!(start.elapsed() < DEADLINE, "{:?}", watch.lines());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     append(&lib, "\npub fn later() -> u8 {\n    4\n}\n");
+    let saved = std::fs::read_to_string(&lib).unwrap();
+    gate.open();
     watch.wait_for("the second round", |w| w.rounds().len() >= 2);
+
+    // Round 1 read the file before the save, and wrote nothing over it.
+    let calls = server.calls();
+    assert_eq!(calls[0].names, ["one", "added"]);
+    let lines = watch.lines();
+    assert!(
+        lines.contains(
+            &"warning: src/lib.rs changed while tests were being generated; left as it is now"
+                .to_owned()
+        ),
+        "{lines:#?}"
+    );
     let rounds = watch.rounds();
     assert!(
-        rounds[1].starts_with("testsmith: round 2 (src/lib.rs): generated "),
-        "{rounds:?}"
+        rounds[0].starts_with("testsmith: round 1 (src/lib.rs): ")
+            && rounds[0].ends_with(", 1 file skipped (1 changed during the run)"),
+        "{rounds:#?}"
     );
+    assert_eq!(
+        rounds[1..],
+        [
+            "testsmith: round 2 (src/lib.rs): generated 3 tests in 1 file (not verified: --no-verify), 0 items already tested"
+        ]
+    );
+    // Round 2 took the saved bytes: every one of them is there, and the tests after them.
+    assert_eq!(calls.len(), 2, "{lines:#?}");
+    assert_eq!(calls[1].names, ["one", "added", "later"]);
     let text = std::fs::read_to_string(&lib).unwrap();
-    for wanted in [
-        "pub fn later()",
-        "fn test_later()",
-        "fn test_added()",
-        "fn test_one()",
-    ] {
-        assert!(text.contains(wanted), "no `{wanted}` in:\n{text}");
+    let added = common::appended(saved.as_bytes(), text.as_bytes());
+    for wanted in ["fn test_one()", "fn test_added()", "fn test_later()"] {
+        assert!(added.contains(wanted), "no `{wanted}` in:\n{text}");
     }
 }

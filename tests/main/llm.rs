@@ -2,18 +2,14 @@
 //! test starts itself. Call counts, requests in flight, retries, the cache and the three wire
 //! formats are asserted on what crossed the wire.
 
-mod common;
-#[path = "common/llm_server.rs"]
-mod llm_server;
-
 use std::time::Duration;
 
-use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server, only_for, tests_for};
+use crate::common::llm_server::{self, Call, Reply, Server, only_for, tests_for};
+use crate::common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server`, speaking OpenAI's format, keys from nowhere else.
-/// These tests are about the calls: verification (tests/verify.rs) is off.
+/// These tests are about the calls: verification (tests/main/verify.rs) is off.
 fn llm(dir: &std::path::Path, server: &Server) -> assert_cmd::Command {
     let mut cmd = testsmith(dir);
     cmd.args([

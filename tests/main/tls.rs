@@ -3,18 +3,12 @@
 //! was thrown away). The binary trusts that CA only through `SSL_CERT_FILE`, as it would a
 //! company's; without it, the certificate is refused.
 
-// `SSL_CERT_FILE` is how the platform verifier is given a root on Linux only (macOS and
-// Windows ask the system's store).
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{fixture, testsmith};
+use crate::common::{fixture, testsmith};
 use predicates::prelude::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

@@ -2,14 +2,10 @@
 //! wrong in each of the ways models do, and real builds and test runs in the scratch copy.
 //! These build crates, so they are few and each covers a lot.
 
-mod common;
-#[path = "common/llm_server.rs"]
-mod llm_server;
-
 use std::path::Path;
 
-use common::{cargo_test, changed, fixture, read, snapshot_tree, testsmith};
-use llm_server::{Call, Reply, Server, tests_for};
+use crate::common::llm_server::{Call, Reply, Server, tests_for};
+use crate::common::{self, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
 /// The binary with `--llm` against `server` (Ollama's format: no key needed).
@@ -63,6 +59,34 @@ fn model(call: &Call) -> Reply {
     })
 }
 
+/// One call to generate, one to repair `add`, `negate` and `divide` with the tools' own
+/// words; the second repair of `negate` is the same question (same code, same failure),
+/// answered from the cache. Timeouts and flaky tests are not sent back.
+fn assert_one_call_to_generate_and_one_to_repair(calls: &[Call]) {
+    assert_eq!(
+        calls.len(),
+        2,
+        "{:#?}",
+        calls.iter().map(|c| &c.names).collect::<Vec<_>>()
+    );
+    assert!(!is_repair(&calls[0]));
+    assert!(is_repair(&calls[1]));
+    let mut repaired = calls[1].names.clone();
+    repaired.sort();
+    assert_eq!(repaired, ["add", "divide", "negate"]);
+    let prompt = &calls[1].prompt;
+    assert!(
+        prompt.contains("error[E0599]: no method named `nope`"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("attempt to divide by zero"), "{prompt}");
+    assert!(prompt.contains("left: -42"), "{prompt}");
+    assert!(
+        !prompt.contains("testsmith/scratch"),
+        "no scratch paths: {prompt}"
+    );
+}
+
 #[test]
 fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with_a_reason() {
     let dir = fixture("verify");
@@ -92,32 +116,7 @@ fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with
         "-v prints the time spent: {stderr}"
     );
 
-    // One call to generate, one to repair `add`, `negate` and `divide` with the tools' own
-    // words; the second repair of `negate` is the same question (same code, same failure),
-    // answered from the cache. Timeouts and flaky tests are not sent back.
-    let calls = server.calls();
-    assert_eq!(
-        calls.len(),
-        2,
-        "{:#?}",
-        calls.iter().map(|c| &c.names).collect::<Vec<_>>()
-    );
-    assert!(!is_repair(&calls[0]));
-    assert!(is_repair(&calls[1]));
-    let mut repaired = calls[1].names.clone();
-    repaired.sort();
-    assert_eq!(repaired, ["add", "divide", "negate"]);
-    let prompt = &calls[1].prompt;
-    assert!(
-        prompt.contains("error[E0599]: no method named `nope`"),
-        "{prompt}"
-    );
-    assert!(prompt.contains("attempt to divide by zero"), "{prompt}");
-    assert!(prompt.contains("left: -42"), "{prompt}");
-    assert!(
-        !prompt.contains("testsmith/scratch"),
-        "no scratch paths: {prompt}"
-    );
+    assert_one_call_to_generate_and_one_to_repair(&server.calls());
 
     // Every byte of the file is kept; only the passing tests were added, repaired ones as
     // repaired.

@@ -2,9 +2,7 @@
 //! read, and on paths it was not given anything to check in. No crate is built here: `--check`
 //! builds nothing, and generation runs with `--no-verify`.
 
-mod common;
-
-use common::{changed, snapshot_tree, testsmith};
+use crate::common::{self, changed, snapshot_tree, testsmith};
 use predicates::prelude::*;
 use tempfile::TempDir;
 

@@ -3,12 +3,10 @@
 //! framework runs them, and `--message-format json`. Nothing here builds a crate: checks build
 //! nothing, and generation runs with `--no-verify`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::testsmith;
+use crate::common::{self, testsmith};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -473,6 +471,23 @@ fn the_framework_hooks_entries_with_the_files_pre_commit_passes() {
     run_entry("testsmith-check", root, &[]).assert().success();
 }
 
+/// Stdout, and each of its lines read as a JSON message.
+fn json_messages(output: &Output) -> (String, Vec<serde_json::Value>) {
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let messages = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    (stdout, messages)
+}
+
+fn reasons(messages: &[serde_json::Value]) -> Vec<&str> {
+    messages
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn json_messages_one_per_line_with_a_reason() {
     let dir = repo();
@@ -489,16 +504,12 @@ fn json_messages_one_per_line_with_a_reason() {
         .args(["--check", "--message-format", "json"])
         .assert()
         .code(1);
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    let messages: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect();
-    let reasons: Vec<&str> = messages
-        .iter()
-        .map(|m| m["reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(reasons, ["warning", "item", "item", "summary"], "{stdout}");
+    let (stdout, messages) = json_messages(assert.get_output());
+    assert_eq!(
+        reasons(&messages),
+        ["warning", "item", "item", "summary"],
+        "{stdout}"
+    );
     assert_eq!(
         messages[0],
         serde_json::json!({
@@ -564,17 +575,9 @@ fn json_messages_one_per_line_with_a_reason() {
         .args(["--no-verify", "--message-format=json"])
         .assert()
         .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    let messages: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let reasons: Vec<&str> = messages
-        .iter()
-        .map(|m| m["reason"].as_str().unwrap())
-        .collect();
+    let (stdout, messages) = json_messages(assert.get_output());
     assert_eq!(
-        reasons,
+        reasons(&messages),
         ["file-written", "item", "item", "summary"],
         "{stdout}"
     );
