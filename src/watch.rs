@@ -78,11 +78,12 @@ pub fn watch(options: &Options) -> Result<Outcome, Error> {
         .iter()
         .map(|dir| scan::relative(&workspace.root, dir))
         .collect();
-    console.report(&Event::Watching { dirs: &shown });
     let mut known = HashMap::new();
     for dir in &dirs {
         record(dir, &workspace.target_dir, &mut known);
     }
+    // Said once the files are recorded: a save made after this line is always a round.
+    console.report(&Event::Watching { dirs: &shown });
     let mut watch = Watch {
         options,
         console,
