@@ -11,11 +11,6 @@ use serde::Serialize;
 use crate::error::{Error, Warning};
 use crate::verify::{self, TestVerdict};
 
-/// Takes the events of a run, in the order they happen.
-pub trait Reporter {
-    fn report(&self, event: &Event<'_>);
-}
-
 /// What to do with the tests once they exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -196,4 +191,9 @@ pub fn test_warning(file: &str, item: &str, verdict: &TestVerdict) -> Option<Str
         )),
         TestVerdict::Passed | TestVerdict::Repaired | TestVerdict::KeptFailing(_) => None,
     }
+}
+
+/// Takes the events of a run, in the order they happen.
+pub trait Reporter {
+    fn report(&self, event: &Event<'_>);
 }
