@@ -172,6 +172,10 @@ pub struct Args {
         help_heading = "Verification"
     )]
     pub keep_failing: bool,
+
+    /// Run the model's tests even where this machine lacks a layer of containment (network and PID namespaces, Landlock); without it such a run stops before asking the model
+    #[arg(long, help_heading = "Verification")]
+    pub allow_uncontained: bool,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -448,6 +452,7 @@ fn run_options(args: &Args, console: ConsoleOptions) -> Options {
                 .map_or(defaults.test_timeout, Duration::from_secs_f64),
             repair_rounds: args.repair_rounds.unwrap_or(defaults.repair_rounds),
             keep_failing: args.keep_failing,
+            allow_uncontained: args.allow_uncontained,
         },
         llm,
         changes: match (&args.since, args.staged) {

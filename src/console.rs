@@ -196,6 +196,7 @@ impl Console {
                 ));
             }
             Event::FileDiff { diff, .. } => self.diff(diff),
+            Event::Containment(layers) => self.detail(&format!("containment: {layers}")),
             Event::Verified(summary) => {
                 let runs = if summary.compile_only {
                     String::new()

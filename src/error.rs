@@ -101,6 +101,11 @@ pub enum VerifyError {
         status: String,
         stderr: String,
     },
+    /// A test would run without a layer of containment, and the user did not allow it.
+    #[error(
+        "tests are not run uncontained, and this machine lacks a layer: {missing}; or pass --allow-uncontained (or set `allow-uncontained = true` in the testsmith metadata) to run them anyway"
+    )]
+    Uncontained { missing: String },
     #[error("could not prepare the scratch copy in {}: {source}", .path.display())]
     Scratch {
         path: PathBuf,
@@ -170,6 +175,9 @@ pub enum Warning {
     /// The scaffolds' compile-check could not run at all.
     #[error("scaffolds were not compile-checked: {reason}")]
     Unchecked { reason: VerifyError },
+    /// Tests run with a layer of containment missing, as the user allowed.
+    #[error("tests run without full containment (--allow-uncontained): {missing}")]
+    RunUncontained { missing: String },
     /// The file watcher's own trouble (a directory gone, too many watches).
     #[error("watching files: {message}")]
     Watcher { message: String },
@@ -194,6 +202,7 @@ impl Warning {
             Warning::LlmFallback { .. } => "no LLM",
             Warning::Unchecked { .. } => "not compile-checked",
             Warning::Watcher { .. } => "watcher",
+            Warning::RunUncontained { .. } => "uncontained",
         }
     }
 
@@ -211,7 +220,8 @@ impl Warning {
             Warning::UnknownExclude { .. }
             | Warning::LlmFallback { .. }
             | Warning::Unchecked { .. }
-            | Warning::Watcher { .. } => (None, None, None),
+            | Warning::Watcher { .. }
+            | Warning::RunUncontained { .. } => (None, None, None),
             Warning::NotUtf8 { file, .. }
             | Warning::Unreadable { file, .. }
             | Warning::OutsidePackage { file, .. }
@@ -232,6 +242,7 @@ impl Warning {
                 | Warning::LlmFallback { .. }
                 | Warning::Unchecked { .. }
                 | Warning::Watcher { .. }
+                | Warning::RunUncontained { .. }
         )
     }
 }

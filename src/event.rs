@@ -86,6 +86,8 @@ pub enum Event<'a> {
         item: &'a str,
         verdict: &'a TestVerdict,
     },
+    /// How the tests that run are contained (`-v`, JSON).
+    Containment(&'a crate::contain::Layers),
     /// The verify stage's builds and runs.
     Verified(&'a verify::Summary),
     /// `-v` with an LLM: the cache's figures.

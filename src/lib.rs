@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod cache_command;
 pub mod cli;
 pub mod console;
+pub mod contain;
 pub mod emit;
 pub mod error;
 pub mod event;

@@ -41,6 +41,13 @@ pub enum Message<'a> {
         tests: usize,
         diff: &'a str,
     },
+    /// How the tests that run are contained: the active layers, and what is missing.
+    Containment {
+        namespaces: bool,
+        landlock: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        missing: Option<String>,
+    },
     /// The last message of a run.
     Summary(Summary),
 }
@@ -101,6 +108,11 @@ pub fn line(event: &Event<'_>) -> Option<String> {
             diff,
         },
         Event::Summary { mode, tally, .. } => Message::Summary(summary(*mode, tally)),
+        Event::Containment(layers) => Message::Containment {
+            namespaces: layers.namespaces.is_ok(),
+            landlock: layers.landlock.is_ok(),
+            missing: layers.missing(),
+        },
         _ => return None,
     };
     Some(serde_json::to_string(&message).expect("messages serialize"))

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::console::Console;
+use crate::contain;
 use crate::emit::FileTests;
-use crate::error::{Error, Warning};
+use crate::error::{Error, VerifyError, Warning};
 use crate::event::{Event, Mode, Reporter};
 use crate::generate::{
     self, FileCandidates, FileOutput, FileRequest, Generator, Repairer, ScaffoldGenerator,
@@ -111,6 +112,15 @@ pub(super) fn generate(
         .filter(|(_, plan)| options.mode != Mode::Check && !plan.untested.is_empty())
         .map(|(file, plan)| plan::request_for(file, plan, scan, workspace))
         .collect();
+    let allow_uncontained = options.verify.allow_uncontained
+        || workspace
+            .config
+            .get("allow-uncontained")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
+    if llm.generator.is_some() && options.verify.enabled && !requests.is_empty() {
+        contained(allow_uncontained, console)?;
+    }
     let warm = warm_up(options, &llm, &requests, scan, workspace);
     console.generating(requests.len(), llm.generator.is_some());
     let generator: &dyn Generator = match &llm.generator {
@@ -130,6 +140,7 @@ pub(super) fn generate(
     let rendered = rendered?;
     let verify_options = VerifyOptions {
         compile_only: llm.generator.is_none(),
+        allow_uncontained,
         ..options.verify.clone()
     };
     let any = rendered.iter().any(|f| !f.candidates.is_empty());
@@ -158,6 +169,22 @@ pub(super) fn generate(
         unverified: any && !verify_options.enabled && llm.generator.is_some(),
     };
     Ok((generated, llm.generator))
+}
+
+/// The model's tests will run: say how they are contained, and refuse before the first call
+/// when a layer is missing and the user did not allow it.
+fn contained(allow_uncontained: bool, console: &Console) -> Result<(), Error> {
+    let layers = contain::layers();
+    console.report(&Event::Containment(layers));
+    match layers.missing() {
+        Some(missing) if !allow_uncontained => Err(VerifyError::Uncontained { missing }.into()),
+        Some(missing) => {
+            let warning = Warning::RunUncontained { missing };
+            console.report(&Event::Warning(&warning));
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 /// While the model answers, the scratch copy builds what the candidates will need. Not under

@@ -13,8 +13,10 @@ pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::contain::Sandbox;
 use crate::error::{Error, VerifyError};
 use crate::generate::{Candidate, Failure, FileOutput, FileRequest, RepairRequest, Repairer};
 use crate::interrupt::Runtime;
@@ -95,6 +97,8 @@ pub struct VerifyOptions {
     pub repair_rounds: u32,
     /// Write tests that compiled but failed, `#[ignore]`d with the reason.
     pub keep_failing: bool,
+    /// Run tests even where a layer of containment is missing (`--allow-uncontained`).
+    pub allow_uncontained: bool,
 }
 
 impl Default for VerifyOptions {
@@ -106,6 +110,7 @@ impl Default for VerifyOptions {
             test_timeout: Duration::from_secs(10),
             repair_rounds: 2,
             keep_failing: false,
+            allow_uncontained: false,
         }
     }
 }
@@ -372,6 +377,8 @@ struct Verifier<'a> {
     /// The candidates (by file and name) in the binaries built last.
     built: BTreeSet<(usize, String)>,
     binaries: BTreeMap<PathBuf, PathBuf>,
+    /// Where tests run; `None` for scaffolds, which are only built.
+    sandbox: Option<Arc<Sandbox>>,
     _lock: scratch::ScratchLock,
 }
 
@@ -532,7 +539,16 @@ impl<'a> Verifier<'a> {
                 }
             })
             .collect();
+        // Tests are untrusted code: they run only contained (or where the user allowed it).
+        let sandbox = if options.compile_only {
+            None
+        } else {
+            let sandbox = Sandbox::new(&[scratch.as_path()], options.allow_uncontained)
+                .map_err(|missing| VerifyError::Uncontained { missing })?;
+            Some(Arc::new(sandbox))
+        };
         Ok(Verifier {
+            sandbox,
             workspace,
             options,
             runtime,
@@ -823,6 +839,7 @@ impl<'a> Verifier<'a> {
             path: path.clone(),
             package_dir: file.package_dir.clone(),
             env: vec![("CARGO_PKG_NAME".to_owned(), file.package.clone())],
+            sandbox: self.sandbox.clone(),
         })
     }
 
@@ -1007,8 +1024,9 @@ impl<'a> Verifier<'a> {
                 self.libtest_name(&test)
             );
             match outcomes.get(&key) {
-                Some(TestOutcome::Passed) | None => still.push(test),
+                Some(TestOutcome::Passed) => still.push(test),
                 Some(_) => dropped.push((test, Reason::FlakyTogether)),
+                None => dropped.push((test, Reason::NoResultTogether)),
             }
         }
         *kept = still;

@@ -33,6 +33,9 @@ pub struct TestBinary {
     pub package_dir: PathBuf,
     /// Extra environment (e.g. CARGO_PKG_NAME). It is set last, so it wins.
     pub env: Vec<(String, String)>,
+    /// Where it runs contained; `None` runs it as it is (our own fixtures, `--allow-uncontained`
+    /// on a machine without the layers still goes through the launcher for its limits).
+    pub sandbox: Option<std::sync::Arc<crate::contain::Sandbox>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +116,9 @@ pub async fn run_exact(
         let mut unresolved = Vec::new();
         for name in std::mem::take(&mut pending) {
             match report.outcome(&name) {
+                // A pass counts only from a process that ended as libtest ends: one that did
+                // not may have printed it itself.
+                Some(TestOutcome::Passed) if batch.end != End::Complete => isolate.push(name),
                 // libtest prints failures' output at the end: a process that never got there
                 // leaves a failure without it, and running the test alone gets it.
                 Some(TestOutcome::Failed { .. })
@@ -141,11 +147,8 @@ pub async fn run_exact(
             .filter(|name| threads == 1 && unresolved.contains(name))
             .cloned();
         match (batch.end, culprit) {
-            // Ran and reported, but its line was lost in the test's own output; a failure would
-            // be in the `failures:` list.
-            (End::Complete, _) => {
-                outcomes.extend(unresolved.into_iter().map(|n| (n, TestOutcome::Passed)));
-            }
+            // No result line of its own: never a pass; alone, it gets one or is dropped.
+            (End::Complete, _) => isolate.extend(unresolved),
             (end, Some(culprit)) => {
                 unresolved.retain(|name| *name != culprit);
                 outcomes.insert(culprit, end.outcome());
@@ -193,12 +196,7 @@ pub async fn run_together(
         .filter_map(|name| Some((name.clone(), report.outcome(name)?)))
         .collect();
     if batch.end == End::Complete {
-        // Seen but with a lost result line: it passed, or it would be in the `failures:` list.
-        for name in &report.seen {
-            if report.reported.get(name) != Some(&Reported::Ignored) {
-                outcomes.entry(name.clone()).or_insert(TestOutcome::Passed);
-            }
-        }
+        // Seen without a result line of its own: no pass, and the caller drops it.
         return Ok(outcomes);
     }
     // Which tests went without a result is only known from a list of them.
@@ -270,9 +268,13 @@ async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Re
     let batch = run_libtest(binary, &exact_args(&[name.to_owned()], 1), Some(1), timeout).await?;
     let report = batch.report;
     Ok(match (report.outcome(name), batch.end) {
+        (Some(TestOutcome::Passed), End::Complete) => TestOutcome::Passed,
+        (Some(TestOutcome::Passed), end) => end.outcome(),
         (Some(outcome), _) => outcome,
         (None, End::Complete) if report.running == Some(1) || report.seen.contains(name) => {
-            TestOutcome::Passed
+            TestOutcome::Crashed {
+                how: "it ran but printed no result line of its own".to_owned(),
+            }
         }
         (None, End::Complete) => not_found(),
         (None, end) => end.outcome(),
@@ -337,10 +339,14 @@ async fn run_libtest(
     })
     .await?;
     let report = parser.finish();
-    let end = if report.complete {
-        End::Complete
-    } else if ran.timed_out {
+    let end = if ran.timed_out {
         End::TimedOut
+    } else if report.complete
+        && let Some(why) = report.distrust(ran.status)
+    {
+        End::Died(why)
+    } else if report.complete {
+        End::Complete
     } else {
         End::Died(describe(ran.status, &ran.stderr))
     };
@@ -349,7 +355,10 @@ async fn run_libtest(
 
 /// The command for one run: the environment `cargo test` gives a test, in the package directory.
 fn command(binary: &TestBinary, args: &[String], threads: Option<usize>) -> Command {
-    let mut command = Command::new(&binary.path);
+    let mut command = match &binary.sandbox {
+        Some(sandbox) => sandbox.command(&binary.path),
+        None => Command::new(&binary.path),
+    };
     command
         .args(args)
         .current_dir(&binary.package_dir)
@@ -574,9 +583,39 @@ struct Report {
     started: Option<String>,
     /// The `test result:` summary was printed.
     complete: bool,
+    /// Its counts: passed, failed, ignored.
+    summary: Option<(usize, usize, usize)>,
+    /// Names with more than one result line: someone else printed one.
+    duplicates: BTreeSet<String>,
 }
 
 impl Report {
+    /// Why the summary cannot be believed, if it cannot: a test can print anything, a fake
+    /// summary included, and end the process. The real one agrees with the result lines, is
+    /// printed once, and is followed by libtest's own exit: 0, or 101 when a test failed.
+    fn distrust(&self, status: Option<ExitStatus>) -> Option<String> {
+        let count = |wanted: Reported| self.reported.values().filter(|r| **r == wanted).count();
+        let lines = (
+            count(Reported::Passed),
+            count(Reported::Failed),
+            count(Reported::Ignored),
+        );
+        let code = status.and_then(|status| status.code());
+        let expected_code = if lines.1 > 0 { 101 } else { 0 };
+        if !self.duplicates.is_empty() {
+            Some("it printed a second result line for a test".to_owned())
+        } else if self.summary != Some(lines) {
+            Some("its libtest summary does not agree with its result lines".to_owned())
+        } else if code != Some(expected_code) {
+            Some(format!(
+                "it ended with {} after a summary that calls for exit code {expected_code}",
+                status.map_or("no exit status".to_owned(), exit_description)
+            ))
+        } else {
+            None
+        }
+    }
+
     /// The outcome the output gives `name`, if it gives one (not for an ignored test).
     fn outcome(&self, name: &str) -> Option<TestOutcome> {
         let reported = self.reported.get(name);
@@ -651,8 +690,14 @@ impl Parser {
             return false;
         }
         if line.starts_with("test result: ") {
+            // A second summary is a forged one, or the first was.
+            if self.report.complete {
+                self.report.summary = None;
+            } else {
+                self.report.summary = summary_counts(line);
+            }
             self.report.complete = true;
-            return true;
+            return false;
         }
         if let Some(count) = running_count(line) {
             self.report.running = Some(count);
@@ -670,20 +715,20 @@ impl Parser {
         }
         if let Some((name, rest)) = test_line(line) {
             self.report.seen.insert(name.to_owned());
-            let result = result_word(rest);
-            match result {
+            return match result_word(rest) {
                 Some(result) => self.record(name, result),
                 // A start (one thread), maybe followed by the test's uncaptured output.
-                None => self.report.started = Some(name.to_owned()),
-            }
-            return result.is_some();
+                None => {
+                    self.report.started = Some(name.to_owned());
+                    false
+                }
+            };
         }
         // The result of a started test, after the test's uncaptured output ended its line.
         if let Some(result) = result_word(line)
             && let Some(name) = self.report.started.clone()
         {
-            self.record(&name, result);
-            return true;
+            return self.record(&name, result);
         }
         // A result line with uncaptured output (no newline at its end) glued in front.
         for (at, _) in line.match_indices("test ").filter(|(at, _)| *at > 0) {
@@ -691,8 +736,7 @@ impl Parser {
                 && let Some(result) = result_word(rest)
             {
                 self.report.seen.insert(name.to_owned());
-                self.record(name, result);
-                return true;
+                return self.record(name, result);
             }
         }
         false
@@ -740,22 +784,32 @@ impl Parser {
     }
 
     fn close_block(&mut self, name: String, capture: Capture) {
-        self.record(&name, Reported::Failed);
+        let _ = self.record(&name, Reported::Failed);
         self.report.outputs.insert(name, capture.finish());
     }
 
-    fn record(&mut self, name: &str, result: Reported) {
-        let entry = self
-            .report
-            .reported
-            .entry(name.to_owned())
-            .or_insert(result);
-        // A failure stays one: a later "ok" can be the test's own output.
-        if *entry != Reported::Failed {
-            *entry = result;
-        }
+    /// Record a result; whether it was the name's first, which alone is progress (a test
+    /// printing result lines over and over does not keep its batch alive).
+    fn record(&mut self, name: &str, result: Reported) -> bool {
         if self.report.started.as_deref() == Some(name) {
             self.report.started = None;
+        }
+        match self.report.reported.get_mut(name) {
+            None => {
+                self.report.reported.insert(name.to_owned(), result);
+                true
+            }
+            Some(entry) => {
+                // A failure block closing after the failure's own line is the same result.
+                if !(*entry == Reported::Failed && result == Reported::Failed) {
+                    self.report.duplicates.insert(name.to_owned());
+                }
+                // A failure stays one: a later "ok" can be the test's own output.
+                if *entry != Reported::Failed {
+                    *entry = result;
+                }
+                false
+            }
         }
     }
 }
@@ -778,6 +832,18 @@ fn result_word(text: &str) -> Option<Reported> {
         word if word == "ignored" || word.starts_with("ignored, ") => Some(Reported::Ignored),
         _ => None,
     }
+}
+
+/// `test result: ok. 3 passed; 1 failed; 2 ignored; 0 measured; 5 filtered out; finished in …`
+/// as its passed, failed and ignored counts.
+fn summary_counts(line: &str) -> Option<(usize, usize, usize)> {
+    let (_, counts) = line.split_once(". ")?;
+    let count = |word: &str| -> Option<usize> {
+        counts
+            .split("; ")
+            .find_map(|part| part.strip_suffix(word)?.trim().parse().ok())
+    };
+    Some((count(" passed")?, count(" failed")?, count(" ignored")?))
 }
 
 fn running_count(line: &str) -> Option<usize> {
@@ -999,6 +1065,7 @@ mod tests {
                     package.path().join("flaky").display().to_string(),
                 ),
             ],
+            sandbox: None,
         }
     }
 

@@ -34,6 +34,8 @@ pub enum Reason {
     },
     /// Passed alone, failed among the crate's other tests.
     FlakyTogether,
+    /// Among the crate's other tests it printed no result line of its own.
+    NoResultTogether,
     /// The repairer gave nothing for it.
     NoRepair(Box<Reason>),
     /// The test that replaced it failed too, for this reason.
@@ -57,6 +59,9 @@ impl fmt::Display for Reason {
             Reason::Flaky { passed, runs } => write!(f, "flaky: passed {passed} of {runs} runs"),
             Reason::FlakyTogether => {
                 f.write_str("flaky: passes alone but fails when run with the other tests")
+            }
+            Reason::NoResultTogether => {
+                f.write_str("printed no result line when run with the other tests")
             }
             Reason::NoRepair(reason) => write!(f, "{reason} (no repair)"),
             Reason::AfterRepair(reason) => write!(f, "{reason} (after repair)"),

@@ -1,0 +1,285 @@
+//! The launcher: a fresh, single-threaded process (our binary run with `LAUNCHER_ARG`) that
+//! enters new namespaces, forks the contained process as the first process of its PID
+//! namespace, restricts it (rlimits, Landlock) and execs the program; then waits and exits as
+//! the program did. Being single-threaded, it may fork and allocate freely, which a
+//! `pre_exec` in the multi-threaded tool may not.
+//!
+//! `--probe` tries each layer in a child of its own and prints what worked.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+
+use landlock::{
+    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, RulesetStatus, Scope, path_beneath_rules,
+};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::resource::{Resource, setrlimit};
+use nix::sys::signal::{SigHandler, Signal, raise, signal};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork, getgid, getuid};
+
+use super::Layers;
+
+/// Exit status when the launcher itself failed: the program never ran.
+const FAILED: i32 = 125;
+
+/// Limits on what one contained process tree may take.
+const MAX_FILE: u64 = 1 << 30;
+const MAX_DATA: u64 = 8 << 30;
+const MAX_PROCESSES: u64 = 4096;
+
+struct Plan {
+    namespaces: bool,
+    landlock: bool,
+    writable: Vec<PathBuf>,
+    program: OsString,
+    args: Vec<OsString>,
+}
+
+pub(super) fn main(args: Vec<OsString>) -> i32 {
+    if args.first().is_some_and(|a| a == "--probe") {
+        probe();
+        return 0;
+    }
+    let plan = match parse(args) {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("testsmith launcher: {why}");
+            return FAILED;
+        }
+    };
+    if !plan.namespaces {
+        restrict_and_exec(&plan);
+    }
+    if let Err(why) = enter_namespaces() {
+        eprintln!("testsmith launcher: {why}");
+        return FAILED;
+    }
+    // SAFETY: this process is single-threaded (nothing but `main` ran), so the child may do
+    // anything the parent could.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            // The launcher dying (killed with its process group) takes the namespace with it.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+            restrict_and_exec(&plan)
+        }
+        Ok(ForkResult::Parent { child }) => relay(child),
+        Err(err) => {
+            eprintln!("testsmith launcher: fork: {err}");
+            FAILED
+        }
+    }
+}
+
+fn parse(args: Vec<OsString>) -> Result<Plan, String> {
+    let mut plan = Plan {
+        namespaces: false,
+        landlock: false,
+        writable: Vec::new(),
+        program: OsString::new(),
+        args: Vec::new(),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--namespaces") => plan.namespaces = true,
+            Some("--landlock") => plan.landlock = true,
+            Some("--write") => plan
+                .writable
+                .push(args.next().ok_or("--write takes a directory")?.into()),
+            Some("--") => {
+                plan.program = args.next().ok_or("no program after --")?;
+                plan.args = args.collect();
+                return Ok(plan);
+            }
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    Err("no program given".to_owned())
+}
+
+/// New user, network and PID namespaces, the user mapped to itself, loopback up.
+fn enter_namespaces() -> Result<(), String> {
+    let (uid, gid) = (getuid(), getgid());
+    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID)
+        .map_err(|err| format!("unshare: {err}"))?;
+    let write = |file: &str, text: String| {
+        std::fs::write(file, text).map_err(|err| format!("writing {file}: {err}"))
+    };
+    // Needed before gid_map by an unprivileged process; absent on old kernels.
+    let _ = std::fs::write("/proc/self/setgroups", "deny");
+    write("/proc/self/uid_map", format!("{uid} {uid} 1\n"))?;
+    write("/proc/self/gid_map", format!("{gid} {gid} 1\n"))?;
+    loopback_up()
+}
+
+/// A new network namespace's loopback is down: tests that serve on 127.0.0.1 expect it up.
+fn loopback_up() -> Result<(), String> {
+    // SAFETY: plain syscalls on a socket of our own and a zeroed `ifreq` naming `lo`.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(format!("socket: {}", std::io::Error::last_os_error()));
+        }
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (to, from) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *to = *from as libc::c_char;
+        }
+        let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request);
+        if result == 0 {
+            request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+            result = libc::ioctl(fd, libc::SIOCSIFFLAGS, &request);
+        }
+        let error = std::io::Error::last_os_error();
+        libc::close(fd);
+        if result != 0 {
+            return Err(format!("bringing up loopback: {error}"));
+        }
+    }
+    Ok(())
+}
+
+/// Limits, then Landlock, then the program; never returns.
+fn restrict_and_exec(plan: &Plan) -> ! {
+    for (resource, limit) in [
+        (Resource::RLIMIT_FSIZE, MAX_FILE),
+        (Resource::RLIMIT_DATA, MAX_DATA),
+        (Resource::RLIMIT_NPROC, MAX_PROCESSES),
+        (Resource::RLIMIT_CORE, 0),
+    ] {
+        // Lower only: a limit already below ours stays.
+        let (soft, hard) = nix::sys::resource::getrlimit(resource).unwrap_or((limit, limit));
+        let _ = setrlimit(resource, soft.min(limit), hard.min(limit));
+    }
+    if plan.landlock
+        && let Err(why) = landlock(&plan.writable, !plan.namespaces)
+    {
+        eprintln!("testsmith launcher: Landlock: {why}");
+        std::process::exit(FAILED);
+    }
+    let err = std::process::Command::new(&plan.program)
+        .args(&plan.args)
+        .exec();
+    eprintln!("testsmith launcher: cannot run {:?}: {err}", plan.program);
+    std::process::exit(FAILED)
+}
+
+/// Read and run everything, write only under `writable` (and `/dev/null`), signal nothing
+/// outside; without a network namespace, no TCP either.
+fn landlock(writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
+    let abi = ABI::V5;
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(AccessFs::from_all(abi))
+        .map_err(|e| e.to_string())?
+        .scope(Scope::from_all(ABI::V6))
+        .map_err(|e| e.to_string())?;
+    if no_tcp {
+        ruleset = ruleset
+            .handle_access(AccessNet::from_all(ABI::V4))
+            .map_err(|e| e.to_string())?;
+    }
+    let status = ruleset
+        .create()
+        .map_err(|e| e.to_string())?
+        .add_rules(path_beneath_rules(["/"], AccessFs::from_read(abi)))
+        .map_err(|e| e.to_string())?
+        .add_rules(path_beneath_rules(writable, AccessFs::from_all(abi)))
+        .map_err(|e| e.to_string())?
+        .add_rules(path_beneath_rules(["/dev/null"], AccessFs::from_file(abi)))
+        .map_err(|e| e.to_string())?
+        .restrict_self()
+        .map_err(|e| e.to_string())?;
+    match status.ruleset {
+        RulesetStatus::NotEnforced => Err("not enforced by this kernel".to_owned()),
+        RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => Ok(()),
+    }
+}
+
+/// Wait for the contained process and end as it ended.
+fn relay(child: nix::unistd::Pid) -> i32 {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => {
+                // Die of the same signal, so the runner reads the crash as the test's.
+                // SAFETY: restoring the default disposition of a signal in a
+                // single-threaded process.
+                unsafe {
+                    let _ = signal(sig, SigHandler::SigDfl);
+                }
+                let _ = raise(sig);
+                return 128 + sig as i32;
+            }
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => {
+                eprintln!("testsmith launcher: waitpid: {err}");
+                return FAILED;
+            }
+        }
+    }
+}
+
+/// Try each layer in a child of its own (a layer, once entered, cannot be left) and print one
+/// line per layer: `namespaces ok` or `namespaces <why not>`.
+fn probe() {
+    let try_in_child = |layer: &str, attempt: fn() -> Result<(), String>| {
+        let (read, write) = match nix::unistd::pipe() {
+            Ok(pipe) => pipe,
+            Err(err) => {
+                println!("{layer} pipe: {err}");
+                return;
+            }
+        };
+        // SAFETY: single-threaded; the child only runs `attempt` and writes to the pipe.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(read);
+                let text = match attempt() {
+                    Ok(()) => "ok".to_owned(),
+                    Err(why) => why,
+                };
+                let _ = nix::unistd::write(&write, text.as_bytes());
+                std::process::exit(0);
+            }
+            Ok(ForkResult::Parent { child }) => {
+                drop(write);
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut std::fs::File::from(read), &mut text);
+                let _ = waitpid(child, None);
+                let text = if text.is_empty() {
+                    "the probe died"
+                } else {
+                    &text
+                };
+                println!("{layer} {}", text.replace('\n', " "));
+            }
+            Err(err) => println!("{layer} fork: {err}"),
+        }
+    };
+    try_in_child("namespaces", enter_namespaces);
+    try_in_child("landlock", || {
+        let dir = std::env::temp_dir();
+        landlock(&[dir], false)
+    });
+}
+
+/// The probe's lines as the layers they tell of.
+pub(super) fn read_probe(text: &str) -> Layers {
+    let layer = |name: &str| -> Result<(), String> {
+        let line = text
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '));
+        match line {
+            Some("ok") => Ok(()),
+            Some(why) => Err(why.to_owned()),
+            None => Err("the launcher did not answer the probe".to_owned()),
+        }
+    };
+    Layers {
+        namespaces: layer("namespaces"),
+        landlock: layer("landlock"),
+    }
+}

@@ -1,0 +1,292 @@
+//! Contained test processes. A test from a model, or a crate's fn called on inputs nobody
+//! chose, is untrusted code: it runs through a launcher (our own binary, re-executed with
+//! [`LAUNCHER_ARG`], as nextest's double spawn does) that puts it, on Linux, in
+//! - user, network and PID namespaces of its own: no network but its own loopback, and when
+//!   its first process ends (a timeout, Ctrl-C, the run ending) the kernel kills every process
+//!   it started, `setsid` daemons included;
+//! - a Landlock domain: the whole filesystem readable and executable, writable only in the
+//!   scratch copy and a private temp dir (also its `HOME` and `TMPDIR`); no signals to
+//!   processes outside it;
+//! - rlimits on memory, file size and processes, and no core dumps;
+//!
+//! with an environment cleared to an allowlist (no `*_KEY`, `*_TOKEN`, `*_SECRET`). Which
+//! layers this machine has is probed once, by the launcher itself. The interface to the
+//! landlock and nix crates is localized here.
+
+#[cfg(target_os = "linux")]
+mod launcher;
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The first argument that makes our binary the launcher instead of the tool.
+pub const LAUNCHER_ARG: &str = "__testsmith-contain";
+
+/// Pretend these layers are missing (`namespaces`, `landlock`, comma-separated): how the
+/// tests exercise a machine without them. Not for users.
+pub const DISABLE_VAR: &str = "TESTSMITH_CONTAIN_DISABLE";
+
+/// Variables a contained process keeps (with their values from our environment), besides
+/// the ones the runner sets itself. Anything named like a secret is dropped even so.
+const KEPT_VARS: &[&str] = &[
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    "TERM",
+    "RUST_MIN_STACK",
+    "RUST_TEST_TIME_UNIT",
+    "RUST_TEST_TIME_INTEGRATION",
+    "LD_LIBRARY_PATH",
+    "DYLD_LIBRARY_PATH",
+    "DYLD_FALLBACK_LIBRARY_PATH",
+];
+
+/// Run this first in `main` of every binary that runs the verify stage: when the binary was
+/// started as the launcher, it does the launcher's work and exits.
+pub fn serve_if_asked() {
+    let mut args = std::env::args_os();
+    let _program = args.next();
+    if args.next().as_deref() != Some(OsStr::new(LAUNCHER_ARG)) {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    std::process::exit(launcher::main(args.collect()));
+    #[cfg(not(target_os = "linux"))]
+    {
+        eprintln!("testsmith: containment is only built on Linux");
+        std::process::exit(125);
+    }
+}
+
+/// The layers this machine gives a contained process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layers {
+    /// User, network and PID namespaces; why not, when not.
+    pub namespaces: Result<(), String>,
+    /// Landlock (filesystem, signals); why not, when not.
+    pub landlock: Result<(), String>,
+}
+
+impl Layers {
+    pub fn complete(&self) -> bool {
+        self.namespaces.is_ok() && self.landlock.is_ok()
+    }
+
+    /// What is missing, and how to get it, in one sentence; `None` when nothing is.
+    pub fn missing(&self) -> Option<String> {
+        let mut missing = Vec::new();
+        if let Err(why) = &self.namespaces {
+            missing.push(format!(
+                "no network or PID namespace ({why}; unprivileged user namespaces must be \
+                 allowed: `sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04 \
+                 `sysctl kernel.apparmor_restrict_unprivileged_userns=0`, or outside a \
+                 container that forbids them)"
+            ));
+        }
+        if let Err(why) = &self.landlock {
+            missing.push(format!(
+                "no Landlock ({why}; it needs Linux 5.13 or later with `lsm=landlock` enabled)"
+            ));
+        }
+        (!missing.is_empty()).then(|| missing.join("; "))
+    }
+}
+
+impl fmt::Display for Layers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut active = Vec::new();
+        if self.namespaces.is_ok() {
+            active.push("network and PID namespaces");
+        }
+        if self.landlock.is_ok() {
+            active.push("Landlock filesystem and signal rules");
+        }
+        active.push("rlimits");
+        active.push("a cleared environment");
+        f.write_str(&active.join(", "))
+    }
+}
+
+/// The layers of this machine, probed once per process by running the launcher.
+pub fn layers() -> &'static Layers {
+    static LAYERS: OnceLock<Layers> = OnceLock::new();
+    LAYERS.get_or_init(probe)
+}
+
+fn probe() -> Layers {
+    let disabled = std::env::var(DISABLE_VAR).unwrap_or_default();
+    let off = |layer: &str| disabled.split(',').any(|d| d.trim() == layer);
+    let mut layers = probe_launcher();
+    if off("namespaces") {
+        layers.namespaces = Err(format!("disabled by {DISABLE_VAR}"));
+    }
+    if off("landlock") {
+        layers.landlock = Err(format!("disabled by {DISABLE_VAR}"));
+    }
+    layers
+}
+
+#[cfg(target_os = "linux")]
+fn probe_launcher() -> Layers {
+    let failed = |why: String| Layers {
+        namespaces: Err(why.clone()),
+        landlock: Err(why),
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => return failed(format!("cannot find our own binary: {err}")),
+    };
+    let output = std::process::Command::new(exe)
+        .args([LAUNCHER_ARG, "--probe"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(output) => launcher::read_probe(&String::from_utf8_lossy(&output.stdout)),
+        Err(err) => failed(format!("cannot start the launcher: {err}")),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn probe_launcher() -> Layers {
+    let why = || Err("containment is only built on Linux".to_owned());
+    Layers {
+        namespaces: why(),
+        landlock: why(),
+    }
+}
+
+/// Where a contained process may write, and the private directory it gets as `HOME` and
+/// `TMPDIR`.
+#[derive(Debug)]
+pub struct Sandbox {
+    layers: Layers,
+    writable: Vec<PathBuf>,
+    private: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A sandbox whose processes may write under `writable` and in a fresh private directory.
+    /// With no layer missing, or with `allow_uncontained`, it is ready; otherwise the error
+    /// says what is missing and how to get it.
+    pub fn new(writable: &[&Path], allow_uncontained: bool) -> Result<Sandbox, String> {
+        let layers = layers().clone();
+        if let (Some(missing), false) = (layers.missing(), allow_uncontained) {
+            return Err(missing);
+        }
+        let private = tempfile::Builder::new()
+            .prefix("testsmith-sandbox-")
+            .tempdir()
+            .map_err(|err| format!("cannot make a private temp dir: {err}"))?;
+        std::fs::create_dir_all(private.path().join("home"))
+            .map_err(|err| format!("cannot make a private home: {err}"))?;
+        let mut dirs: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
+        dirs.push(private.path().to_owned());
+        Ok(Sandbox {
+            layers,
+            writable: dirs,
+            private,
+        })
+    }
+
+    pub fn layers(&self) -> &Layers {
+        &self.layers
+    }
+
+    /// The private directory (`TMPDIR`; its `home` is `HOME`).
+    pub fn private_dir(&self) -> &Path {
+        self.private.path()
+    }
+
+    /// A command that runs `program` contained, with only the kept environment; the caller
+    /// adds arguments with [`tokio::process::Command::args`] after these, and its own
+    /// variables.
+    pub fn command(&self, program: &Path) -> tokio::process::Command {
+        let launcher = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-testsmith"));
+        let mut command = tokio::process::Command::new(launcher);
+        command.arg(LAUNCHER_ARG);
+        if self.layers.namespaces.is_ok() {
+            command.arg("--namespaces");
+        }
+        if self.layers.landlock.is_ok() {
+            command.arg("--landlock");
+        }
+        for dir in &self.writable {
+            command.arg("--write").arg(dir);
+        }
+        command.arg("--").arg(program);
+        command.env_clear();
+        command.envs(kept_env(std::env::vars_os()));
+        command
+            .env("HOME", self.private.path().join("home"))
+            .env("TMPDIR", self.private.path());
+        command
+    }
+}
+
+/// The variables of `vars` a contained process keeps.
+fn kept_env(
+    vars: impl Iterator<Item = (OsString, OsString)>,
+) -> impl Iterator<Item = (OsString, OsString)> {
+    vars.filter(|(name, _)| {
+        let name = name.to_string_lossy();
+        KEPT_VARS.contains(&name.as_ref()) && !is_secret(&name)
+    })
+}
+
+/// Named like something a test must never see.
+pub fn is_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_allowlist_is_kept_and_never_a_secret() {
+        let vars = [
+            ("PATH", "/usr/bin"),
+            ("OPENAI_API_KEY", "sk-1"),
+            ("GITHUB_TOKEN", "t"),
+            ("HOME", "/root"),
+            ("LANG", "C.UTF-8"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let kept: Vec<String> = kept_env(vars.into_iter())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(kept, ["PATH", "LANG"]);
+        assert!(is_secret("ANTHROPIC_API_KEY") && is_secret("db_password"));
+        assert!(!is_secret("PATH"));
+    }
+
+    #[test]
+    fn a_missing_layer_says_how_to_get_it() {
+        let layers = Layers {
+            namespaces: Err("unshare: Operation not permitted".into()),
+            landlock: Ok(()),
+        };
+        let missing = layers.missing().unwrap();
+        assert!(missing.contains("unprivileged_userns_clone"), "{missing}");
+        assert!(!layers.complete());
+        let all = Layers {
+            namespaces: Ok(()),
+            landlock: Ok(()),
+        };
+        assert_eq!(all.missing(), None);
+        assert!(
+            all.to_string()
+                .starts_with("network and PID namespaces, Landlock")
+        );
+    }
+}
