@@ -1,13 +1,36 @@
 //! The run's one async runtime, and Ctrl-C. Every wait of a run — a call to the model, a
 //! backoff, cargo, a test binary — goes through [`Runtime::block_on`], which drops the whole
-//! future at Ctrl-C: requests are abandoned and child processes killed (their guards run on
-//! drop), nothing is written, and the run ends with [`Error::Interrupted`].
+//! future at Ctrl-C, `SIGTERM` (a CI job cancelled, `timeout`) or `SIGHUP` (the terminal
+//! closed): requests are abandoned and child processes killed (their guards run on drop),
+//! nothing is written, and the run ends with [`Error::Interrupted`].
 
 use std::future::Future;
 
 use tokio::sync::watch;
 
 use crate::error::{Error, LlmError};
+
+/// The first of Ctrl-C, `SIGTERM` and `SIGHUP`. The handlers are installed here, before the
+/// future is first polled: a signal that arrives before the listener runs is not lost.
+#[cfg(unix)]
+fn stop_signal() -> impl Future<Output = std::io::Result<()>> + Send {
+    use tokio::signal::unix::{SignalKind, signal};
+    let streams = [SignalKind::terminate(), SignalKind::hangup()].map(signal);
+    async move {
+        let [term, hup] = streams;
+        let (mut term, mut hup) = (term?, hup?);
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+            _ = hup.recv() => Ok(()),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> impl Future<Output = std::io::Result<()>> + Send {
+    tokio::signal::ctrl_c()
+}
 
 pub struct Runtime {
     runtime: tokio::runtime::Runtime,
@@ -24,8 +47,13 @@ impl Runtime {
             .build()
             .map_err(LlmError::Runtime)?;
         let (sender, interrupted) = watch::channel(false);
+        let stop = {
+            // Signal streams register with the runtime they are made in.
+            let _entered = runtime.enter();
+            stop_signal()
+        };
         runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if stop.await.is_ok() {
                 let _ = sender.send(true);
             }
             // Keep the sender: a closed channel would read as "never interrupted".

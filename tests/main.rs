@@ -8,6 +8,10 @@ mod common;
 mod check;
 #[path = "main/cli.rs"]
 mod cli;
+// Namespaces and Landlock are Linux's.
+#[cfg(target_os = "linux")]
+#[path = "main/contain.rs"]
+mod contain;
 #[path = "main/flow.rs"]
 mod flow;
 #[path = "main/generate.rs"]

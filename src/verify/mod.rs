@@ -127,7 +127,10 @@ struct Tracked {
     compile_error: Option<String>,
     /// Why the test it replaced was set aside (for a repair).
     replaced: Option<Reason>,
+    /// Its runs among the other candidates.
     outcomes: Vec<TestOutcome>,
+    /// Its run in a process of its own, after those.
+    alone: Option<TestOutcome>,
 }
 
 /// A test worth a repair: the evidence for the repairer, the reason, whether it compiled.
@@ -182,6 +185,7 @@ pub fn verify(
                 compile_error: None,
                 replaced: None,
                 outcomes: Vec::new(),
+                alone: None,
             });
         }
     }
@@ -304,8 +308,17 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
     if runs == 0 {
         return End::Dropped(Reason::NotRun);
     }
+    let alone_passed = test.alone.as_ref().map(|o| *o == TestOutcome::Passed);
     if passed == runs {
-        return End::Passed;
+        return match alone_passed {
+            Some(false) => End::Dropped(Reason::OrderDependent {
+                passes_alone: false,
+            }),
+            _ => End::Passed,
+        };
+    }
+    if passed == 0 && alone_passed == Some(true) {
+        return End::Dropped(Reason::OrderDependent { passes_alone: true });
     }
     if passed > 0 {
         return End::Dropped(Reason::Flaky { passed, runs });
@@ -323,6 +336,7 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
             },
             compiled: true,
         },
+        TestOutcome::Forged { how } => End::Dropped(Reason::Forged { how: how.clone() }),
         TestOutcome::Passed | TestOutcome::TimedOut => unreachable!("handled above"),
     }
 }
@@ -774,8 +788,60 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Run every pending test that compiled, `runs` times, batched per test binary.
+    /// Run every pending test that compiled `runs` times, batched per test binary, then each
+    /// on its own once.
     fn run_rounds(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
+        self.run_batches(pending)?;
+        self.run_alone(pending)
+    }
+
+    /// Each pending test that ran and neither hung nor crashed, in a process of its own.
+    fn run_alone(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
+        let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+        for (index, test) in pending.iter().enumerate() {
+            let ran = !test.outcomes.is_empty()
+                && test
+                    .outcomes
+                    .iter()
+                    .all(|o| matches!(o, TestOutcome::Passed | TestOutcome::Failed { .. }));
+            if ran {
+                by_binary
+                    .entry(self.files[test.file].crate_root.clone())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let count: usize = by_binary.values().map(Vec::len).sum();
+        if count == 0 {
+            return Ok(());
+        }
+        self.progress
+            .phase(&format!("running {} alone", plural(count, "test", "tests")));
+        for (root, indices) in by_binary {
+            let names: Vec<String> = indices
+                .iter()
+                .map(|&i| self.libtest_name(&pending[i]))
+                .collect();
+            let Some(binary) = self.binary(&root, pending[indices[0]].file) else {
+                continue;
+            };
+            let started = Instant::now();
+            let (timeout, threads) = (self.options.test_timeout, self.threads);
+            let outcomes = self.runtime.block_on(async {
+                run::run_each_alone(&binary, &names, threads, timeout)
+                    .await
+                    .map_err(|source| spawn_error(&binary, source))
+            })?;
+            self.run_time += started.elapsed();
+            for (&index, name) in indices.iter().zip(&names) {
+                pending[index].alone = outcomes.get(name).cloned();
+            }
+        }
+        Ok(())
+    }
+
+    /// Every pending test that compiled, `runs` times, batched per test binary.
+    fn run_batches(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
         let runs = self.options.runs as usize;
         for run in 0..runs {
             let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
@@ -784,7 +850,7 @@ impl<'a> Verifier<'a> {
                     || test
                         .outcomes
                         .iter()
-                        .any(|o| matches!(o, TestOutcome::TimedOut | TestOutcome::Crashed { .. }));
+                        .any(|o| !matches!(o, TestOutcome::Passed | TestOutcome::Failed { .. }));
                 if !done {
                     by_binary
                         .entry(self.files[test.file].crate_root.clone())
@@ -933,6 +999,7 @@ impl<'a> Verifier<'a> {
                     compile_error: None,
                     replaced: Some(reason.clone()),
                     outcomes: Vec::new(),
+                    alone: None,
                 });
             }
             // The failed test's reason, should every replacement fail too.

@@ -52,6 +52,12 @@ pub enum TestOutcome {
     Crashed {
         how: String,
     },
+    /// Its process printed what libtest would not have: a summary that disagrees with the
+    /// results or the exit status, a second result for one test. A test can print anything;
+    /// one that fakes its harness's output is not kept.
+    Forged {
+        how: String,
+    },
 }
 
 /// What a name the binary does not have comes back as.
@@ -110,6 +116,7 @@ pub async fn run_exact(
             &exact_args(&pending, threads),
             Some(threads),
             timeout,
+            Some(&pending),
         )
         .await?;
         let report = &batch.report;
@@ -172,6 +179,24 @@ pub async fn run_exact(
     Ok(outcomes)
 }
 
+/// Each of `names` in a process of its own, `threads` at a time: a test that passes only after
+/// another test ran (a `set_var`, a file, a static) is found out here.
+pub async fn run_each_alone(
+    binary: &TestBinary,
+    names: &[String],
+    threads: usize,
+    timeout: Duration,
+) -> io::Result<BTreeMap<String, TestOutcome>> {
+    futures_util::stream::iter(names)
+        .map(|name| async move {
+            let outcome = run_alone(binary, name, timeout).await?;
+            Ok::<_, io::Error>((name.clone(), outcome))
+        })
+        .buffer_unordered(threads.max(1))
+        .try_collect()
+        .await
+}
+
 /// The ordinary harness, as `cargo test` runs it: default threads, libtest substring
 /// `filters` (none = every test), no `--exact`. Returns the outcome of every test that
 /// reported one (ignored tests left out); tests killed by the progress timeout are TimedOut;
@@ -186,7 +211,7 @@ pub async fn run_together(
 ) -> io::Result<BTreeMap<String, TestOutcome>> {
     let mut args = vec!["--color".to_owned(), "never".to_owned()];
     args.extend(filters.iter().cloned());
-    let batch = run_libtest(binary, &args, None, timeout).await?;
+    let batch = run_libtest(binary, &args, None, timeout, None).await?;
     let report = &batch.report;
     let mut outcomes: BTreeMap<String, TestOutcome> = report
         .reported
@@ -265,7 +290,15 @@ async fn split_unknown(
 
 /// One test in a process of its own.
 async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Result<TestOutcome> {
-    let batch = run_libtest(binary, &exact_args(&[name.to_owned()], 1), Some(1), timeout).await?;
+    let names = [name.to_owned()];
+    let batch = run_libtest(
+        binary,
+        &exact_args(&names, 1),
+        Some(1),
+        timeout,
+        Some(&names),
+    )
+    .await?;
     let report = batch.report;
     Ok(match (report.outcome(name), batch.end) {
         (Some(TestOutcome::Passed), End::Complete) => TestOutcome::Passed,
@@ -279,6 +312,32 @@ async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Re
         (None, End::Complete) => not_found(),
         (None, end) => end.outcome(),
     })
+}
+
+/// How many tests the binary has (ignored ones included), listed once per build of it.
+async fn test_count(binary: &TestBinary, timeout: Duration) -> io::Result<Option<usize>> {
+    type Counts = std::sync::Mutex<std::collections::HashMap<(PathBuf, u64, u128), usize>>;
+    static COUNTS: std::sync::OnceLock<Counts> = std::sync::OnceLock::new();
+    let key = std::fs::metadata(&binary.path).ok().map(|meta| {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        (binary.path.clone(), meta.len(), modified)
+    });
+    let counts = COUNTS.get_or_init(Default::default);
+    if let Some(key) = &key
+        && let Some(count) = counts.lock().expect("lock").get(key)
+    {
+        return Ok(Some(*count));
+    }
+    let listed = list(binary, &["--list".to_owned()], timeout).await?;
+    let count = listed.map(|names| names.len());
+    if let (Some(key), Some(count)) = (key, count) {
+        counts.lock().expect("lock").insert(key, count);
+    }
+    Ok(count)
 }
 
 /// The names `--list` prints (`name: test` lines); `None` when listing fails.
@@ -308,6 +367,8 @@ enum End {
     TimedOut,
     /// It exited or was killed by a signal before its summary.
     Died(String),
+    /// It printed a summary that is not libtest's.
+    Forged(String),
 }
 
 impl End {
@@ -317,6 +378,7 @@ impl End {
             End::Complete => TestOutcome::Passed,
             End::TimedOut => TestOutcome::TimedOut,
             End::Died(how) => TestOutcome::Crashed { how: how.clone() },
+            End::Forged(how) => TestOutcome::Forged { how: how.clone() },
         }
     }
 }
@@ -332,8 +394,19 @@ async fn run_libtest(
     args: &[String],
     threads: Option<usize>,
     timeout: Duration,
+    expected: Option<&[String]>,
 ) -> io::Result<Batch> {
-    let mut parser = Parser::default();
+    // What a real summary says was filtered out: every test of the binary not asked for.
+    let filtered = match expected {
+        Some(names) => test_count(binary, timeout)
+            .await?
+            .map(|total| total.saturating_sub(names.len())),
+        None => None,
+    };
+    let mut parser = Parser {
+        expected: expected.map(|names| names.iter().cloned().collect()),
+        ..Parser::default()
+    };
     let ran = run_process(command(binary, args, threads), timeout, &mut |line| {
         parser.line(line)
     })
@@ -342,9 +415,9 @@ async fn run_libtest(
     let end = if ran.timed_out {
         End::TimedOut
     } else if report.complete
-        && let Some(why) = report.distrust(ran.status)
+        && let Some(why) = report.distrust(ran.status, filtered)
     {
-        End::Died(why)
+        End::Forged(why)
     } else if report.complete {
         End::Complete
     } else {
@@ -583,8 +656,8 @@ struct Report {
     started: Option<String>,
     /// The `test result:` summary was printed.
     complete: bool,
-    /// Its counts: passed, failed, ignored.
-    summary: Option<(usize, usize, usize)>,
+    /// Its counts: passed, failed, ignored, filtered out.
+    summary: Option<(usize, usize, usize, usize)>,
     /// Names with more than one result line: someone else printed one.
     duplicates: BTreeSet<String>,
 }
@@ -593,19 +666,26 @@ impl Report {
     /// Why the summary cannot be believed, if it cannot: a test can print anything, a fake
     /// summary included, and end the process. The real one agrees with the result lines, is
     /// printed once, and is followed by libtest's own exit: 0, or 101 when a test failed.
-    fn distrust(&self, status: Option<ExitStatus>) -> Option<String> {
+    fn distrust(&self, status: Option<ExitStatus>, filtered: Option<usize>) -> Option<String> {
         let count = |wanted: Reported| self.reported.values().filter(|r| **r == wanted).count();
         let lines = (
             count(Reported::Passed),
             count(Reported::Failed),
             count(Reported::Ignored),
         );
+        let summary = self.summary.map(|(p, f, i, _)| (p, f, i));
         let code = status.and_then(|status| status.code());
         let expected_code = if lines.1 > 0 { 101 } else { 0 };
         if !self.duplicates.is_empty() {
             Some("it printed a second result line for a test".to_owned())
-        } else if self.summary != Some(lines) {
-            Some("its libtest summary does not agree with its result lines".to_owned())
+        } else if summary != Some(lines) {
+            Some("it printed a summary that does not agree with its result lines".to_owned())
+        } else if let (Some(said), Some(real)) = (self.summary.map(|s| s.3), filtered)
+            && said != real
+        {
+            Some(format!(
+                "it printed a summary of {said} tests filtered out, where the binary filters out {real}"
+            ))
         } else if code != Some(expected_code) {
             Some(format!(
                 "it ended with {} after a summary that calls for exit code {expected_code}",
@@ -635,6 +715,8 @@ impl Report {
 struct Parser {
     report: Report,
     state: State,
+    /// The names asked for, when known: only their first results are progress.
+    expected: Option<BTreeSet<String>>,
 }
 
 enum State {
@@ -797,7 +879,9 @@ impl Parser {
         match self.report.reported.get_mut(name) {
             None => {
                 self.report.reported.insert(name.to_owned(), result);
-                true
+                self.expected
+                    .as_ref()
+                    .is_none_or(|names| names.contains(name))
             }
             Some(entry) => {
                 // A failure block closing after the failure's own line is the same result.
@@ -835,15 +919,20 @@ fn result_word(text: &str) -> Option<Reported> {
 }
 
 /// `test result: ok. 3 passed; 1 failed; 2 ignored; 0 measured; 5 filtered out; finished in …`
-/// as its passed, failed and ignored counts.
-fn summary_counts(line: &str) -> Option<(usize, usize, usize)> {
+/// as its passed, failed, ignored and filtered-out counts.
+fn summary_counts(line: &str) -> Option<(usize, usize, usize, usize)> {
     let (_, counts) = line.split_once(". ")?;
     let count = |word: &str| -> Option<usize> {
         counts
             .split("; ")
             .find_map(|part| part.strip_suffix(word)?.trim().parse().ok())
     };
-    Some((count(" passed")?, count(" failed")?, count(" ignored")?))
+    Some((
+        count(" passed")?,
+        count(" failed")?,
+        count(" ignored")?,
+        count(" filtered out")?,
+    ))
 }
 
 fn running_count(line: &str) -> Option<usize> {

@@ -23,6 +23,10 @@ pub enum Reason {
     Crashed {
         how: String,
     },
+    /// Its process printed what libtest would not have.
+    Forged {
+        how: String,
+    },
     TimedOut {
         after: Duration,
     },
@@ -34,6 +38,11 @@ pub enum Reason {
     },
     /// Passed alone, failed among the crate's other tests.
     FlakyTogether,
+    /// Passes only in a process of its own, or only among the other candidates: it depends
+    /// on what else ran (a `set_var`, a file, a static).
+    OrderDependent {
+        passes_alone: bool,
+    },
     /// Among the crate's other tests it printed no result line of its own.
     NoResultTogether,
     /// The repairer gave nothing for it.
@@ -54,12 +63,19 @@ impl fmt::Display for Reason {
             }
             Reason::Fails { message } => write!(f, "fails: {message}"),
             Reason::Crashed { how } => write!(f, "crashed: {how}"),
+            Reason::Forged { how } => write!(f, "its output is not libtest's own: {how}"),
             Reason::TimedOut { after } => write!(f, "timed out after {}", seconds(*after)),
             Reason::NotRun => f.write_str("was not run (not found in any test binary)"),
             Reason::Flaky { passed, runs } => write!(f, "flaky: passed {passed} of {runs} runs"),
             Reason::FlakyTogether => {
                 f.write_str("flaky: passes alone but fails when run with the other tests")
             }
+            Reason::OrderDependent { passes_alone: true } => {
+                f.write_str("order-dependent: passes alone but not with the other tests")
+            }
+            Reason::OrderDependent {
+                passes_alone: false,
+            } => f.write_str("order-dependent: passes with the other tests but not alone"),
             Reason::NoResultTogether => {
                 f.write_str("printed no result line when run with the other tests")
             }

@@ -199,7 +199,7 @@ fn a_package_that_does_not_build_is_one_sentence_and_nothing_is_written() {
 }
 
 #[test]
-fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
+fn ctrl_c_sigterm_and_sighup_during_verification_kill_the_tests_and_write_nothing() {
     let dir = fixture("verify");
     // `seven`'s test says where it runs, then never ends.
     let server = Server::start(|call: &Call| {
@@ -211,9 +211,22 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
             })
         })
     });
-    let before = snapshot_tree(dir.path());
+    // A CI job cancelled sends SIGTERM, a closed terminal SIGHUP: each is a Ctrl-C. The
+    // second and third runs reuse the first one's build.
+    for signal in ["INT", "TERM", "HUP"] {
+        interrupt_mid_verification(dir.path(), &server, signal);
+    }
+}
+
+/// Start a run whose test hangs, send `signal` once the test runs, and check that the run
+/// ended at once with 130, wrote nothing, and took the test process with it.
+fn interrupt_mid_verification(dir: &Path, server: &Server, signal: &str) {
+    let marker = dir.join("target/testsmith/scratch/hang-pid");
+    // The last run's test left its pid there.
+    let _ = std::fs::remove_file(&marker);
+    let before = snapshot_tree(dir);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args(["testsmith", "--llm", "--provider", "ollama", "--base-url"])
         .arg(&server.url)
         .args(["--test-timeout", "60", "--repair-rounds", "0"])
@@ -222,7 +235,6 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let marker = dir.path().join("target/testsmith/scratch/hang-pid");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let pid = loop {
         if let Some(pid) = std::fs::read_to_string(&marker)
@@ -239,7 +251,7 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
     };
     let sent = std::time::Instant::now();
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -254,7 +266,7 @@ fn ctrl_c_during_verification_kills_the_tests_and_writes_nothing() {
         stderr.contains("error: interrupted; no file was written"),
         "{stderr}"
     );
-    assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+    assert!(changed(&before, &snapshot_tree(dir)).is_empty());
     // The test process went with it (a zombie waiting for init counts as gone).
     let gone = || {
         std::fs::read_to_string(format!("/proc/{pid}/status"))

