@@ -155,11 +155,12 @@ pub struct Args {
     #[arg(long, value_name = "SECS", requires = "llm", value_parser = positive_seconds, help_heading = "Verification")]
     pub test_timeout: Option<f64>,
 
-    /// Times a failing test goes back to the model with the compiler's or the test's output; 0: never [default: 2]
+    /// Times a failing test goes back to the model with the compiler's or the test's output, at most 10; 0: never [default: 2]. A repair that gives back a test already tried, or fails as the last one did, ends them early
     #[arg(
         long,
         value_name = "N",
         requires = "llm",
+        value_parser = clap::value_parser!(u32).range(0..=10),
         help_heading = "Verification"
     )]
     pub repair_rounds: Option<u32>,
@@ -525,6 +526,14 @@ mod tests {
         assert_eq!(args.packages, ["app"]);
         assert!(args.llm);
         assert_eq!(args.paths, [PathBuf::from("src")]);
+    }
+
+    #[test]
+    fn repair_rounds_have_an_upper_bound() {
+        let words = |n: &str| ["cargo", "testsmith", "--llm", "--repair-rounds", n];
+        assert!(CargoCli::try_parse_from(words("10")).is_ok());
+        let err = CargoCli::try_parse_from(words("1000000000")).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
     }
 
     #[test]

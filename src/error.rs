@@ -22,6 +22,10 @@ pub enum Error {
     Verify(#[from] VerifyError),
     #[error("interrupted; no file was written")]
     Interrupted,
+    /// Something found in the background that the run cannot go on (the package does not
+    /// build as it is); no more calls are sent, nothing is written.
+    #[error("{0}; no file was written")]
+    Stopped(String),
     /// `--staged`, `--since` or `hook` asked git, which could not answer; the reason is git's.
     #[error("{context} (git: {reason})")]
     Git { context: String, reason: String },
@@ -101,6 +105,9 @@ pub enum VerifyError {
         status: String,
         stderr: String,
     },
+    /// The disk is full: not the package's fault, whatever the compiler says about it.
+    #[error("no space left on the device that holds {}; free some and run again", .path.display())]
+    NoSpace { path: PathBuf },
     /// A test would run without a layer of containment, and the user did not allow it.
     #[error(
         "tests are not run uncontained, and this machine lacks a layer: {missing}; or pass --allow-uncontained (or set `allow-uncontained = true` in the testsmith metadata) to run them anyway"

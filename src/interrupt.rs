@@ -35,6 +35,9 @@ fn stop_signal() -> impl Future<Output = std::io::Result<()>> + Send {
 pub struct Runtime {
     runtime: tokio::runtime::Runtime,
     interrupted: watch::Receiver<bool>,
+    /// Why the run cannot go on, once something in the background found out (the warm-up
+    /// build of a package that does not build): every wait ends with it.
+    stopped: watch::Sender<Option<String>>,
 }
 
 impl Runtime {
@@ -62,6 +65,7 @@ impl Runtime {
         Ok(Runtime {
             runtime,
             interrupted,
+            stopped: watch::channel(None).0,
         })
     }
 
@@ -85,15 +89,43 @@ impl Runtime {
         });
     }
 
-    /// Run `future` to completion, or drop it at Ctrl-C (pressed before or during it).
+    /// A handle that ends every wait of the run with `Error::Stopped`, from any thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stopped.clone())
+    }
+
+    /// Run `future` to completion, or drop it at Ctrl-C (pressed before or during it) or when
+    /// the run was stopped.
     pub fn block_on<T>(&self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         let mut interrupted = self.interrupted.clone();
+        let mut stopped = self.stopped.subscribe();
         self.runtime.block_on(async move {
             tokio::select! {
                 biased;
                 _ = interrupted.wait_for(|&yes| yes) => Err(Error::Interrupted),
+                why = stopped.wait_for(Option::is_some) => {
+                    let why = why.map(|why| why.clone().unwrap_or_default()).unwrap_or_default();
+                    Err(Error::Stopped(why))
+                }
                 result = future => result,
             }
         })
+    }
+}
+
+/// Ends a run's waits: see [`Runtime::stopper`].
+#[derive(Clone)]
+pub struct Stopper(watch::Sender<Option<String>>);
+
+impl Stopper {
+    /// Stop the run, saying why; the first reason given stays.
+    pub fn stop(&self, why: String) {
+        self.0.send_if_modified(|stopped| {
+            let first = stopped.is_none();
+            if first {
+                *stopped = Some(why);
+            }
+            first
+        });
     }
 }

@@ -121,7 +121,7 @@ pub(super) fn generate(
     if llm.generator.is_some() && options.verify.enabled && !requests.is_empty() {
         contained(allow_uncontained, console)?;
     }
-    let warm = warm_up(options, &llm, &requests, scan, workspace);
+    let warm = warm_up(options, &llm, &requests, scan, workspace)?;
     console.generating(requests.len(), llm.generator.is_some());
     let generator: &dyn Generator = match &llm.generator {
         Some(generator) => generator,
@@ -196,14 +196,17 @@ fn warm_up(
     requests: &[FileRequest<'_>],
     scan: &Scan,
     workspace: &Workspace,
-) -> Option<verify::WarmUp> {
-    let generator = llm.generator.as_ref()?;
+) -> Result<Option<verify::WarmUp>, Error> {
+    let Some(generator) = llm.generator.as_ref() else {
+        return Ok(None);
+    };
     if !options.verify.enabled || requests.is_empty() || llm.soft {
-        return None;
+        return Ok(None);
     }
     let sources = sources(requests, scan);
-    // A scratch copy that cannot be made is reported by the verify stage itself.
-    verify::warm_up(workspace, &sources, generator.runtime()).ok()
+    // A scratch copy that cannot be made (a target dir that cannot be written, a full disk)
+    // ends the run before the first call.
+    verify::warm_up(workspace, &sources, generator.runtime()).map(Some)
 }
 
 /// The source file of each request, in order.

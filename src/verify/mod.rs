@@ -136,6 +136,9 @@ struct Tracked {
 /// A test worth a repair: the evidence for the repairer, the reason, whether it compiled.
 type Broken = (Tracked, String, Reason, bool);
 
+/// A test sent for repair: the reason it failed, whether it compiled.
+type Asked = (Tracked, Reason, bool);
+
 /// How a tracked test ended.
 enum End {
     Passed,
@@ -393,7 +396,16 @@ struct Verifier<'a> {
     binaries: BTreeMap<PathBuf, PathBuf>,
     /// Where tests run; `None` for scaffolds, which are only built.
     sandbox: Option<Arc<Sandbox>>,
+    /// Per first candidate, what its repairs tried: rounds end when they stop making progress.
+    tried: HashMap<usize, Tried>,
     _lock: scratch::ScratchLock,
+}
+
+/// The code and the failures one first candidate's repairs went through.
+#[derive(Default)]
+struct Tried {
+    codes: BTreeSet<String>,
+    evidence: BTreeSet<String>,
 }
 
 /// Where a candidate landed in the scratch copy: its file and 1-based lines.
@@ -437,14 +449,52 @@ pub fn warm_up(
 ) -> Result<WarmUp, Error> {
     let (lock, request) = prepare(workspace, files)?;
     let background = request.clone();
+    let stopper = runtime.stopper();
     let task = runtime.spawn(async move {
-        // Its errors come again, attributed, in the build of the candidates.
-        let _ = build::build(&background).await;
+        // A package that does not build as it is cannot verify a test: no call is worth
+        // sending. Errors in the candidates' build come again, attributed, later.
+        let failure = match build::build(&background).await {
+            Ok(build) if build.success => None,
+            Ok(build) => Some(untouched_failure(&background, build)),
+            Err(err) => Some(err),
+        };
+        if let Some(err) = failure {
+            stopper.stop(err.to_string());
+        }
     });
     Ok(WarmUp {
         lock: Some(lock),
         request,
         task,
+    })
+}
+
+/// Why the untouched sources did not build: the disk, or the package itself.
+fn untouched_failure(request: &build::BuildRequest, build: build::Build) -> VerifyError {
+    if let Some(no_space) = no_space(request, &build) {
+        return no_space;
+    }
+    match build.errors.first() {
+        Some(error) => VerifyError::Baseline {
+            package: format!("package `{}`", request.packages.join("`, `")),
+            first_error: first_lines(&error.rendered),
+        },
+        None => VerifyError::Cargo {
+            command: build.command,
+            status: "failed".to_owned(),
+            stderr: cargo_reason(&build.stderr),
+        },
+    }
+}
+
+/// A build that failed for want of disk space, whatever the compiler made of it (a linker
+/// that could not write its output reads as the package's error).
+fn no_space(request: &build::BuildRequest, build: &build::Build) -> Option<VerifyError> {
+    const NO_SPACE: &str = "No space left on device";
+    let full = build.stderr.contains(NO_SPACE)
+        || build.errors.iter().any(|e| e.rendered.contains(NO_SPACE));
+    full.then(|| VerifyError::NoSpace {
+        path: request.target_dir.clone(),
     })
 }
 
@@ -563,6 +613,7 @@ impl<'a> Verifier<'a> {
         };
         Ok(Verifier {
             sandbox,
+            tried: HashMap::new(),
             workspace,
             options,
             runtime,
@@ -626,9 +677,23 @@ impl<'a> Verifier<'a> {
                 break;
             }
             round += 1;
-            pending = self.repair(files, broken, &ended.kept, repairer, &mut ended.dropped)?;
+            pending = self.repair(files, broken, repairer, &mut ended)?;
         }
         Ok(ended)
+    }
+
+    /// The scratch copy as the workspace is, but for the files tests go into (written next):
+    /// the tests that ran since the last build may have changed or deleted its files.
+    fn restore_scratch(&self) -> Result<(), Error> {
+        let own = self.files.iter().map(|f| f.rel.clone()).collect();
+        let target_dir = std::slice::from_ref(&self.workspace.target_dir);
+        scratch::sync_keeping(&self.workspace.root, target_dir, &self.scratch, &own).map_err(
+            |source| VerifyError::Scratch {
+                path: self.scratch.clone(),
+                source,
+            },
+        )?;
+        Ok(())
     }
 
     /// Splice `tests` into the scratch copy of each file (the others as they are) and build.
@@ -638,6 +703,9 @@ impl<'a> Verifier<'a> {
         tests: &[&Candidate],
         file_of: &[usize],
     ) -> Result<(build::Build, Vec<Place>), Error> {
+        if self.builds > 0 {
+            self.restore_scratch()?;
+        }
         let mut places = vec![Place::default(); tests.len()];
         for (index, file) in self.files.iter().enumerate() {
             let mine: Vec<usize> = (0..tests.len()).filter(|&t| file_of[t] == index).collect();
@@ -716,6 +784,9 @@ impl<'a> Verifier<'a> {
                             .or_insert_with(|| error.rendered.clone());
                     }
                     None => {
+                        if let Some(no_space) = no_space(&self.request, &build) {
+                            return Err(no_space.into());
+                        }
                         // A kept test has compiled before; an error elsewhere is the
                         // package's own.
                         let package = self.package_of(error);
@@ -728,6 +799,9 @@ impl<'a> Verifier<'a> {
                 }
             }
             if blamed.is_empty() {
+                if let Some(no_space) = no_space(&self.request, &build).filter(|_| !build.success) {
+                    return Err(no_space.into());
+                }
                 if !build.success {
                     return Err(VerifyError::Cargo {
                         command: build.command,
@@ -910,35 +984,21 @@ impl<'a> Verifier<'a> {
     }
 
     /// Ask the model to mend the broken tests, one call per file; their replacements are
-    /// the next round's pending tests. A test whose item got no replacement is dropped.
+    /// the next round's pending tests. A test whose item got no replacement, or whose repair
+    /// makes no progress, is dropped.
     fn repair(
         &mut self,
         files: &[FileUnderTest<'_>],
         broken: Vec<Broken>,
-        kept: &[Tracked],
         repairer: &dyn Repairer,
-        dropped: &mut Vec<(Tracked, Reason)>,
+        ended: &mut Ended,
     ) -> Result<Vec<Tracked>, Error> {
         self.progress.phase(&format!(
             "repairing {} with the model",
             plural(broken.len(), "test", "tests")
         ));
-        // One failure per item goes back: the model answers per item.
-        let mut asked: Vec<(Tracked, Reason)> = Vec::new();
-        let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
-        for (test, evidence, reason, _) in broken {
-            let failures = by_file.entry(test.file).or_default();
-            if failures.iter().any(|f| f.item == test.candidate.item) {
-                dropped.push((test, reason));
-                continue;
-            }
-            failures.push(Failure {
-                item: test.candidate.item.clone(),
-                code: test.candidate.text.clone(),
-                evidence: self.strip_scratch(&evidence),
-            });
-            asked.push((test, reason));
-        }
+        let (asked, by_file) = self.failures(broken, ended);
+        let kept = &ended.kept;
         let order: Vec<usize> = by_file.keys().copied().collect();
         let requests: Vec<RepairRequest<'_>> = by_file
             .into_iter()
@@ -974,9 +1034,73 @@ impl<'a> Verifier<'a> {
                 rendered.insert(file, candidates);
             }
         }
+        Ok(self.replacements(asked, rendered, ended))
+    }
+
+    /// A test whose repairs ended without a passing one: kept failing (`--keep-failing`, when
+    /// it compiled, with the failure as the reason), or dropped with `why`.
+    fn give_up(
+        &self,
+        test: Tracked,
+        reason: Reason,
+        compiled: bool,
+        why: Reason,
+        ended: &mut Ended,
+    ) {
+        if compiled && self.options.keep_failing {
+            ended.failing.push((test, reason));
+        } else {
+            ended.dropped.push((test, why));
+        }
+    }
+
+    /// What goes back to the model, per file: one failure per item. A test that fails as
+    /// its last repair failed is not asked about again (the model would answer alike).
+    fn failures(
+        &mut self,
+        broken: Vec<Broken>,
+        ended: &mut Ended,
+    ) -> (Vec<Asked>, BTreeMap<usize, Vec<Failure>>) {
+        let mut asked: Vec<Asked> = Vec::new();
+        let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
+        for (test, evidence, reason, compiled) in broken {
+            let evidence = self.strip_scratch(&evidence);
+            let tried = self.tried.entry(test.origin).or_default();
+            if !tried.evidence.insert(evidence.clone()) {
+                let stuck = Reason::NoProgress {
+                    reason: Box::new(reason.clone()),
+                    repeated: "the same failure after a repair",
+                };
+                self.give_up(test, reason, compiled, stuck, ended);
+                continue;
+            }
+            tried.codes.insert(test.candidate.text.clone());
+            let failures = by_file.entry(test.file).or_default();
+            if failures.iter().any(|f| f.item == test.candidate.item) {
+                ended.dropped.push((test, reason));
+                continue;
+            }
+            failures.push(Failure {
+                item: test.candidate.item.clone(),
+                code: test.candidate.text.clone(),
+                evidence,
+            });
+            asked.push((test, reason, compiled));
+        }
+        (asked, by_file)
+    }
+
+    /// The repairs of each asked test, as the next round's tests; a repair that gives back a
+    /// test already tried for the same item is no repair.
+    fn replacements(
+        &mut self,
+        asked: Vec<Asked>,
+        mut rendered: BTreeMap<usize, Vec<Candidate>>,
+        ended: &mut Ended,
+    ) -> Vec<Tracked> {
         let mut replaced: Vec<Tracked> = Vec::new();
-        for (test, reason) in asked {
-            let replacements: Vec<Candidate> = rendered
+        for (test, reason, compiled) in asked {
+            let mine: Vec<Candidate> = rendered
                 .get_mut(&test.file)
                 .map(|candidates| {
                     let (mine, rest) = std::mem::take(candidates)
@@ -986,11 +1110,22 @@ impl<'a> Verifier<'a> {
                     mine
                 })
                 .unwrap_or_default();
-            if replacements.is_empty() {
-                dropped.push((test, Reason::NoRepair(Box::new(reason))));
+            let tried = self.tried.entry(test.origin).or_default();
+            let (new, old): (Vec<Candidate>, Vec<Candidate>) = mine
+                .into_iter()
+                .partition(|candidate| tried.codes.insert(candidate.text.clone()));
+            if new.is_empty() {
+                let why = match old.is_empty() {
+                    true => Reason::NoRepair(Box::new(reason.clone())),
+                    false => Reason::NoProgress {
+                        reason: Box::new(reason.clone()),
+                        repeated: "the repair gave back a test already tried",
+                    },
+                };
+                self.give_up(test, reason, compiled, why, ended);
                 continue;
             }
-            for candidate in replacements {
+            for candidate in new {
                 replaced.push(Tracked {
                     file: test.file,
                     origin: test.origin,
@@ -1003,9 +1138,9 @@ impl<'a> Verifier<'a> {
                 });
             }
             // The failed test's reason, should every replacement fail too.
-            dropped.push((test, reason));
+            ended.dropped.push((test, reason));
         }
-        Ok(replaced)
+        replaced
     }
 
     /// The kept tests once more, all together with the rest of their crates' tests in the

@@ -47,6 +47,11 @@ pub enum Reason {
     NoResultTogether,
     /// The repairer gave nothing for it.
     NoRepair(Box<Reason>),
+    /// Repairing it made no progress: the same test again, or the same failure.
+    NoProgress {
+        reason: Box<Reason>,
+        repeated: &'static str,
+    },
     /// The test that replaced it failed too, for this reason.
     AfterRepair(Box<Reason>),
 }
@@ -80,6 +85,9 @@ impl fmt::Display for Reason {
                 f.write_str("printed no result line when run with the other tests")
             }
             Reason::NoRepair(reason) => write!(f, "{reason} (no repair)"),
+            Reason::NoProgress { reason, repeated } => {
+                write!(f, "{reason} (no progress: {repeated})")
+            }
             Reason::AfterRepair(reason) => write!(f, "{reason} (after repair)"),
         }
     }

@@ -45,6 +45,8 @@ fn body(name: &str, to: &Targets) -> String {
         "environment" => "let seen: Vec<String> = std::env::vars().map(|(k, v)| k + \"=\" + &v).collect();\n    std::fs::write(std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"seen-env.txt\"), seen.join(\"\\n\")).unwrap();".to_owned(),
         "daemon" => "std::process::Command::new(\"sh\").args([\"-c\", \"setsid sleep 3171 >/dev/null 2>&1 &\"]).status().unwrap();".to_owned(),
         "forge" => "use std::io::Write;\n    let mut out = std::io::stdout();\n    out.write_all(b\"ok\\n\\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\\n\").unwrap();\n    out.flush().unwrap();\n    std::process::exit(0);".to_owned(),
+        // Inside the scratch copy, so allowed; the next build must not suffer for it.
+        "damage" => "let _ = std::fs::remove_file(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/Cargo.toml\"));".to_owned(),
         "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
         "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
         // A new name each time, so no line repeats.
@@ -186,6 +188,8 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     }
     assert!(!ordered.contains("fn checks_b_needs_state"));
     assert!(source_after.contains("fn checks_environment"));
+    // Its test deleted the copy's manifest; the builds after it had theirs back.
+    assert!(source_after.contains("fn checks_damage"));
 }
 
 #[test]

@@ -60,8 +60,8 @@ fn model(call: &Call) -> Reply {
 }
 
 /// One call to generate, one to repair `add`, `negate` and `divide` with the tools' own
-/// words; the second repair of `negate` is the same question (same code, same failure),
-/// answered from the cache. Timeouts and flaky tests are not sent back.
+/// words; `negate`'s repair gives back the test it was asked to mend, which ends its rounds
+/// without another build. Timeouts and flaky tests are not sent back.
 fn assert_one_call_to_generate_and_one_to_repair(calls: &[Call]) {
     assert_eq!(
         calls.len(),
@@ -101,7 +101,7 @@ fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with
         "{stderr}"
     );
     for warning in [
-        "src/lib.rs: dropped the test of `negate`: fails: assertion `left == right` failed (left: -42, right: 42) (after repair)",
+        "src/lib.rs: dropped the test of `negate`: fails: assertion `left == right` failed (left: -42, right: 42) (no progress: the repair gave back a test already tried)",
         "src/lib.rs: dropped the test of `seven`: timed out after 2 s",
         // Its first pass came from the batch `seven` hung, which proves nothing: run again
         // alone it failed (the marker was there), then passed, then failed.
@@ -183,19 +183,50 @@ fn a_package_that_does_not_build_is_one_sentence_and_nothing_is_written() {
     let mut source = std::fs::read_to_string(&lib).unwrap();
     source.push_str("\n/// Does not type-check.\npub fn broken() -> u32 {\n    \"seven\"\n}\n");
     std::fs::write(&lib, &source).unwrap();
+    // One item a call, one call at a time, a second each: the package's own build (a second
+    // or so) fails long before the seven calls are through.
     let server = Server::start(|call: &Call| {
-        tests_for(&call.names, |name| {
+        let tests = tests_for(&call.names, |name| {
             Some(format!("#[test]\nfn t() {{\n    {name}();\n}}"))
-        })
+        });
+        Reply::Delay(std::time::Duration::from_secs(1), Box::new(tests))
     });
     let before = snapshot_tree(dir.path());
     llm(dir.path(), &server)
+        .args(["--no-batch", "--max-concurrent", "1"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
             "error: package `verify-me` does not build with the generated tests left out, so none can be verified: error[E0308]: mismatched types (src/lib.rs:",
         ));
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
+    let calls = server.calls().len();
+    assert!(
+        calls < 7,
+        "{calls} calls were sent for a package that does not build"
+    );
+}
+
+#[test]
+fn a_target_dir_that_cannot_be_written_ends_the_run_before_any_call() {
+    let dir = fixture("verify");
+    // A file where the target dir would be: nothing can be made under it.
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let server = Server::start(|call: &Call| {
+        tests_for(&call.names, |name| {
+            Some(format!("#[test]\nfn t() {{\n    {name}();\n}}"))
+        })
+    });
+    llm(dir.path(), &server)
+        .env("CARGO_TARGET_DIR", blocker.join("target"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: could not prepare the scratch copy in",
+        ))
+        .stderr(predicate::str::contains("Not a directory"));
+    assert!(server.calls().is_empty(), "the model was asked");
 }
 
 #[test]
