@@ -530,7 +530,7 @@ mod tests {
 
     #[test]
     fn repair_rounds_have_an_upper_bound() {
-        let words = |n: &str| ["cargo", "testsmith", "--llm", "--repair-rounds", n];
+        let words = |n: &'static str| ["cargo", "testsmith", "--llm", "--repair-rounds", n];
         assert!(CargoCli::try_parse_from(words("10")).is_ok());
         let err = CargoCli::try_parse_from(words("1000000000")).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
