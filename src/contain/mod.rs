@@ -207,6 +207,20 @@ impl Sandbox {
     /// adds arguments with [`tokio::process::Command::args`] after these, and its own
     /// variables.
     pub fn command(&self, program: &Path) -> tokio::process::Command {
+        let mut command = self.launch(program);
+        command.env_clear();
+        command.envs(kept_env(std::env::vars_os()));
+        command
+            .env("HOME", self.private.path().join("home"))
+            .env("TMPDIR", self.private.path());
+        command
+    }
+}
+
+impl Sandbox {
+    /// `program` through the launcher, with the layers this machine has.
+    #[cfg(target_os = "linux")]
+    fn launch(&self, program: &Path) -> tokio::process::Command {
         let launcher = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-testsmith"));
         let mut command = tokio::process::Command::new(launcher);
         command.arg(LAUNCHER_ARG);
@@ -220,12 +234,14 @@ impl Sandbox {
             command.arg("--write").arg(dir);
         }
         command.arg("--").arg(program);
-        command.env_clear();
-        command.envs(kept_env(std::env::vars_os()));
         command
-            .env("HOME", self.private.path().join("home"))
-            .env("TMPDIR", self.private.path());
-        command
+    }
+
+    /// No launcher where there is no layer to set up: only the environment is cleared.
+    #[cfg(not(target_os = "linux"))]
+    fn launch(&self, program: &Path) -> tokio::process::Command {
+        let _ = &self.writable;
+        tokio::process::Command::new(program)
     }
 }
 
