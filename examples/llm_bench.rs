@@ -6,6 +6,10 @@
 //! whole verified run, and a rerun from the cache with a warm scratch build. Run with
 //! `cargo run --release --example llm_bench | grep '^|'` (the runs are dry runs, and their
 //! diffs go to stdout too); figures go in the README.
+//!
+//! `… --example llm_bench -- prompts <crate dir> [<cargo-testsmith binary>]` measures only the
+//! prompts: a copy of the crate, every public item asked for (no cache, no verification), by
+//! this build or by the binary given (an older one, for a before and after).
 
 #[path = "../tests/common/llm_server.rs"]
 mod llm_server;
@@ -25,6 +29,13 @@ const CONCURRENCY: usize = 5;
 fn main() {
     // The verify stage runs tests through this binary as their launcher.
     cargo_testsmith::contain::serve_if_asked();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, dir, rest @ ..] = args.as_slice()
+        && mode == "prompts"
+    {
+        prompts(Path::new(dir), rest.first().map(Path::new));
+        return;
+    }
     let server = Server::start(|_| Reply::Delay(LATENCY, Box::new(Reply::Tests)));
     let floor = FILES.div_ceil(CONCURRENCY) as f64 * LATENCY.as_secs_f64();
     calls(&server, floor);
@@ -150,6 +161,65 @@ fn verification(server: &Server, floor: f64) {
         "\nfirst run / (cold build + floor) = {:.2}; rerun / first run = {:.2}; all targets met: {verify_ok}",
         first_wall.as_secs_f64() / (cold_build.as_secs_f64() + floor),
         rerun_wall.as_secs_f64() / first_wall.as_secs_f64()
+    );
+}
+
+/// The prompts a run over the crate at `dir` sends: requests, items, bytes.
+fn prompts(dir: &Path, binary: Option<&Path>) {
+    let copy = tempfile::tempdir().expect("temp dir");
+    let status = std::process::Command::new("cp")
+        .args(["-r", "--"])
+        .arg(dir.join("."))
+        .arg(copy.path())
+        .status()
+        .expect("cp runs");
+    assert!(status.success(), "copying {}", dir.display());
+    let server = Server::start(|_| Reply::Tests);
+    let mut words: Vec<OsString> = [
+        "testsmith",
+        "--llm",
+        "--no-verify",
+        "--no-cache",
+        "--dry-run",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    words.extend(["--provider", "ollama", "--base-url", &server.url].map(OsString::from));
+    words.extend([
+        "--manifest-path".into(),
+        copy.path().join("Cargo.toml").into(),
+    ]);
+    words.push("-q".into());
+    match binary {
+        Some(binary) => {
+            let status = std::process::Command::new(binary)
+                .args(&words)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("the binary runs");
+            assert!(status.success(), "{} failed", binary.display());
+        }
+        None => {
+            let mut args = vec![OsString::from("cargo-testsmith")];
+            args.extend(words);
+            let Invocation::Run(options) = cargo_testsmith::cli::parse_from(args) else {
+                unreachable!("the words of a run")
+            };
+            cargo_testsmith::run::run(&options).expect("the run succeeds");
+        }
+    }
+    let calls = server.calls();
+    let items: usize = calls.iter().map(|c| c.names.len()).sum();
+    let bytes: usize = calls.iter().map(|c| c.prompt.len()).sum();
+    let largest = calls.iter().map(|c| c.prompt.len()).max().unwrap_or(0);
+    println!("| requests | items | prompt bytes | per request | per item | largest request |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} | {items} | {bytes} | {} | {} | {largest} |",
+        calls.len(),
+        bytes / calls.len().max(1),
+        bytes / items.max(1)
     );
 }
 

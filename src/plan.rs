@@ -223,6 +223,7 @@ pub fn request_for<'a>(
         constructors: &scan.constructors[file.package],
         type_defs: &scan.type_defs[file.package],
         trait_defs: &scan.trait_defs[file.package],
+        builders: &scan.builders[file.package],
         test_source: &file.analysis.test_source,
         crates: &workspace.packages[file.package].crates,
         tokio_test: workspace.packages[file.package].tokio_test,
@@ -247,6 +248,8 @@ pub struct FileRequest<'a> {
     pub type_defs: &'a BTreeMap<String, String>,
     /// The package's trait definitions by name.
     pub trait_defs: &'a BTreeMap<String, String>,
+    /// How each of the package's types can be made: signatures and impl headers.
+    pub builders: &'a BTreeMap<String, Vec<String>>,
     /// The file's existing `#[cfg(test)]` code.
     pub test_source: &'a str,
     /// Crates a test may use (the package's dependencies and dev-dependencies).

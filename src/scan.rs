@@ -50,6 +50,8 @@ pub struct Scan {
     pub makers: Vec<BTreeMap<String, BTreeSet<String>>>,
     /// Per package: its trait definitions by name.
     pub trait_defs: Vec<BTreeMap<String, String>>,
+    /// Per package: how each type can be made (signatures and impl headers).
+    pub builders: Vec<BTreeMap<String, Vec<String>>>,
 }
 
 struct Pending {
@@ -90,6 +92,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             public_names: vec![BTreeSet::new(); workspace.packages.len()],
             makers: vec![BTreeMap::new(); workspace.packages.len()],
             trait_defs: vec![BTreeMap::new(); workspace.packages.len()],
+            builders: vec![BTreeMap::new(); workspace.packages.len()],
         },
         seen: HashSet::new(),
         test_calls: Vec::new(),
@@ -442,6 +445,15 @@ impl Walk<'_> {
         for (ty, fns) in &analysis.returns {
             let makers = state.scan.makers[package].entry(ty.clone()).or_default();
             makers.extend(fns.iter().cloned());
+        }
+        for (ty, ways) in &analysis.builders {
+            let known = state.scan.builders[package].entry(ty.clone()).or_default();
+            known.extend(
+                ways.iter()
+                    .filter(|w| !known.contains(w))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
         }
         for (name, def) in &analysis.trait_defs {
             let defs = &mut state.scan.trait_defs[package];

@@ -402,6 +402,9 @@ impl Walker<'_> {
             }
         }
         let sig_text = self.text_between(sig_start(sig), body.span.open());
+        let sig_owned = sig_text.trim().to_owned();
+        self.builder(sig, &sig_owned, modules, impl_block.as_ref());
+        let sig_text = self.text_between(sig_start(sig), body.span.open());
         // The item as written, from its first attribute (doc comments included) or its `pub`
         // (a trait's methods have none).
         let in_trait = impl_block.as_ref().is_some_and(|b| b.trait_.is_some());
@@ -444,6 +447,58 @@ impl Walker<'_> {
                 body.span.close().end().line,
             ),
         });
+    }
+}
+
+impl Walker<'_> {
+    /// Record `sig` as a way to make the type it returns, if it is one: an associated fn
+    /// without a receiver returning `Self` (or the type, in an `Option` or `Result`), a free fn
+    /// returning a type, or a method of a `Default`, `From`, `TryFrom` or `FromStr` impl.
+    fn builder(
+        &mut self,
+        sig: &Signature,
+        sig_text: &str,
+        modules: &[String],
+        impl_block: Option<&ImplBlock>,
+    ) {
+        if sig.receiver().is_some() {
+            return;
+        }
+        let ReturnType::Type(_, ty) = &sig.output else {
+            return;
+        };
+        let returned = idents_of(&ty.to_token_stream());
+        // `fn new(…) -> Self` as a call reads: `Money::new(…) -> Self`.
+        let call = |path: &str| match sig_text.split_once("fn ") {
+            Some((qualifiers, rest)) => format!("{qualifiers}{path}{rest}"),
+            None => sig_text.to_owned(),
+        };
+        let mut prefix: String = modules.iter().map(|m| format!("{m}::")).collect();
+        let (built, text) = match impl_block {
+            Some(block) => match &block.trait_ {
+                Some(t) if ["Default", "From", "TryFrom", "FromStr"].contains(&t.name.as_str()) => {
+                    let header = block.stub.trim().trim_end_matches("{}").trim_end();
+                    (vec![block.type_name.clone()], header.to_owned())
+                }
+                Some(_) => return,
+                None if returned
+                    .iter()
+                    .any(|i| i == "Self" || *i == block.type_name) =>
+                {
+                    prefix.push_str(&block.type_name);
+                    prefix.push_str("::");
+                    (vec![block.type_name.clone()], call(&prefix))
+                }
+                None => return,
+            },
+            None => (returned, call(&prefix)),
+        };
+        for ty in built {
+            let known = self.out.builders.entry(ty).or_default();
+            if !known.contains(&text) {
+                known.push(text.clone());
+            }
+        }
     }
 }
 

@@ -182,8 +182,29 @@ pub struct FileAnalysis {
     /// For each type the file's fns return (by the identifiers of the return type), those fns:
     /// calling one is evidence that a test holds a value of the type.
     pub returns: BTreeMap<String, BTreeSet<String>>,
+    /// How a test can make each type (by the identifiers its makers return): the signatures
+    /// of public associated fns without a receiver that return it (`Money::new(cents: i64) ->
+    /// Self`), of free fns that return it, and the headers of its `Default`, `From`,
+    /// `TryFrom` and `FromStr` impls. What a model needs to build an argument.
+    pub builders: BTreeMap<String, Vec<String>>,
     /// The calls in the file's doc tests (code blocks in the docs of its items and modules).
     pub doc_calls: Calls,
+}
+
+/// Whether a type definition (as `type_defs` holds it) can be built by a struct literal
+/// outside its module: `Some(true)` for a struct whose fields are all `pub`, `Some(false)` for
+/// one with a private field, `None` for what is not a struct with fields (an enum, a unit
+/// struct, a union, text that does not parse).
+pub fn public_fields(definition: &str) -> Option<bool> {
+    let item: syn::ItemStruct = syn::parse_str(definition).ok()?;
+    if item.fields.is_empty() {
+        return None;
+    }
+    Some(
+        item.fields
+            .iter()
+            .all(|field| matches!(field.vis, syn::Visibility::Public(_))),
+    )
 }
 
 /// A file syn could not parse, with the position of the first error.
@@ -227,6 +248,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         public_names: BTreeSet::new(),
         trait_defs: BTreeMap::new(),
         returns: BTreeMap::new(),
+        builders: BTreeMap::new(),
     };
     doc_test_calls(&file.attrs, &mut out.doc_calls);
     top_level_names(&file.items, &mut out);

@@ -836,6 +836,7 @@ mod tests {
             constructors: &analysis.constructors,
             type_defs: &analysis.type_defs,
             trait_defs: &analysis.trait_defs,
+            builders: &analysis.builders,
             test_source: "",
             crates: &[],
             tokio_test: false,

@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod config;
+mod context;
 mod http;
 mod limit;
 mod prompt;
@@ -16,7 +17,7 @@ pub mod providers;
 mod reply;
 mod retry;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -275,13 +276,24 @@ impl LlmGenerator {
             .iter()
             .map(|ask| ItemContext {
                 item: ask.item,
-                type_defs: setup.types[ask.item.name.as_str()].clone(),
+                uses: setup.uses(ask),
                 failure: ask.failure.map(|f| (f.code.as_str(), f.evidence.as_str())),
             })
             .collect();
+        // Each type once, in the order the items first name it.
+        let mut shown: Vec<&str> = Vec::new();
+        for name in item_contexts.iter().flat_map(|ctx| &ctx.uses) {
+            if !shown.contains(&name.as_str()) {
+                shown.push(name);
+            }
+        }
+        let sections: Vec<String> = shown
+            .iter()
+            .map(|name| context::section(name, setup.request))
+            .collect();
         let completion_request = CompletionRequest {
             system: prompt::SYSTEM.to_owned(),
-            user: prompt::user_prompt(context, &item_contexts),
+            user: prompt::user_prompt(context, &item_contexts, &sections),
             schema: prompt::schema(&names),
             max_tokens: max_tokens(items.len()),
         };
@@ -375,7 +387,15 @@ impl LlmGenerator {
         failure: Option<&Failure>,
     ) -> String {
         let temperature = self.settings.temperature.to_string();
-        let types = setup.types[item.name.as_str()].join("\n");
+        // What the prompt shows of the item's types: their definitions and constructors.
+        let names = match failure {
+            Some(failure) => setup.uses_for(item, Some(failure)),
+            None => setup.uses_for(item, None),
+        };
+        let types: String = names
+            .iter()
+            .map(|name| context::section(name, request))
+            .collect();
         let crates = request.crates.join(",");
         let mut parts = vec![
             self.settings.provider.name(),
@@ -401,26 +421,47 @@ impl LlmGenerator {
 
 /// What every ask of one file shares.
 struct Setup<'a> {
+    request: &'a FileRequest<'a>,
     conventions: Option<String>,
-    /// The type definitions each item's test depends on: in its cache key and its prompt.
-    types: BTreeMap<&'a str, Vec<&'a str>>,
+    /// The package types (and traits) each item's test needs: in its cache key and, with
+    /// their definitions and constructors, in its prompt.
+    types: BTreeMap<&'a str, Vec<String>>,
     tokio: bool,
 }
 
 impl<'a> Setup<'a> {
-    fn new(request: &FileRequest<'a>, settings: &Settings) -> Setup<'a> {
+    fn new(request: &'a FileRequest<'a>, settings: &Settings) -> Setup<'a> {
         Setup {
+            request,
             conventions: conventions_for(request.path, &settings.workspace_root),
             types: request
                 .items
                 .iter()
-                .map(|item| {
-                    let defs = [request.type_defs, request.trait_defs];
-                    (item.name.as_str(), type_defs_for(item, &defs))
-                })
+                .map(|item| (item.name.as_str(), context::needed_by(item, request)))
                 .collect(),
             tokio: tokio_available(request),
         }
+    }
+
+    /// The types an ask shows: its item's, and for a repair those its error names.
+    fn uses(&self, ask: &Ask<'_>) -> Vec<String> {
+        self.uses_for(ask.item, ask.failure)
+    }
+
+    fn uses_for(&self, item: &PublicFn, failure: Option<&Failure>) -> Vec<String> {
+        let mut names = self
+            .types
+            .get(item.name.as_str())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(failure) = failure {
+            for name in context::named_in_evidence(&failure.evidence, self.request) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
     }
 }
 
@@ -478,30 +519,6 @@ fn push_tests(output: &mut FileOutput, item: &str, tests: Vec<syn::ItemFn>) {
             item: item.to_owned(),
             function,
         }));
-}
-
-/// Definitions of the crate-local types and traits an item's signature and impl header name
-/// (for a trait's method, the trait's own definition when the crate has it).
-fn type_defs_for<'a>(item: &PublicFn, defs: &[&'a BTreeMap<String, String>]) -> Vec<&'a str> {
-    let mut names = BTreeSet::new();
-    let mut text = item.stub.clone();
-    if let Some(block) = &item.impl_block {
-        text.push_str(&block.stub);
-        text.push(' ');
-        text.push_str(&block.type_name);
-    }
-    let mut word = String::new();
-    for ch in text.chars().chain(std::iter::once(' ')) {
-        if ch.is_alphanumeric() || ch == '_' {
-            word.push(ch);
-        } else if !word.is_empty() {
-            names.insert(std::mem::take(&mut word));
-        }
-    }
-    names
-        .iter()
-        .filter_map(|name| defs.iter().find_map(|d| d.get(name)).map(String::as_str))
-        .collect()
 }
 
 /// The `TESTSMITH.md` nearest the file: in its directory or the closest parent, up to the

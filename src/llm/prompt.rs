@@ -18,8 +18,11 @@ pub struct FileContext<'a> {
     pub crates: &'a [String],
 }
 
-/// The whole file is cut to this many bytes; existing tests to a quarter of it.
-const FILE_BUDGET: usize = 24_000;
+/// The whole file goes in only up to this many bytes: beyond, the items and their types' context
+/// say what a test needs, and a large file's prompt does not grow with it.
+const WHOLE_FILE_LIMIT: usize = 6_000;
+/// Existing tests, as a style example, are cut to this many bytes.
+const EXISTING_TESTS_BUDGET: usize = 3_000;
 
 pub const SYSTEM: &str = "You write Rust unit tests. Answer with JSON only: \
 {\"tests\":[{\"name\":\"<item name>\",\"code\":\"<Rust source>\"}]}, one entry per requested \
@@ -53,10 +56,11 @@ pub fn schema(names: &[&str]) -> Value {
     })
 }
 
-/// One item as the prompt shows it: its name, its source, and the crate-local types it uses.
+/// One item as the prompt shows it: its name, its source, and the package's types it uses
+/// (shown once per prompt, with how to make each).
 pub struct ItemContext<'a> {
     pub item: &'a PublicFn,
-    pub type_defs: Vec<&'a str>,
+    pub uses: Vec<String>,
     /// For a repair: the failed test and what the compiler or the test printed.
     pub failure: Option<(&'a str, &'a str)>,
 }
@@ -64,9 +68,10 @@ pub struct ItemContext<'a> {
 /// Evidence beyond this many bytes is cut: the first error says the most.
 const EVIDENCE_BUDGET: usize = 4_000;
 
-/// The user prompt for `items` of one file.
-pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String {
-    let mut out = String::with_capacity(FILE_BUDGET + 4096);
+/// The user prompt for `items` of one file, with `types`: the sections of the types they use,
+/// each once.
+pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>], types: &[String]) -> String {
+    let mut out = String::with_capacity(WHOLE_FILE_LIMIT + 4096);
     if let Some(conventions) = file.conventions {
         out.push_str("Project conventions for tests (TESTSMITH.md):\n");
         out.push_str(conventions.trim());
@@ -105,10 +110,11 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
         out.push_str("\n```rust\n");
         out.push_str(ctx.item.source.trim());
         out.push_str("\n```\n");
-        for def in &ctx.type_defs {
-            out.push_str("Uses:\n```rust\n");
-            out.push_str(def.trim());
-            out.push_str("\n```\n");
+        if !ctx.uses.is_empty() {
+            let names: Vec<String> = ctx.uses.iter().map(|n| format!("`{n}`")).collect();
+            out.push_str("Uses (below): ");
+            out.push_str(&names.join(", "));
+            out.push('\n');
         }
         if let Some((code, evidence)) = ctx.failure {
             out.push_str("The test that failed:\n```rust\n");
@@ -118,14 +124,23 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>]) -> String 
             out.push_str("\n```\n");
         }
     }
+    let types: Vec<&String> = types.iter().filter(|t| !t.is_empty()).collect();
+    if !types.is_empty() {
+        out.push_str("\nThe package's types these items use, and how to make each:\n");
+        for section in types {
+            out.push_str(section);
+        }
+    }
     if !file.existing_tests.trim().is_empty() {
         out.push_str("\nExisting tests in this file (match their style):\n```rust\n");
-        out.push_str(&cut(file.existing_tests, FILE_BUDGET / 4));
+        out.push_str(&cut(file.existing_tests, EXISTING_TESTS_BUDGET));
         out.push_str("\n```\n");
     }
-    out.push_str("\nThe whole file, for context:\n```rust\n");
-    out.push_str(&cut(file.source, FILE_BUDGET));
-    out.push_str("\n```\n");
+    if file.source.len() <= WHOLE_FILE_LIMIT {
+        out.push_str("\nThe whole file, for context:\n```rust\n");
+        out.push_str(file.source.trim_end());
+        out.push_str("\n```\n");
+    }
     out
 }
 

@@ -795,5 +795,47 @@ fn trait_methods_are_asked_for_with_their_impl_and_trait() {
         .find("### <str as ToSnakeCase>::to_snake_case")
         .unwrap()..];
     let snake = &snake[..snake[4..].find("### ").map_or(snake.len(), |i| i + 4)];
-    assert!(snake.contains("pub trait ToSnakeCase {"), "{snake}");
+    assert!(snake.contains("Uses (below): `ToSnakeCase`"), "{snake}");
+    // The crate's own trait is shown once, with the types, however many items name it (the
+    // whole file, small enough to go in, comes after).
+    let context = prompt.split("The whole file, for context:").next().unwrap();
+    assert_eq!(
+        context.matches("pub trait ToSnakeCase {").count(),
+        1,
+        "{prompt}"
+    );
+}
+
+#[test]
+fn a_type_with_private_fields_is_shown_once_with_its_constructors() {
+    let dir = fixture("context");
+    let server = Server::start(|call: &Call| tests_for(&call.names, |_| None));
+    llm(dir.path(), &server).arg("--dry-run").assert().success();
+    let calls = server.calls();
+    let payment = calls
+        .iter()
+        .find(|c| c.names.iter().any(|n| n == "process_payment"))
+        .expect("a call for src/payment.rs");
+    let prompt = &payment.prompt;
+    let mut names = payment.names.clone();
+    names.sort();
+    assert_eq!(names, ["process_payment", "refund"]);
+    // Two items take `Money`; its definition is there once, with how to make one.
+    assert_eq!(prompt.matches("struct Money {").count(), 1, "{prompt}");
+    assert_eq!(
+        prompt.matches("Uses (below): `Money`").count(),
+        2,
+        "{prompt}"
+    );
+    for way in [
+        "It has private fields, so a struct literal does not compile in a test; make one with:",
+        "- `Money::new(dollars: i64, cents: i64) -> Money`",
+        "- `Money::from_cents(cents: i64) -> Self`",
+    ] {
+        assert!(prompt.contains(way), "no `{way}` in:\n{prompt}");
+    }
+    assert!(
+        !prompt.contains("Money::cents("),
+        "a method is no constructor:\n{prompt}"
+    );
 }
