@@ -450,17 +450,41 @@ pub fn warm_up(
     let (lock, request) = prepare(workspace, files)?;
     let background = request.clone();
     let stopper = runtime.stopper();
+    // The files tests go into hold the last run's tests, which may not compile now: a failure
+    // is believed only from the files as they are.
+    let scratch = request.scratch.clone();
+    let originals: Vec<(PathBuf, String)> = files
+        .iter()
+        .filter_map(|f| Some((f.path.strip_prefix(&workspace.root).ok()?.to_owned(), f.source.clone())))
+        .collect();
     let task = runtime.spawn(async move {
         // A package that does not build as it is cannot verify a test: no call is worth
         // sending. Errors in the candidates' build come again, attributed, later.
-        let failure = match build::build(&background).await {
-            Ok(build) if build.success => None,
-            Ok(build) => Some(untouched_failure(&background, build)),
-            Err(err) => Some(err),
+        let mut failure = match build::build(&background).await {
+            Ok(build) if build.success => return,
+            Ok(build) => untouched_failure(&background, build),
+            Err(err) => err,
         };
-        if let Some(err) = failure {
-            stopper.stop(err.to_string());
+        let mut restored = false;
+        for (rel, source) in &originals {
+            match scratch::put(&scratch, rel, source) {
+                Ok(wrote) => restored |= wrote,
+                Err(source) => {
+                    let path = scratch.join(rel);
+                    failure = VerifyError::Scratch { path, source };
+                    restored = false;
+                    break;
+                }
+            }
         }
+        if restored {
+            match build::build(&background).await {
+                Ok(build) if build.success => return,
+                Ok(build) => failure = untouched_failure(&background, build),
+                Err(err) => failure = err,
+            }
+        }
+        stopper.stop(failure.to_string());
     });
     Ok(WarmUp {
         lock: Some(lock),

@@ -49,8 +49,8 @@ pub struct SyncStats {
 /// directories are skipped, so the walk never leaves the tree. A file is written only when its
 /// bytes differ, so unchanged files keep their mtimes and cargo's fingerprints stay valid.
 /// Files the copy should no longer have are removed, and directories left empty, except a
-/// `Cargo.lock` cargo generated beside a copied `Cargo.toml` and any directory holding a
-/// `CACHEDIR.TAG` (a build dir made inside the copy). In each `Cargo.toml`, a path that
+/// `Cargo.lock` cargo generated beside a copied `Cargo.toml`: whatever a test left in the copy
+/// is gone before the next build (a planted `.cargo/config.toml` would run uncontained). In each `Cargo.toml`, a path that
 /// would not resolve from `dest` is rewritten: to its absolute path when it leaves the tree
 /// (or names something not copied), to a path within the tree when it leaves and comes back.
 pub fn sync(src: &Path, skip: &[PathBuf], dest: &Path) -> io::Result<SyncStats> {
@@ -206,16 +206,12 @@ fn prune(
         // Not followed: a link in the copy is removed, never written through.
         let kind = entry.file_type()?;
         let keep = if kind.is_dir() {
-            if path.join("CACHEDIR.TAG").exists() {
-                true
+            let left_empty = prune(&path, &rel, files, dirs, stats)?;
+            if left_empty && !dirs.contains(rel.as_path()) {
+                fs::remove_dir(&path).map_err(|err| with_path(err, &path))?;
+                false
             } else {
-                let left_empty = prune(&path, &rel, files, dirs, stats)?;
-                if left_empty && !dirs.contains(rel.as_path()) {
-                    fs::remove_dir(&path).map_err(|err| with_path(err, &path))?;
-                    false
-                } else {
-                    true
-                }
+                true
             }
         } else if kind.is_file() && (files.contains(&rel) || generated_lock(&rel, files)) {
             true
@@ -605,13 +601,14 @@ mod tests {
         assert_eq!(deleted, stats(0, 1));
         assert!(!dest.join("src/util.rs").exists());
 
-        // A lock file cargo generated in the copy stays while its manifest is copied; a
-        // build dir made in the copy stays regardless.
+        // A lock file cargo generated in the copy stays while its manifest is copied; what a
+        // test planted goes, a cache dir tag or a cargo config in it included.
         write(&dest.join("fixtures/x/Cargo.lock"), "# generated\n");
         write(&dest.join("build/CACHEDIR.TAG"), TAG);
-        assert_eq!(sync(&src, &skip, &dest).unwrap(), SyncStats::default());
+        write(&dest.join("build/.cargo/config.toml"), "[build]\n");
+        assert_eq!(sync(&src, &skip, &dest).unwrap(), stats(0, 2));
         assert!(dest.join("fixtures/x/Cargo.lock").exists());
-        assert!(dest.join("build/CACHEDIR.TAG").exists());
+        assert!(!dest.join("build").exists());
 
         fs::remove_dir_all(src.join("fixtures")).unwrap();
         let gone = sync(&src, &skip, &dest).unwrap();

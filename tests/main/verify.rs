@@ -365,3 +365,40 @@ fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
     assert!(read(dir.path(), "alpha/src/lib.rs").contains("fn greets() {"));
     assert!(!dir.path().join("target/debug").exists());
 }
+
+#[test]
+fn a_rename_across_files_since_the_last_run_does_not_read_as_a_broken_package() {
+    let dir = common::package(
+        "renamed",
+        &[
+            ("src/lib.rs", "pub mod a;\npub mod b;\n"),
+            (
+                "src/a.rs",
+                "/// One.\npub fn helper() -> u8 {\n    1\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn one() {\n        assert_eq!(super::helper(), 1);\n    }\n}\n",
+            ),
+            ("src/b.rs", "/// Two.\npub fn uses() -> u8 {\n    crate::a::helper() + 1\n}\n"),
+        ],
+    );
+    let server = Server::start(|call: &Call| {
+        tests_for(&call.names, |name| {
+            let value = if name == "uses" { 2 } else { 3 };
+            Some(format!("#[test]\nfn checks() {{\n    assert_eq!({name}(), {value});\n}}"))
+        })
+    });
+    llm(dir.path(), &server).assert().success();
+    // The user renames `helper` in both files and adds an item: the copy of `b.rs` the last
+    // run left still calls `helper`.
+    for file in ["src/a.rs", "src/b.rs"] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("helper", "helper2")).unwrap();
+    }
+    let b = dir.path().join("src/b.rs");
+    let text = std::fs::read_to_string(&b).unwrap();
+    std::fs::write(&b, format!("/// Three.\npub fn more() -> u8 {{\n    3\n}}\n\n{text}")).unwrap();
+    llm(dir.path(), &server)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("generated 1 test in 1 file"));
+    assert!(read(dir.path(), "src/b.rs").contains("assert_eq!(more(), 3)"));
+}
