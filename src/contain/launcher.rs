@@ -57,20 +57,64 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
         eprintln!("testsmith launcher: {why}");
         return FAILED;
     }
+    let (read, write) = match nix::unistd::pipe() {
+        Ok(pipe) => pipe,
+        Err(err) => {
+            eprintln!("testsmith launcher: pipe: {err}");
+            return FAILED;
+        }
+    };
     // SAFETY: this process is single-threaded (nothing but `main` ran), so the child may do
     // anything the parent could.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            // The launcher dying (killed with its process group) takes the namespace with it.
-            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-            restrict_and_exec(&plan)
+            drop(read);
+            init(&plan, write)
         }
-        Ok(ForkResult::Parent { child }) => relay(child),
+        Ok(ForkResult::Parent { child }) => {
+            drop(write);
+            relay(child, read)
+        }
         Err(err) => {
             eprintln!("testsmith launcher: fork: {err}");
             FAILED
         }
     }
+}
+
+/// The first process of the new PID namespace, ours, not the test's: a test that clears its
+/// own death signal or calls `setsid` still cannot outlive it, and when it exits the kernel
+/// kills everything in the namespace. It runs the program as its child, reaps what is
+/// orphaned to it, and tells the launcher how the program ended through `status`.
+fn init(plan: &Plan, status: std::os::fd::OwnedFd) -> ! {
+    // The launcher dying (killed with its process group) takes the namespace with it.
+    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
+        std::process::exit(FAILED);
+    }
+    // SAFETY: single-threaded, as the launcher was.
+    let program = match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(status);
+            restrict_and_exec(plan)
+        }
+        Ok(ForkResult::Parent { child }) => child,
+        Err(err) => {
+            eprintln!("testsmith launcher: fork: {err}");
+            std::process::exit(FAILED)
+        }
+    };
+    let ended = loop {
+        match waitpid(None, None) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == program => break format!("exit {code}"),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == program => {
+                break format!("signal {}", sig as i32);
+            }
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => break format!("error {err}"),
+        }
+    };
+    let _ = nix::unistd::write(&status, ended.as_bytes());
+    std::process::exit(0)
 }
 
 fn parse(args: Vec<OsString>) -> Result<Plan, String> {
@@ -198,28 +242,36 @@ fn landlock(writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
     }
 }
 
-/// Wait for the contained process and end as it ended.
-fn relay(child: nix::unistd::Pid) -> i32 {
+/// Wait for the namespace's first process and end as the program in it ended.
+fn relay(init: nix::unistd::Pid, status: std::os::fd::OwnedFd) -> i32 {
+    let mut ended = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::fs::File::from(status), &mut ended);
     loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => {
-                // Die of the same signal, so the runner reads the crash as the test's.
-                // SAFETY: restoring the default disposition of a signal in a
-                // single-threaded process.
-                unsafe {
-                    let _ = signal(sig, SigHandler::SigDfl);
-                }
-                let _ = raise(sig);
-                return 128 + sig as i32;
-            }
+        match waitpid(init, None) {
+            Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) => break,
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(err) => {
-                eprintln!("testsmith launcher: waitpid: {err}");
-                return FAILED;
-            }
+            Err(_) => break,
         }
     }
+    if let Some(code) = ended.strip_prefix("exit ").and_then(|c| c.parse().ok()) {
+        return code;
+    }
+    if let Some(sig) = ended
+        .strip_prefix("signal ")
+        .and_then(|s| s.parse::<i32>().ok())
+        .and_then(|s| Signal::try_from(s).ok())
+    {
+        // Die of the same signal, so the runner reads the crash as the test's.
+        // SAFETY: restoring the default disposition of a signal in a single-threaded
+        // process.
+        unsafe {
+            let _ = signal(sig, SigHandler::SigDfl);
+        }
+        let _ = raise(sig);
+        return 128 + sig as i32;
+    }
+    eprintln!("testsmith launcher: the contained process ended unseen ({ended})");
+    FAILED
 }
 
 /// Try each layer in a child of its own (a layer, once entered, cannot be left) and print one

@@ -455,7 +455,12 @@ pub fn warm_up(
     let scratch = request.scratch.clone();
     let originals: Vec<(PathBuf, String)> = files
         .iter()
-        .filter_map(|f| Some((f.path.strip_prefix(&workspace.root).ok()?.to_owned(), f.source.clone())))
+        .filter_map(|f| {
+            Some((
+                f.path.strip_prefix(&workspace.root).ok()?.to_owned(),
+                f.source.clone(),
+            ))
+        })
         .collect();
     let task = runtime.spawn(async move {
         // A package that does not build as it is cannot verify a test: no call is worth

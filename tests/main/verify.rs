@@ -376,13 +376,18 @@ fn a_rename_across_files_since_the_last_run_does_not_read_as_a_broken_package() 
                 "src/a.rs",
                 "/// One.\npub fn helper() -> u8 {\n    1\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn one() {\n        assert_eq!(super::helper(), 1);\n    }\n}\n",
             ),
-            ("src/b.rs", "/// Two.\npub fn uses() -> u8 {\n    crate::a::helper() + 1\n}\n"),
+            (
+                "src/b.rs",
+                "/// Two.\npub fn uses() -> u8 {\n    crate::a::helper() + 1\n}\n",
+            ),
         ],
     );
     let server = Server::start(|call: &Call| {
         tests_for(&call.names, |name| {
             let value = if name == "uses" { 2 } else { 3 };
-            Some(format!("#[test]\nfn checks() {{\n    assert_eq!({name}(), {value});\n}}"))
+            Some(format!(
+                "#[test]\nfn checks() {{\n    assert_eq!({name}(), {value});\n}}"
+            ))
         })
     });
     llm(dir.path(), &server).assert().success();
@@ -395,7 +400,11 @@ fn a_rename_across_files_since_the_last_run_does_not_read_as_a_broken_package() 
     }
     let b = dir.path().join("src/b.rs");
     let text = std::fs::read_to_string(&b).unwrap();
-    std::fs::write(&b, format!("/// Three.\npub fn more() -> u8 {{\n    3\n}}\n\n{text}")).unwrap();
+    std::fs::write(
+        &b,
+        format!("/// Three.\npub fn more() -> u8 {{\n    3\n}}\n\n{text}"),
+    )
+    .unwrap();
     llm(dir.path(), &server)
         .assert()
         .success()
