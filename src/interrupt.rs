@@ -32,6 +32,15 @@ fn stop_signal() -> impl Future<Output = std::io::Result<()>> + Send {
     tokio::signal::ctrl_c()
 }
 
+/// Set once Ctrl-C, `SIGTERM` or `SIGHUP` arrived, for a step that waits on nothing (the
+/// writes at the end of a run) to check before it acts.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the run was told to stop by a signal.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 pub struct Runtime {
     runtime: tokio::runtime::Runtime,
     interrupted: watch::Receiver<bool>,
@@ -57,6 +66,7 @@ impl Runtime {
         };
         runtime.spawn(async move {
             if stop.await.is_ok() {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 let _ = sender.send(true);
             }
             // Keep the sender: a closed channel would read as "never interrupted".

@@ -168,6 +168,8 @@ pub struct Sandbox {
     layers: Layers,
     writable: Vec<PathBuf>,
     private: tempfile::TempDir,
+    /// Processes started, for each one's own temp dir.
+    runs: std::sync::atomic::AtomicUsize,
 }
 
 impl Sandbox {
@@ -191,6 +193,7 @@ impl Sandbox {
             layers,
             writable: dirs,
             private,
+            runs: Default::default(),
         })
     }
 
@@ -210,9 +213,19 @@ impl Sandbox {
         let mut command = self.launch(program);
         command.env_clear();
         command.envs(kept_env(std::env::vars_os()));
-        command
-            .env("HOME", self.private.path().join("home"))
-            .env("TMPDIR", self.private.path());
+        // A temp dir and home of its own per process: what one run left there cannot make
+        // another pass (an alone run must not find a file a batch wrote).
+        let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.private.path().join(format!("run-{n}"));
+        let home = tmp.join("home");
+        let (tmp, home) = match std::fs::create_dir_all(&home) {
+            Ok(()) => (tmp, home),
+            Err(_) => (
+                self.private.path().to_owned(),
+                self.private.path().join("home"),
+            ),
+        };
+        command.env("HOME", home).env("TMPDIR", tmp);
         command
     }
 }

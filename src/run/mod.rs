@@ -79,6 +79,10 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     // Cleared before any error is printed.
     console.finish();
     let (mut generated, llm) = generated?;
+    // A signal that came after the last wait still means: write nothing.
+    if crate::interrupt::interrupted() {
+        return Err(Error::Interrupted);
+    }
     tally.verified = generated.verified;
     tally.unverified = generated.unverified;
     let written = emit_all(

@@ -314,10 +314,14 @@ async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Re
     })
 }
 
-/// How many tests the binary has (ignored ones included), listed once per build of it.
-async fn test_count(binary: &TestBinary, timeout: Duration) -> io::Result<Option<usize>> {
-    type Counts = std::sync::Mutex<std::collections::HashMap<(PathBuf, u64, u128), usize>>;
-    static COUNTS: std::sync::OnceLock<Counts> = std::sync::OnceLock::new();
+/// The binary's tests (ignored ones included), listed once per build of it.
+async fn listed_tests(
+    binary: &TestBinary,
+    timeout: Duration,
+) -> io::Result<Option<std::sync::Arc<BTreeSet<String>>>> {
+    type Key = (PathBuf, u64, u128);
+    type Lists = std::sync::Mutex<std::collections::HashMap<Key, std::sync::Arc<BTreeSet<String>>>>;
+    static LISTS: std::sync::OnceLock<Lists> = std::sync::OnceLock::new();
     let key = std::fs::metadata(&binary.path).ok().map(|meta| {
         let modified = meta
             .modified()
@@ -326,18 +330,19 @@ async fn test_count(binary: &TestBinary, timeout: Duration) -> io::Result<Option
             .map_or(0, |d| d.as_nanos());
         (binary.path.clone(), meta.len(), modified)
     });
-    let counts = COUNTS.get_or_init(Default::default);
+    let lists = LISTS.get_or_init(Default::default);
     if let Some(key) = &key
-        && let Some(count) = counts.lock().expect("lock").get(key)
+        && let Some(names) = lists.lock().expect("lock").get(key)
     {
-        return Ok(Some(*count));
+        return Ok(Some(names.clone()));
     }
-    let listed = list(binary, &["--list".to_owned()], timeout).await?;
-    let count = listed.map(|names| names.len());
-    if let (Some(key), Some(count)) = (key, count) {
-        counts.lock().expect("lock").insert(key, count);
+    let listed = list(binary, &["--list".to_owned()], timeout)
+        .await?
+        .map(std::sync::Arc::new);
+    if let (Some(key), Some(names)) = (key, &listed) {
+        lists.lock().expect("lock").insert(key, names.clone());
     }
-    Ok(count)
+    Ok(listed)
 }
 
 /// The names `--list` prints (`name: test` lines); `None` when listing fails.
@@ -396,15 +401,20 @@ async fn run_libtest(
     timeout: Duration,
     expected: Option<&[String]>,
 ) -> io::Result<Batch> {
+    let listed = listed_tests(binary, timeout).await?;
     // What a real summary says was filtered out: every test of the binary not asked for.
-    let filtered = match expected {
-        Some(names) => test_count(binary, timeout)
-            .await?
-            .map(|total| total.saturating_sub(names.len())),
-        None => None,
+    let filtered = match (expected, &listed) {
+        (Some(names), Some(listed)) => Some(listed.len().saturating_sub(names.len())),
+        _ => None,
+    };
+    // Only a first result of a test that exists is progress: without names asked for, the
+    // binary's own list says which.
+    let expected = match expected {
+        Some(names) => Some(names.iter().cloned().collect()),
+        None => listed.map(|listed| (*listed).clone()),
     };
     let mut parser = Parser {
-        expected: expected.map(|names| names.iter().cloned().collect()),
+        expected,
         ..Parser::default()
     };
     let ran = run_process(command(binary, args, threads), timeout, &mut |line| {

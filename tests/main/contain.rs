@@ -53,6 +53,8 @@ fn body(name: &str, to: &Targets) -> String {
         "fake_progress" => "use std::io::Write;\n    for i in 0.. {\n        std::io::stdout().write_all(format!(\"test fake_{i} ... ok\\n\").as_bytes()).unwrap();\n        std::thread::sleep(std::time::Duration::from_millis(100));\n    }".to_owned(),
         "a_sets_state" => "std::env::set_var(\"ORDERED_STATE\", \"1\");\n    assert_eq!(a_sets_state(), 1);".to_owned(),
         "b_needs_state" => "std::thread::sleep(std::time::Duration::from_millis(300));\n    assert_eq!(std::env::var(\"ORDERED_STATE\").as_deref(), Ok(\"1\"));\n    assert_eq!(b_needs_state(), 2);".to_owned(),
+        "c_writes_file" => "std::fs::write(std::env::temp_dir().join(\"shared.txt\"), \"5\").unwrap();".to_owned(),
+        "d_reads_file" => "std::thread::sleep(std::time::Duration::from_millis(300));\n    assert_eq!(std::fs::read_to_string(std::env::temp_dir().join(\"shared.txt\")).unwrap(), \"5\");".to_owned(),
         "temp_file" => "let path = std::env::temp_dir().join(\"testsmith-temp-ok.txt\");\n    std::fs::write(&path, \"ok\").unwrap();\n    assert_eq!(std::fs::read_to_string(&path).unwrap(), \"ok\");\n    std::fs::remove_file(&path).unwrap();\n    assert_eq!(temp_file(), 3);".to_owned(),
         "plain" => "assert_eq!(plain(), 4);".to_owned(),
         other => panic!("not an item of the fixture: {other}"),
