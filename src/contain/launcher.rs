@@ -34,6 +34,7 @@ struct Plan {
     namespaces: bool,
     landlock: bool,
     writable: Vec<PathBuf>,
+    readable: Vec<PathBuf>,
     program: OsString,
     args: Vec<OsString>,
 }
@@ -122,6 +123,7 @@ fn parse(args: Vec<OsString>) -> Result<Plan, String> {
         namespaces: false,
         landlock: false,
         writable: Vec::new(),
+        readable: Vec::new(),
         program: OsString::new(),
         args: Vec::new(),
     };
@@ -133,6 +135,9 @@ fn parse(args: Vec<OsString>) -> Result<Plan, String> {
             Some("--write") => plan
                 .writable
                 .push(args.next().ok_or("--write takes a directory")?.into()),
+            Some("--read") => plan
+                .readable
+                .push(args.next().ok_or("--read takes a directory")?.into()),
             Some("--") => {
                 plan.program = args.next().ok_or("no program after --")?;
                 plan.args = args.collect();
@@ -198,9 +203,13 @@ fn restrict_and_exec(plan: &Plan) -> ! {
         let _ = setrlimit(resource, soft.min(limit), hard.min(limit));
     }
     if plan.landlock
-        && let Err(why) = landlock(&plan.writable, !plan.namespaces)
+        && let Err(why) = landlock(&plan.readable, &plan.writable, !plan.namespaces)
     {
         eprintln!("testsmith launcher: Landlock: {why}");
+        std::process::exit(FAILED);
+    }
+    if let Err(why) = no_unix_sockets() {
+        eprintln!("testsmith launcher: seccomp: {why}");
         std::process::exit(FAILED);
     }
     let err = std::process::Command::new(&plan.program)
@@ -210,9 +219,16 @@ fn restrict_and_exec(plan: &Plan) -> ! {
     std::process::exit(FAILED)
 }
 
-/// Read and run everything, write only under `writable` (and `/dev/null`), signal nothing
-/// outside; without a network namespace, no TCP either.
-fn landlock(writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
+/// Where a test may read and run things besides `readable` and `writable`: the system's
+/// programs, libraries and settings, and the kernel's views. Not the user's home.
+const SYSTEM_DIRS: &[&str] = &[
+    "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/nix", "/proc", "/sys",
+    "/dev",
+];
+
+/// Read and run the system's files and `readable`, write only under `writable` (and
+/// `/dev/null`), signal nothing outside; without a network namespace, no TCP either.
+fn landlock(readable: &[PathBuf], writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
     let abi = ABI::V5;
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
@@ -225,10 +241,17 @@ fn landlock(writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
             .handle_access(AccessNet::from_all(ABI::V4))
             .map_err(|e| e.to_string())?;
     }
+    let system = SYSTEM_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .filter(|dir| dir.exists());
     let status = ruleset
         .create()
         .map_err(|e| e.to_string())?
-        .add_rules(path_beneath_rules(["/"], AccessFs::from_read(abi)))
+        .add_rules(path_beneath_rules(
+            system.chain(readable.iter().cloned()),
+            AccessFs::from_read(abi),
+        ))
         .map_err(|e| e.to_string())?
         .add_rules(path_beneath_rules(writable, AccessFs::from_all(abi)))
         .map_err(|e| e.to_string())?
@@ -239,6 +262,85 @@ fn landlock(writable: &[PathBuf], no_tcp: bool) -> Result<(), String> {
     match status.ruleset {
         RulesetStatus::NotEnforced => Err("not enforced by this kernel".to_owned()),
         RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => Ok(()),
+    }
+}
+
+/// A seccomp filter that refuses Unix-domain sockets (`EACCES`): neither the network
+/// namespace nor Landlock keeps a test from connecting to a socket file (the Docker daemon's,
+/// the session bus, an ssh agent). `socketpair` stays allowed; a syscall of another ABI
+/// (x32, 32-bit) kills the process, since its numbers would slip past the filter.
+fn no_unix_sockets() -> Result<(), String> {
+    #[cfg(target_arch = "x86_64")]
+    const ARCH: u32 = 0xC000_003E;
+    #[cfg(target_arch = "aarch64")]
+    const ARCH: u32 = 0xC000_00B7;
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    return Ok(());
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        // `struct seccomp_data`: nr at 0, arch at 4, args from 16.
+        let filter = [
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 4),
+            jump(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, ARCH, 1, 0),
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+            jump(
+                libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+                0x4000_0000,
+                0,
+                1,
+            ),
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
+            jump(
+                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+                libc::SYS_socket as u32,
+                0,
+                3,
+            ),
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 16),
+            jump(
+                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+                libc::AF_UNIX as u32,
+                0,
+                1,
+            ),
+            stmt(
+                libc::BPF_RET | libc::BPF_K,
+                libc::SECCOMP_RET_ERRNO | libc::EACCES as u32,
+            ),
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+        ];
+        let program = libc::sock_fprog {
+            len: filter.len() as u16,
+            filter: filter.as_ptr().cast_mut(),
+        };
+        // SAFETY: prctl with a filter that lives until the call returns (the kernel copies it).
+        unsafe {
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program) != 0
+            {
+                return Err(std::io::Error::last_os_error().to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn stmt(code: u32, k: u32) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
     }
 }
 
@@ -314,7 +416,7 @@ fn probe() {
     try_in_child("namespaces", enter_namespaces);
     try_in_child("landlock", || {
         let dir = std::env::temp_dir();
-        landlock(&[dir], false)
+        landlock(&[], &[dir], false)
     });
 }
 

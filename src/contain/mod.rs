@@ -167,16 +167,23 @@ fn probe_launcher() -> Layers {
 pub struct Sandbox {
     layers: Layers,
     writable: Vec<PathBuf>,
+    /// Readable besides the system's directories and `writable`.
+    readable: Vec<PathBuf>,
     private: tempfile::TempDir,
     /// Processes started, for each one's own temp dir.
     runs: std::sync::atomic::AtomicUsize,
 }
 
 impl Sandbox {
-    /// A sandbox whose processes may write under `writable` and in a fresh private directory.
-    /// With no layer missing, or with `allow_uncontained`, it is ready; otherwise the error
-    /// says what is missing and how to get it.
-    pub fn new(writable: &[&Path], allow_uncontained: bool) -> Result<Sandbox, String> {
+    /// A sandbox whose processes may write under `writable` and in a fresh private directory,
+    /// and read those, `readable` and the system's directories (not the user's home). With no
+    /// layer missing, or with `allow_uncontained`, it is ready; otherwise the error says what
+    /// is missing and how to get it.
+    pub fn new(
+        writable: &[&Path],
+        readable: &[&Path],
+        allow_uncontained: bool,
+    ) -> Result<Sandbox, String> {
         let layers = layers().clone();
         if let (Some(missing), false) = (layers.missing(), allow_uncontained) {
             return Err(missing);
@@ -192,6 +199,11 @@ impl Sandbox {
         Ok(Sandbox {
             layers,
             writable: dirs,
+            readable: readable
+                .iter()
+                .map(|p| p.to_path_buf())
+                .chain(toolchain_dirs())
+                .collect(),
             private,
             runs: Default::default(),
         })
@@ -246,6 +258,9 @@ impl Sandbox {
         for dir in &self.writable {
             command.arg("--write").arg(dir);
         }
+        for dir in &self.readable {
+            command.arg("--read").arg(dir);
+        }
         command.arg("--").arg(program);
         command
     }
@@ -253,9 +268,29 @@ impl Sandbox {
     /// No launcher where there is no layer to set up: only the environment is cleared.
     #[cfg(not(target_os = "linux"))]
     fn launch(&self, program: &Path) -> tokio::process::Command {
-        let _ = &self.writable;
+        let _ = (&self.writable, &self.readable);
         tokio::process::Command::new(program)
     }
+}
+
+/// The Rust toolchain and cargo's downloads, readable so a test can run `rustc` or read a
+/// dependency's files; not the rest of `CARGO_HOME` (its `credentials.toml` holds a token).
+fn toolchain_dirs() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let dir = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|home| home.join(default)))
+    };
+    let cargo = dir("CARGO_HOME", ".cargo");
+    let rustup = dir("RUSTUP_HOME", ".rustup");
+    let mut dirs: Vec<PathBuf> = ["bin", "registry", "git"]
+        .iter()
+        .filter_map(|sub| Some(cargo.as_ref()?.join(sub)))
+        .collect();
+    dirs.extend(rustup.map(|rustup| rustup.join("toolchains")));
+    dirs.retain(|dir| dir.is_dir());
+    dirs
 }
 
 /// The variables of `vars` a contained process keeps.

@@ -64,6 +64,13 @@ pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // A candidate's `env!` or a build script would read them at compile time, and its error
+    // goes back to the model as evidence.
+    for (name, _) in std::env::vars_os() {
+        if crate::contain::is_secret(&name.to_string_lossy()) {
+            command.env_remove(&name);
+        }
+    }
     for package in &request.packages {
         command.args(["-p", package]);
     }

@@ -636,8 +636,14 @@ impl<'a> Verifier<'a> {
         let sandbox = if options.compile_only {
             None
         } else {
-            let sandbox = Sandbox::new(&[scratch.as_path()], options.allow_uncontained)
-                .map_err(|missing| VerifyError::Uncontained { missing })?;
+            // The test binaries and their libraries are in the build dir.
+            let build_dir = request.target_dir.as_path();
+            let sandbox = Sandbox::new(
+                &[scratch.as_path()],
+                &[build_dir],
+                options.allow_uncontained,
+            )
+            .map_err(|missing| VerifyError::Uncontained { missing })?;
             Some(Arc::new(sandbox))
         };
         Ok(Verifier {

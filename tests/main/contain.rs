@@ -47,6 +47,15 @@ fn body(name: &str, to: &Targets) -> String {
         "forge" => "use std::io::Write;\n    let mut out = std::io::stdout();\n    out.write_all(b\"ok\\n\\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\\n\").unwrap();\n    out.flush().unwrap();\n    std::process::exit(0);".to_owned(),
         // Inside the scratch copy, so allowed; the next build must not suffer for it.
         "damage" => "let _ = std::fs::remove_file(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/Cargo.toml\"));".to_owned(),
+        "unix_socket" => format!(
+            "std::os::unix::net::UnixStream::connect({:?}).unwrap();",
+            to.outside.join("daemon.sock")
+        ),
+        "read_home" => format!(
+            "assert_eq!(std::fs::read_to_string({:?}).unwrap(), \"\");",
+            to.home.join("secret.txt")
+        ),
+        "compile_secret" => "assert_eq!(env!(\"OPENAI_API_KEY\"), \"\");".to_owned(),
         "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
         "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
         // A new name each time, so no line repeats.
@@ -124,6 +133,10 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
         port: listener.local_addr().unwrap().port(),
     }));
     let source_before = read(dir.path(), "escapes/src/lib.rs");
+    std::fs::write(home.path().join("secret.txt"), "sk-testsmith-secret").unwrap();
+    let socket =
+        std::os::unix::net::UnixListener::bind(outside.path().join("daemon.sock")).unwrap();
+    socket.set_nonblocking(true).unwrap();
     let output = run(dir.path(), &server, home.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !fully_contained() {
@@ -141,7 +154,16 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
 
     // Nothing escaped.
     assert!(!outside.path().join("appended.txt").exists());
-    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(home.path()).unwrap().count(),
+        1,
+        "only secret.txt"
+    );
+    assert!(socket.accept().is_err(), "a test reached the Unix socket");
+    assert!(
+        !stderr.contains("sk-testsmith-secret"),
+        "a secret came out:\n{stderr}"
+    );
     assert!(dir.path().join("IMPORTANT.txt").exists());
     let source_after = read(dir.path(), "escapes/src/lib.rs");
     assert!(source_after.starts_with(&source_before) && !source_after.contains("// escaped"));
@@ -169,6 +191,12 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
         ("user_source", "fails: "),
         ("network", "fails: "),
         ("forge", "its output is not libtest's own: "),
+        ("unix_socket", "fails: "),
+        ("read_home", "fails: "),
+        (
+            "compile_secret",
+            "does not compile: error: environment variable `OPENAI_API_KEY` not defined",
+        ),
         ("fails_a", "fails: assertion"),
         ("fails_b", "fails: assertion"),
         ("fake_progress", "timed out after 3 s"),
