@@ -107,7 +107,10 @@ impl fmt::Display for Layers {
         if self.landlock.is_ok() {
             active.push("Landlock filesystem and signal rules");
         }
-        active.push("rlimits");
+        if cfg!(target_os = "linux") {
+            active.push("no Unix sockets");
+            active.push("rlimits");
+        }
         active.push("a cleared environment");
         f.write_str(&active.join(", "))
     }

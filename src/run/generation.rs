@@ -119,7 +119,16 @@ pub(super) fn generate(
             .and_then(serde_json::Value::as_bool)
             == Some(true);
     if llm.generator.is_some() && options.verify.enabled && !requests.is_empty() {
-        contained(allow_uncontained, console)?;
+        match contained(allow_uncontained, console) {
+            // `llm = true` is a preference: where the model's tests cannot run contained, the
+            // scaffolds are written, as where the model cannot be reached.
+            Err(Error::Verify(reason)) if llm.soft => {
+                let reason = crate::error::LlmError::Setting(reason.to_string());
+                console.report(&Event::Warning(&Warning::LlmFallback { reason }));
+                llm.generator = None;
+            }
+            result => result?,
+        }
     }
     let warm = warm_up(options, &llm, &requests, scan, workspace)?;
     console.generating(requests.len(), llm.generator.is_some());

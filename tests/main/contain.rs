@@ -265,3 +265,33 @@ fn without_a_layer_no_model_is_asked_unless_the_user_allows_it() {
     );
     assert!(read(dir.path(), "src/lib.rs").contains("fn ones()"));
 }
+
+#[test]
+fn llm_true_in_the_metadata_falls_back_to_scaffolds_where_tests_cannot_run_contained() {
+    let dir = crate::common::package(
+        "soft",
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"soft\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.testsmith]\nllm = true\nprovider = \"ollama\"\n",
+            ),
+            ("src/lib.rs", "/// One.\npub fn one() -> u8 {\n    1\n}\n"),
+        ],
+    );
+    let server = Server::start(|call: &Call| tests_for(&call.names, |_| None));
+    let output = testsmith(dir.path())
+        .env("OLLAMA_HOST", &server.url)
+        .env("TESTSMITH_CONTAIN_DISABLE", "landlock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("cannot be used"), "{stderr}");
+    assert!(stderr.contains("no Landlock"), "{stderr}");
+    assert!(server.calls().is_empty(), "the model was asked");
+    let lib = read(dir.path(), "src/lib.rs");
+    assert!(
+        lib.contains("#[ignore = ") && lib.contains("fn test_one()"),
+        "{lib}"
+    );
+}
