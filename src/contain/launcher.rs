@@ -200,7 +200,10 @@ fn restrict_and_exec(plan: &Plan) -> ! {
     ] {
         // Lower only: a limit already below ours stays.
         let (soft, hard) = nix::sys::resource::getrlimit(resource).unwrap_or((limit, limit));
-        let _ = setrlimit(resource, soft.min(limit), hard.min(limit));
+        if let Err(err) = setrlimit(resource, soft.min(limit), hard.min(limit)) {
+            eprintln!("testsmith launcher: setrlimit {resource:?}: {err}");
+            std::process::exit(FAILED);
+        }
     }
     if plan.landlock
         && let Err(why) = landlock(&plan.readable, &plan.writable, !plan.namespaces)
