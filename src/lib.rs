@@ -22,6 +22,7 @@ pub mod hook;
 pub mod interrupt;
 pub mod llm;
 pub mod messages;
+pub mod mutate;
 pub mod options;
 pub mod plan;
 pub mod process;
