@@ -935,7 +935,8 @@ impl<'a> Verifier<'a> {
                 continue;
             };
             let started = Instant::now();
-            let (timeout, threads) = (self.options.test_timeout, self.threads);
+            // Twice the cores: each is a short process that spends much of its life starting.
+            let (timeout, threads) = (self.options.test_timeout, self.threads * 2);
             let outcomes = self.runtime.block_on(async {
                 run::run_each_alone(&binary, &names, threads, timeout)
                     .await
