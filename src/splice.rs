@@ -164,6 +164,11 @@ fn format_fn(test: &syn::ItemFn) -> String {
     inner.trim_end_matches(' ').to_owned()
 }
 
+/// A whole file as prettyplease prints it (a mutant schemata's scratch source).
+pub fn unparse(file: &syn::File) -> String {
+    prettyplease::unparse(file)
+}
+
 /// Generated text (prettyplease writes `\n`) in the file's line ending: a file with CRLF
 /// endings gets CRLF in what is added.
 fn with_line_ending(text: String, line_ending: &str) -> String {

@@ -7,7 +7,10 @@
 //!
 //! Not yet wired into a run: the schemata build and the runs against each mutant come next.
 
+mod schemata;
 mod values;
+
+pub use schemata::{VAR, schemata, switch_fn};
 
 use std::fmt;
 
