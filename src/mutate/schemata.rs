@@ -134,9 +134,9 @@ impl VisitMut for Rewrite<'_> {
         visit_mut::visit_expr_mut(self, expr);
         let replaced = match expr {
             Expr::Binary(binary) => {
-                let genre = match self.at(first_span(&binary.op), Genre::BinaryOperator) {
+                let genre = match self.at(first_span(binary.op), Genre::BinaryOperator) {
                     found if !found.is_empty() => found,
-                    _ => self.at(first_span(&binary.op), Genre::CompoundAssignment),
+                    _ => self.at(first_span(binary.op), Genre::CompoundAssignment),
                 };
                 let arms: Vec<(u64, Expr)> = genre
                     .into_iter()
