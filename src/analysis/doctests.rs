@@ -6,9 +6,9 @@ use syn::{Attribute, Meta};
 use super::calls::scan_calls;
 use super::tested::Calls;
 
-/// Record the calls of the doc tests in `attrs`: the Rust code blocks of the doc comment
-/// (unmarked, `rust`, `no_run`, `should_panic`, …; not `ignore`, `compile_fail`, `text` or
-/// another language), hidden `# ` lines included.
+/// Record the calls of the doc tests in `attrs`: the Rust code blocks of the doc comment that
+/// rustdoc runs (unmarked, `rust`, `should_panic`, …; not `no_run`, which is compiled but never
+/// run, nor `ignore`, `compile_fail`, `text` or another language), hidden `# ` lines included.
 pub(super) fn doc_test_calls(attrs: &[Attribute], calls: &mut Calls) {
     let mut doc = String::new();
     for attr in attrs {
@@ -67,7 +67,7 @@ fn is_rust_test(info: &str) -> bool {
         .all(|word| {
             matches!(
                 word,
-                "rust" | "no_run" | "should_panic" | "test_harness" | "standalone_crate"
+                "rust" | "should_panic" | "test_harness" | "standalone_crate"
             ) || word.starts_with("edition")
         })
 }
@@ -88,9 +88,11 @@ mod tests {
         let calls = doc_calls(
             "/// Text.\n/// ```\n/// plain();\n/// # hidden();\n/// ```\n/// ```rust,no_run\n/// no_run();\n/// ```\n/// ~~~should_panic\n/// panics();\n/// ~~~",
         );
-        for name in ["plain", "hidden", "no_run", "panics"] {
+        for name in ["plain", "hidden", "panics"] {
             assert!(calls.paths.contains(name), "{name}: {:?}", calls.paths);
         }
+        // Compiled, never run: no test of what it calls.
+        assert!(!calls.paths.contains("no_run"), "{:?}", calls.paths);
         let calls = doc_calls(
             "/// ```ignore\n/// ignored();\n/// ```\n/// ```text\n/// text();\n/// ```\n/// ```compile_fail\n/// fails();\n/// ```\n/// ```python\n/// py()\n/// ```",
         );

@@ -114,6 +114,11 @@ impl Walker<'_> {
                 doc_test_calls(attrs, &mut self.out.doc_calls);
             }
             match item {
+                // A `#[test]` fn outside a `#[cfg(test)]` module (as shlex writes them) is test
+                // code like any other: its calls count.
+                Item::Fn(f) if is_test_fn(&f.attrs) => {
+                    scan_calls(item.to_token_stream(), &mut self.out.calls);
+                }
                 Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
                     let body = &f.block.brace_token;
                     self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, None);
@@ -500,6 +505,16 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// `#[test]`, `#[tokio::test]` and the like: an attribute whose last segment is `test`.
+fn is_test_fn(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "test")
+    })
 }
 
 /// The first token of a signature: `const`, `async`, `unsafe`, `extern` or `fn`.

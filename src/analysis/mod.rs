@@ -391,4 +391,15 @@ mod testsmith_tests {
         };
         assert_eq!(&src[close_brace..], "}\n");
     }
+
+    #[test]
+    fn top_level_test_fns_are_test_code() {
+        let src = "pub fn double(x: i32) -> i32 { x * 2 }\npub fn half(x: i32) -> i32 { x / 2 }\n\n#[test]\nfn doubles() {\n    assert_eq!(double(2), 4);\n}\n";
+        let analysis = analyze(src).unwrap();
+        let item = |name: &str| analysis.items.iter().find(|i| i.name == name).unwrap();
+        assert!(analysis.calls.covers(item("double")));
+        assert!(!analysis.calls.covers(item("half")));
+        // The test fn itself is no item.
+        assert_eq!(analysis.items.len(), 2);
+    }
 }
