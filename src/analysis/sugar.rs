@@ -28,6 +28,8 @@ pub enum SugarCall {
     Format(&'static str),
     /// `"".parse::<Self>()`.
     Parse,
+    /// `drop(value)`: `Drop::drop` cannot be called by its path (E0040).
+    Drop,
 }
 
 impl SugarCall {
@@ -37,6 +39,7 @@ impl SugarCall {
             SugarCall::Method(method) => method,
             SugarCall::Format(_) => "format!",
             SugarCall::Parse => "parse",
+            SugarCall::Drop => "drop",
         }
     }
 }
@@ -163,6 +166,7 @@ static TABLE: &[Sugar] = &[
     Sugar::of("FromIterator", "from_iter", &["collect"]),
     Sugar::of("Extend", "extend", &["extend"]),
     Sugar::of("Default", "default", &["default", "unwrap_or_default"]),
+    Sugar::of("Drop", "drop", &["drop"]).written(SugarCall::Drop),
     Sugar::any("PartialEq", &["==", "!=", "assert_eq!", "assert_ne!"]),
     Sugar::any("PartialOrd", ORDER),
     Sugar::any("Ord", ORDER),
@@ -194,7 +198,6 @@ static TABLE: &[Sugar] = &[
     Sugar::any("IndexMut", &["[]"]),
     Sugar::any("Deref", DEREF),
     Sugar::any("DerefMut", DEREF),
-    Sugar::of("Drop", "drop", &["drop"]),
     Sugar::any("AsRef", &["as_ref"]),
     Sugar::any("AsMut", &["as_mut"]),
     Sugar::any("Borrow", &["borrow"]),

@@ -412,6 +412,8 @@ impl<'a> Body<'a> {
         self.taken.insert(block.type_name.clone());
         // A call the way a user makes it (`value.to_string()`), in place of the whole call.
         let mut sugar = None;
+        // `drop(value)` takes the value itself, whatever the method's receiver says.
+        let mut consumed = false;
         // A trait's method is called by its full path, `<Money as From<u8>>::from`: that
         // names one impl, whatever else is in scope.
         let trait_call = match &block.trait_ {
@@ -421,11 +423,12 @@ impl<'a> Body<'a> {
                 let path: Type = syn::parse_quote!(#path);
                 let path = resolve_imports(&path, &self.scope);
                 let path = elide_lifetimes(&self.env.concrete(&path)?);
-                // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks.
-                if !request.rules.no_std {
-                    sugar = analysis::sugar(&t.name, &ident.to_string())
-                        .and_then(|s| s.call)
-                        .map(|call| sugar_call(call, &value_ty));
+                // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks;
+                // `drop` is in core's.
+                let call = analysis::sugar(&t.name, &ident.to_string()).and_then(|s| s.call);
+                if !request.rules.no_std || call == Some(SugarCall::Drop) {
+                    consumed = call == Some(SugarCall::Drop);
+                    sugar = call.map(|call| sugar_call(call, &value_ty));
                 }
                 Some(quote!(<#value_ty as #path>::#ident #turbofish))
             }
@@ -438,7 +441,7 @@ impl<'a> Body<'a> {
                 sugar,
             });
         };
-        let (argument, method_on) = self.receiver(receiver, &self_ty, &value_ty, gaps)?;
+        let (argument, method_on) = self.receiver(receiver, &self_ty, &value_ty, consumed, gaps)?;
         Some(match trait_call {
             Some(path) => Callee {
                 path,
@@ -460,10 +463,12 @@ impl<'a> Body<'a> {
         receiver: &syn::Receiver,
         self_ty: &Type,
         value_ty: &TokenStream,
+        consumed: bool,
         gaps: &mut Gaps,
     ) -> Option<(TokenStream, TokenStream)> {
         // `mut self` is the callee's business; only `&mut self` needs a mutable local.
         let by_ref = match &receiver.kind {
+            ReceiverKind::Reference(..) if consumed => None,
             ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
             _ => None,
         };
@@ -622,6 +627,7 @@ fn sugar_call(call: SugarCall, self_ty: &TokenStream) -> TokenStream {
         }
         SugarCall::Format(format) => quote!(format!(#format, value)),
         SugarCall::Parse => quote!("".parse::<#self_ty>()),
+        SugarCall::Drop => quote!(drop(value)),
     }
 }
 
@@ -935,6 +941,10 @@ impl Index<usize> for Money {
 
 pub struct Countdown(u8);
 
+impl Drop for Countdown {
+    fn drop(&mut self) { self.0 = 0; }
+}
+
 impl Iterator for Countdown {
     type Item = u8;
     fn next(&mut self) -> Option<u8> { self.0.checked_sub(1).inspect(|n| self.0 = *n) }
@@ -1012,6 +1022,18 @@ impl Iterator for Countdown {
         );
         assert!(task.starts_with("build the arguments of `<Countdown as Iterator>::next`, then"));
         assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn a_drop_impl_is_called_as_drop_of_an_owned_value() {
+        // `<Countdown as Drop>::drop(&mut value)` would not compile (E0040), and a `mut` the
+        // call does not need would warn.
+        let (body, _) = written("<Countdown as Drop>::drop");
+        assert!(body.contains("drop(value);"), "{body}");
+        assert!(
+            !body.contains("mut value") && !body.contains("as Drop>::drop("),
+            "{body}"
+        );
     }
 
     #[test]
