@@ -114,11 +114,23 @@ struct Gaps {
     awaits: bool,
 }
 
+/// A method of a std trait that std deprecated: calling a crate's impl of it by the trait's
+/// path warns, whatever the impl says (`Error::description` and `Error::cause`).
+fn deprecated_in_std(item: &PublicFn) -> bool {
+    const DEPRECATED: &[(&str, &str)] = &[("Error", "description"), ("Error", "cause")];
+    let trait_name = item
+        .impl_block
+        .as_ref()
+        .and_then(|block| block.trait_.as_ref())
+        .map(|t| t.name.as_str());
+    trait_name.is_some_and(|t| DEPRECATED.contains(&(t, item.ident.as_str())))
+}
+
 impl Gaps {
     /// The lints a scaffold that calls `item` must allow, in groups of one attribute each.
     fn allows(&self, item: &PublicFn, rules: &Rules) -> Vec<&'static [&'static str]> {
         let mut allows: Vec<&'static [&'static str]> = Vec::new();
-        if item.deprecated {
+        if item.deprecated || deprecated_in_std(item) {
             allows.push(&["deprecated"]);
         }
         if self.placeholders {
@@ -1022,6 +1034,18 @@ impl Iterator for Countdown {
         );
         assert!(task.starts_with("build the arguments of `<Countdown as Iterator>::next`, then"));
         assert!(gaps.placeholders);
+    }
+
+    #[test]
+    fn std_methods_std_deprecated_are_allowed_where_a_scaffold_calls_them() {
+        let source = "#[derive(Debug)]\npub struct Oops;\nimpl std::fmt::Display for Oops { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { Ok(()) } }\nimpl std::error::Error for Oops { fn description(&self) -> &str { \"oops\" } }\n";
+        let analysis = crate::analysis::analyze(source).unwrap();
+        let item = |name: &str| analysis.items.iter().find(|i| i.name == name).unwrap();
+        let allows =
+            Gaps::default().allows(item("<Oops as Error>::description"), &Rules::default());
+        assert_eq!(allows, [&["deprecated"][..]]);
+        let display = Gaps::default().allows(item("<Oops as Display>::fmt"), &Rules::default());
+        assert!(display.is_empty());
     }
 
     #[test]
