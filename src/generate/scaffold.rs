@@ -126,6 +126,13 @@ fn deprecated_in_std(item: &PublicFn) -> bool {
     trait_name.is_some_and(|t| DEPRECATED.contains(&(t, item.ident.as_str())))
 }
 
+/// `-> !`: whatever follows the call is unreachable.
+fn returns_never(item: &PublicFn) -> bool {
+    item.parse_stub().is_some_and(
+        |f| matches!(&f.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))),
+    )
+}
+
 impl Gaps {
     /// The lints a scaffold that calls `item` must allow, in groups of one attribute each.
     fn allows(&self, item: &PublicFn, rules: &Rules) -> Vec<&'static [&'static str]> {
@@ -135,6 +142,9 @@ impl Gaps {
         }
         if self.placeholders {
             allows.push(&["unreachable_code", "unused_variables", "unused_mut"]);
+        } else if returns_never(item) {
+            // The `todo!()` after a call that never returns is unreachable.
+            allows.push(&["unreachable_code"]);
         }
         if self.unsafe_block && rules.level("unsafe_code") > Level::Allow {
             allows.push(&["unsafe_code"]);
@@ -1037,7 +1047,7 @@ impl Iterator for Countdown {
     }
 
     #[test]
-    fn std_methods_std_deprecated_are_allowed_where_a_scaffold_calls_them() {
+    fn lints_a_scaffold_would_trip_are_allowed_where_it_trips_them() {
         let source = "#[derive(Debug)]\npub struct Oops;\nimpl std::fmt::Display for Oops { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { Ok(()) } }\nimpl std::error::Error for Oops { fn description(&self) -> &str { \"oops\" } }\n";
         let analysis = crate::analysis::analyze(source).unwrap();
         let item = |name: &str| analysis.items.iter().find(|i| i.name == name).unwrap();
@@ -1046,6 +1056,10 @@ impl Iterator for Countdown {
         assert_eq!(allows, [&["deprecated"][..]]);
         let display = Gaps::default().allows(item("<Oops as Display>::fmt"), &Rules::default());
         assert!(display.is_empty());
+        let source = "/// Never returns.\npub fn fail() -> ! { panic!() }\n";
+        let analysis = crate::analysis::analyze(source).unwrap();
+        let allows = Gaps::default().allows(&analysis.items[0], &Rules::default());
+        assert_eq!(allows, [&["unreachable_code"][..]]);
     }
 
     #[test]
