@@ -448,12 +448,10 @@ impl Walk<'_> {
         }
         for (ty, ways) in &analysis.builders {
             let known = state.scan.builders[package].entry(ty.clone()).or_default();
-            known.extend(
-                ways.iter()
-                    .filter(|w| !known.contains(w))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
+            known.extend(ways.iter().cloned());
+            // The walk is parallel: sorted, the list (in the cache key) is the same each run.
+            known.sort();
+            known.dedup();
         }
         for (name, def) in &analysis.trait_defs {
             let defs = &mut state.scan.trait_defs[package];

@@ -28,7 +28,7 @@ pub(super) fn push_cfgs(cfgs: &mut Vec<Attribute>, attrs: &[Attribute]) -> usize
 }
 
 /// `#[cfg(test)]`, `#[cfg(all(test, …))]`: any cfg naming `test` outside a `not(…)`.
-pub(super) fn is_cfg_test(attrs: &[Attribute]) -> bool {
+pub(crate) fn is_cfg_test(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|attr| {
         attr.path().is_ident("cfg")
             && match &attr.meta {

@@ -472,7 +472,7 @@ impl Walker<'_> {
         let ReturnType::Type(_, ty) = &sig.output else {
             return;
         };
-        let returned = idents_of(&ty.to_token_stream());
+        let returned: Vec<String> = built_type(ty).into_iter().collect();
         // `fn new(…) -> Self` as a call reads: `Money::new(…) -> Self`.
         let call = |path: &str| match sig_text.split_once("fn ") {
             Some((qualifiers, rest)) => format!("{qualifiers}{path}{rest}"),
@@ -515,6 +515,27 @@ fn is_test_fn(attrs: &[Attribute]) -> bool {
             .last()
             .is_some_and(|segment| segment.ident == "test")
     })
+}
+
+/// The type a fn returning `ty` makes: the type itself, or what an `Option`, a `Result`'s `Ok`,
+/// a `Box`/`Rc`/`Arc` or a `Vec` holds — not an error type, nor every name in the type.
+fn built_type(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let name = last.ident.to_string();
+    if ["Option", "Result", "Box", "Rc", "Arc", "Vec"].contains(&name.as_str()) {
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let first = args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })?;
+        return built_type(first);
+    }
+    Some(name)
 }
 
 /// The first token of a signature: `const`, `async`, `unsafe`, `extern` or `fn`.

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Span, TokenStream};
 
+pub(crate) use attributes::is_cfg_test;
 pub use calls::scan_calls;
 pub use imports::Import;
 pub use sugar::{Sugar, SugarCall, sugar};

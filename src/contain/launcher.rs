@@ -44,6 +44,12 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
         probe();
         return 0;
     }
+    // The tool killed outright (SIGKILL) takes the launcher, and so the namespace, with it.
+    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err()
+        || nix::unistd::getppid().as_raw() == 1
+    {
+        return FAILED;
+    }
     let plan = match parse(args) {
         Ok(plan) => plan,
         Err(why) => {
@@ -58,8 +64,9 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
         eprintln!("testsmith launcher: {why}");
         return FAILED;
     }
-    let (read, write) = match nix::unistd::pipe() {
-        Ok(pipe) => pipe,
+    let pipes = nix::unistd::pipe().and_then(|status| Ok((status, nix::unistd::pipe()?)));
+    let ((read, write), (life_read, life_write)) = match pipes {
+        Ok(pipes) => pipes,
         Err(err) => {
             eprintln!("testsmith launcher: pipe: {err}");
             return FAILED;
@@ -69,11 +76,13 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
     // anything the parent could.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            drop(read);
-            init(&plan, write)
+            drop((read, life_write));
+            init(&plan, write, life_read)
         }
         Ok(ForkResult::Parent { child }) => {
-            drop(write);
+            drop((write, life_read));
+            // Held open while the launcher lives: `init` reads its end of the pipe.
+            let _life = life_write;
             relay(child, read)
         }
         Err(err) => {
@@ -87,15 +96,25 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
 /// own death signal or calls `setsid` still cannot outlive it, and when it exits the kernel
 /// kills everything in the namespace. It runs the program as its child, reaps what is
 /// orphaned to it, and tells the launcher how the program ended through `status`.
-fn init(plan: &Plan, status: std::os::fd::OwnedFd) -> ! {
+fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -> ! {
     // The launcher dying (killed with its process group) takes the namespace with it.
     if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
+        std::process::exit(FAILED);
+    }
+    // Had it died before that, its end of the pipe is closed: a read sees the end at once.
+    if nix::fcntl::fcntl(
+        &life,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .is_err()
+        || matches!(nix::unistd::read(&life, &mut [0u8; 1]), Ok(0))
+    {
         std::process::exit(FAILED);
     }
     // SAFETY: single-threaded, as the launcher was.
     let program = match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            drop(status);
+            drop((status, life));
             restrict_and_exec(plan)
         }
         Ok(ForkResult::Parent { child }) => child,
@@ -215,6 +234,16 @@ fn restrict_and_exec(plan: &Plan) -> ! {
         eprintln!("testsmith launcher: seccomp: {why}");
         std::process::exit(FAILED);
     }
+    // What the tool had open (a pipe, a socket) is not the test's: closed at exec.
+    // SAFETY: close_range with the close-on-exec flag touches only the fd table.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+    }
     let err = std::process::Command::new(&plan.program)
         .args(&plan.args)
         .exec();
@@ -268,10 +297,12 @@ fn landlock(readable: &[PathBuf], writable: &[PathBuf], no_tcp: bool) -> Result<
     }
 }
 
-/// A seccomp filter that refuses Unix-domain sockets (`EACCES`): neither the network
-/// namespace nor Landlock keeps a test from connecting to a socket file (the Docker daemon's,
-/// the session bus, an ssh agent). `socketpair` stays allowed; a syscall of another ABI
-/// (x32, 32-bit) kills the process, since its numbers would slip past the filter.
+/// A seccomp filter that allows sockets of the internet families only (`EACCES` for the rest):
+/// neither the network namespace nor Landlock keeps a test from connecting to a socket file
+/// (the Docker daemon's, the session bus, an ssh agent) or a `vsock` to the host. io_uring,
+/// which makes sockets without the `socket` syscall, is refused too; `socketpair` stays
+/// allowed. A syscall of another ABI (x32, 32-bit) kills the process, since its numbers would
+/// slip past the filter.
 fn no_unix_sockets() -> Result<(), String> {
     #[cfg(target_arch = "x86_64")]
     const ARCH: u32 = 0xC000_003E;
@@ -281,37 +312,32 @@ fn no_unix_sockets() -> Result<(), String> {
     return Ok(());
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
-        // `struct seccomp_data`: nr at 0, arch at 4, args from 16.
+        use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+        let (load, eq, ge, ret) = (
+            BPF_LD | BPF_W | BPF_ABS,
+            BPF_JMP | BPF_JEQ | BPF_K,
+            BPF_JMP | BPF_JGE | BPF_K,
+            BPF_RET | BPF_K,
+        );
+        let deny = libc::SECCOMP_RET_ERRNO | libc::EACCES as u32;
+        // `struct seccomp_data`: nr at 0, arch at 4, args from 16. Jumps count instructions
+        // after the next one: 13 is DENY, 14 is ALLOW.
         let filter = [
-            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 4),
-            jump(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, ARCH, 1, 0),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
-            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
-            jump(
-                libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
-                0x4000_0000,
-                0,
-                1,
-            ),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
-            jump(
-                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-                libc::SYS_socket as u32,
-                0,
-                3,
-            ),
-            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 16),
-            jump(
-                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-                libc::AF_UNIX as u32,
-                0,
-                1,
-            ),
-            stmt(
-                libc::BPF_RET | libc::BPF_K,
-                libc::SECCOMP_RET_ERRNO | libc::EACCES as u32,
-            ),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+            stmt(load, 4),                                      // 0
+            jump(eq, ARCH, 1, 0),                               // 1
+            stmt(ret, libc::SECCOMP_RET_KILL_PROCESS),          // 2
+            stmt(load, 0),                                      // 3
+            jump(ge, 0x4000_0000, 0, 1),                        // 4
+            stmt(ret, libc::SECCOMP_RET_KILL_PROCESS),          // 5
+            jump(eq, libc::SYS_io_uring_setup as u32, 6, 0),    // 6
+            jump(eq, libc::SYS_io_uring_enter as u32, 5, 0),    // 7
+            jump(eq, libc::SYS_io_uring_register as u32, 4, 0), // 8
+            jump(eq, libc::SYS_socket as u32, 0, 4),            // 9
+            stmt(load, 16),                                     // 10
+            jump(eq, libc::AF_INET as u32, 2, 0),               // 11
+            jump(eq, libc::AF_INET6 as u32, 1, 0),              // 12
+            stmt(ret, deny),                                    // 13
+            stmt(ret, libc::SECCOMP_RET_ALLOW),                 // 14
         ];
         let program = libc::sock_fprog {
             len: filter.len() as u16,

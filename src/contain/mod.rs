@@ -195,10 +195,8 @@ impl Sandbox {
             .prefix("testsmith-sandbox-")
             .tempdir()
             .map_err(|err| format!("cannot make a private temp dir: {err}"))?;
-        std::fs::create_dir_all(private.path().join("home"))
-            .map_err(|err| format!("cannot make a private home: {err}"))?;
-        let mut dirs: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
-        dirs.push(private.path().to_owned());
+        // Each process also writes a directory of its own in `private` (see `command`).
+        let dirs: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
         Ok(Sandbox {
             layers,
             writable: dirs,
@@ -225,22 +223,17 @@ impl Sandbox {
     /// adds arguments with [`tokio::process::Command::args`] after these, and its own
     /// variables.
     pub fn command(&self, program: &Path) -> tokio::process::Command {
-        let mut command = self.launch(program);
+        // A temp dir and home of its own per process, the only part of `private` it may write:
+        // what one run left there cannot make another pass (an alone run must not find a file
+        // a batch wrote).
+        let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let own = self.private.path().join(format!("run-{n}"));
+        // Not made, the launch fails on the missing directory and says so.
+        let _ = std::fs::create_dir_all(own.join("home"));
+        let mut command = self.launch(program, &own);
         command.env_clear();
         command.envs(kept_env(std::env::vars_os()));
-        // A temp dir and home of its own per process: what one run left there cannot make
-        // another pass (an alone run must not find a file a batch wrote).
-        let n = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self.private.path().join(format!("run-{n}"));
-        let home = tmp.join("home");
-        let (tmp, home) = match std::fs::create_dir_all(&home) {
-            Ok(()) => (tmp, home),
-            Err(_) => (
-                self.private.path().to_owned(),
-                self.private.path().join("home"),
-            ),
-        };
-        command.env("HOME", home).env("TMPDIR", tmp);
+        command.env("HOME", own.join("home")).env("TMPDIR", &own);
         command
     }
 }
@@ -248,8 +241,10 @@ impl Sandbox {
 impl Sandbox {
     /// `program` through the launcher, with the layers this machine has.
     #[cfg(target_os = "linux")]
-    fn launch(&self, program: &Path) -> tokio::process::Command {
-        let launcher = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-testsmith"));
+    fn launch(&self, program: &Path, own: &Path) -> tokio::process::Command {
+        // Not found, the launcher fails to start and the run says so; never another binary
+        // of that name from `PATH`.
+        let launcher = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
         let mut command = tokio::process::Command::new(launcher);
         command.arg(LAUNCHER_ARG);
         if self.layers.namespaces.is_ok() {
@@ -258,7 +253,7 @@ impl Sandbox {
         if self.layers.landlock.is_ok() {
             command.arg("--landlock");
         }
-        for dir in &self.writable {
+        for dir in self.writable.iter().map(PathBuf::as_path).chain([own]) {
             command.arg("--write").arg(dir);
         }
         for dir in &self.readable {
@@ -270,7 +265,7 @@ impl Sandbox {
 
     /// No launcher where there is no layer to set up: only the environment is cleared.
     #[cfg(not(target_os = "linux"))]
-    fn launch(&self, program: &Path) -> tokio::process::Command {
+    fn launch(&self, program: &Path, _own: &Path) -> tokio::process::Command {
         let _ = (&self.writable, &self.readable);
         tokio::process::Command::new(program)
     }

@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 use crate::analysis::{Constructor, PublicFn, public_fields};
 use crate::plan::FileRequest;
 
+/// The ways to make one type a prompt lists: a few show how; a hundred only fill the prompt.
+const MAX_WAYS: usize = 8;
+
 /// The identifiers in `text`, in order, each once.
 fn identifiers(text: &str) -> Vec<String> {
     let mut seen = BTreeSet::new();
@@ -52,7 +55,13 @@ pub fn needed_by(item: &PublicFn, request: &FileRequest<'_>) -> Vec<String> {
     let mut seen: BTreeSet<String> = names.iter().cloned().collect();
     for name in names.clone() {
         for way in request.builders.get(&name).into_iter().flatten() {
-            for down in identifiers(way) {
+            // What the constructor takes: its parameters, or an impl's trait arguments — not
+            // what it returns (a `Result`'s error is not needed to make the value).
+            let takes = match way.strip_prefix("impl") {
+                Some(header) => header.split(" for ").next().unwrap_or(header),
+                None => way.split(" -> ").next().unwrap_or(way),
+            };
+            for down in identifiers(takes) {
                 if request.type_defs.contains_key(&down) && seen.insert(down.clone()) {
                     names.push(down);
                 }
@@ -84,13 +93,15 @@ pub fn section(name: &str, request: &FileRequest<'_>) -> String {
     let Some(definition) = request.type_defs.get(name) else {
         return String::new();
     };
-    let mut ways: Vec<String> = request
-        .builders
-        .get(name)
-        .into_iter()
-        .flatten()
+    let all = request.builders.get(name).map_or(&[][..], Vec::as_slice);
+    let mut ways: Vec<String> = all
+        .iter()
+        .take(MAX_WAYS)
         .map(|way| format!("- `{way}`"))
         .collect();
+    if all.len() > MAX_WAYS {
+        ways.push(format!("- and {} more", all.len() - MAX_WAYS));
+    }
     let derived_default = matches!(request.constructors.get(name), Some(Constructor::Default))
         && !ways.iter().any(|way| way.contains("Default for"));
     if derived_default {
@@ -144,6 +155,8 @@ pub struct Point { pub x: i32, pub y: i32 }
 pub fn parse_money(text: &str) -> Option<Money> { None }
 pub fn pay(from: Money, to: &mut Money, id: u32) -> bool { true }
 pub fn origin() -> Point { Point::default() }
+pub struct Oops { code: u8 }
+pub fn load(text: &str) -> Result<Money, Oops> { Err(Oops { code: 1 }) }
 "#;
 
     fn with_request(check: impl Fn(&FileRequest<'_>, &[PublicFn])) {
@@ -187,8 +200,15 @@ pub fn origin() -> Point { Point::default() }
             ] {
                 assert!(money.contains(way), "no `{way}` in:\n{money}");
             }
-            // A method with a receiver makes nothing.
+            // A method with a receiver makes nothing; a fallible fn makes its `Ok` type, not
+            // its error.
             assert!(!money.contains("cents(&self)"), "{money}");
+            assert!(
+                money.contains("- `load(text: &str) -> Result<Money, Oops>`"),
+                "{money}"
+            );
+            let oops = section("Oops", request);
+            assert!(!oops.contains("load("), "{oops}");
             let point = section("Point", request);
             assert!(point.contains("Its fields are public"), "{point}");
             assert!(point.contains("- `origin() -> Point`"), "{point}");

@@ -257,6 +257,15 @@ fn swaps(op: &BinOp) -> Option<(Genre, &'static str, &'static [&'static str])> {
     })
 }
 
+/// A `let` in a chain of `&&`: `if let … && …`.
+fn has_let(expr: &Expr) -> bool {
+    match expr {
+        Expr::Let(_) => true,
+        Expr::Binary(b) if matches!(b.op, BinOp::And(_)) => has_let(&b.left) || has_let(&b.right),
+        _ => false,
+    }
+}
+
 /// The span of an operator token, for its line and column.
 fn op_span(op: &BinOp) -> Span {
     op.to_token_stream()
@@ -281,7 +290,10 @@ impl<'ast> Visit<'ast> for Walk<'_> {
     }
 
     fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        // In a let chain (`if let Some(x) = o && x > 0`), `&&` is syntax, not an operator.
+        let in_let_chain = has_let(&e.left) || has_let(&e.right);
         if self.current.is_some()
+            && !in_let_chain
             && let Some((genre, from, tos)) = swaps(&e.op)
         {
             for to in tos {
@@ -338,11 +350,19 @@ impl<'ast> Visit<'ast> for Walk<'_> {
 
     // Tests are not mutated.
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let test = m.attrs.iter().any(|a| {
-            a.path().is_ident("cfg") && a.meta.to_token_stream().to_string().contains("test")
-        });
-        if !test {
+        if !crate::analysis::is_cfg_test(&m.attrs) {
             visit::visit_item_mod(self, m);
+        }
+    }
+
+    // An array length or a const generic argument is a constant.
+    fn visit_expr_repeat(&mut self, e: &'ast syn::ExprRepeat) {
+        self.visit_expr(&e.expr);
+    }
+
+    fn visit_generic_argument(&mut self, arg: &'ast syn::GenericArgument) {
+        if !matches!(arg, syn::GenericArgument::Const(_)) {
+            visit::visit_generic_argument(self, arg);
         }
     }
 }

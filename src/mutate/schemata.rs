@@ -26,9 +26,11 @@ pub fn switch_fn() -> String {
     )
 }
 
-/// `source` with `mutants` (numbered by their place in the slice, from 1) behind switches.
-/// Mutants that match no code of the file are left out of it.
-pub fn schemata(source: &str, mutants: &[Mutant]) -> Result<syn::File, syn::Error> {
+/// `source` with `mutants` (numbered by their place in the slice, from 1) behind switches, and
+/// the numbers it holds. An operator whose operands hold a switch already gets none (its
+/// mutants are left out): nested switches would copy each other into every arm and grow the
+/// source exponentially. Mutants that match no code of the file are left out too.
+pub fn schemata(source: &str, mutants: &[Mutant]) -> Result<(syn::File, Vec<u64>), syn::Error> {
     let mut file = syn::parse_file(source)?;
     let mut by_place: HashMap<(usize, usize), Vec<(u64, &Mutant)>> = HashMap::new();
     for (index, mutant) in mutants.iter().enumerate() {
@@ -37,12 +39,20 @@ pub fn schemata(source: &str, mutants: &[Mutant]) -> Result<syn::File, syn::Erro
             .or_default()
             .push((index as u64 + 1, mutant));
     }
-    Rewrite { by_place }.visit_file_mut(&mut file);
-    Ok(file)
+    let mut rewrite = Rewrite {
+        by_place,
+        included: Vec::new(),
+    };
+    rewrite.visit_file_mut(&mut file);
+    let mut included = rewrite.included;
+    included.sort_unstable();
+    Ok((file, included))
 }
 
 struct Rewrite<'a> {
     by_place: HashMap<(usize, usize), Vec<(u64, &'a Mutant)>>,
+    /// The mutant numbers written so far.
+    included: Vec<u64>,
 }
 
 fn place(span: Span) -> (usize, usize) {
@@ -58,9 +68,58 @@ fn first_span(tokens: impl ToTokens) -> Span {
         .map_or_else(Span::call_site, |t| t.span())
 }
 
-impl Rewrite<'_> {
+/// `crate::__testsmith_mutant()`.
+fn read_switch() -> Expr {
+    parse_quote!(crate::__testsmith_mutant())
+}
+
+fn arm(pat: syn::Pat, body: Expr) -> syn::Arm {
+    syn::Arm {
+        attrs: Vec::new(),
+        pat,
+        fat_arrow_token: Default::default(),
+        body: Box::new(body),
+        comma: Some(Default::default()),
+    }
+}
+
+fn number(n: u64) -> syn::Pat {
+    syn::Pat::Lit(syn::PatLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::Int(syn::LitInt::new(&n.to_string(), Span::call_site())),
+    })
+}
+
+/// `(match crate::__testsmith_mutant() { n => <mutant>, …, _ => <original> })`, built as a
+/// tree (printing and parsing it back would trip on a `match` as an operand) and in parens, so
+/// it is one operand wherever it stands.
+fn switch(arms: Vec<(u64, Expr)>, original: Expr) -> Expr {
+    let mut all: Vec<syn::Arm> = arms.into_iter().map(|(n, e)| arm(number(n), e)).collect();
+    all.push(arm(parse_quote!(_), original));
+    let matched = Expr::Match(syn::ExprMatch {
+        attrs: Vec::new(),
+        match_token: Default::default(),
+        expr: Box::new(read_switch()),
+        brace_token: Default::default(),
+        arms: all,
+    });
+    Expr::Paren(syn::ExprParen {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        expr: Box::new(matched),
+    })
+}
+
+/// Whether `expr` holds a switch already.
+fn has_switch(expr: &Expr) -> bool {
+    expr.to_token_stream()
+        .to_string()
+        .contains("__testsmith_mutant")
+}
+
+impl<'a> Rewrite<'a> {
     /// The mutants of `genre` at `at`.
-    fn at(&self, at: Span, genre: Genre) -> Vec<(u64, &Mutant)> {
+    fn at(&self, at: Span, genre: Genre) -> Vec<(u64, &'a Mutant)> {
         self.by_place
             .get(&place(at))
             .into_iter()
@@ -70,62 +129,86 @@ impl Rewrite<'_> {
             .collect()
     }
 
-    /// `match crate::__testsmith_mutant() { n => <mutant>, …, _ => <original> }`.
-    fn switch(arms: Vec<(u64, Expr)>, original: Expr) -> Expr {
-        let numbers = arms
-            .iter()
-            .map(|(n, _)| syn::LitInt::new(&n.to_string(), Span::call_site()));
-        let bodies = arms.iter().map(|(_, e)| e);
-        parse_quote! {
-            match crate::__testsmith_mutant() {
-                #(#numbers => #bodies,)*
-                _ => #original,
-            }
-        }
-    }
-
-    fn body(&self, block: &mut syn::Block) {
+    fn body(&mut self, block: &mut syn::Block) -> bool {
         let mutants = self.at(block.brace_token.span.open(), Genre::Body);
-        if mutants.is_empty() {
-            return;
-        }
         let mut arms = Vec::new();
         for (n, mutant) in mutants {
-            let n = syn::LitInt::new(&n.to_string(), Span::call_site());
             let Ok(value) = syn::parse_str::<Expr>(&mutant.replacement) else {
                 continue;
             };
-            arms.push(quote::quote!(#n => return #value,));
+            let ret: Expr = parse_quote!(return #value);
+            arms.push(arm(number(n), ret));
+            self.included.push(n);
         }
-        let switch: syn::Stmt = parse_quote! {
-            match crate::__testsmith_mutant() {
-                #(#arms)*
-                _ => {}
-            }
+        if arms.is_empty() {
+            return false;
+        }
+        arms.push(arm(parse_quote!(_), parse_quote!({})));
+        let matched = syn::ExprMatch {
+            attrs: Vec::new(),
+            match_token: Default::default(),
+            expr: Box::new(read_switch()),
+            brace_token: Default::default(),
+            arms,
         };
-        block.stmts.insert(0, switch);
+        block
+            .stmts
+            .insert(0, syn::Stmt::Expr(Expr::Match(matched), None));
+        true
+    }
+
+    /// The arms of a binary operator's mutants: the same operands, another operator.
+    fn binary(&mut self, binary: &syn::ExprBinary) -> Vec<(u64, Expr)> {
+        let at = first_span(binary.op);
+        let mut found = self.at(at, Genre::BinaryOperator);
+        found.extend(self.at(at, Genre::CompoundAssignment));
+        let arms: Vec<(u64, Expr)> = found
+            .into_iter()
+            .filter_map(|(n, m)| {
+                let op: syn::BinOp = syn::parse_str(&m.replacement).ok()?;
+                let mut changed = binary.clone();
+                changed.op = op;
+                Some((n, Expr::Binary(changed)))
+            })
+            .collect();
+        self.included.extend(arms.iter().map(|(n, _)| *n));
+        arms
     }
 }
 
-impl VisitMut for Rewrite<'_> {
-    fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        visit_mut::visit_block_mut(self, block);
-    }
+/// Lints a switch can trip in the crate's own rules: the parens around it, the code after a
+/// body mutant's `return`.
+fn allow_switch_lints(attrs: &mut Vec<syn::Attribute>) {
+    attrs.push(parse_quote!(#[allow(unused_parens, unreachable_code, unused_braces)]));
+}
 
+impl VisitMut for Rewrite<'_> {
     fn visit_item_fn_mut(&mut self, f: &mut syn::ItemFn) {
+        let before = self.included.len();
         visit_mut::visit_item_fn_mut(self, f);
         self.body(&mut f.block);
+        if self.included.len() > before {
+            allow_switch_lints(&mut f.attrs);
+        }
     }
 
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        let before = self.included.len();
         visit_mut::visit_impl_item_fn_mut(self, f);
         self.body(&mut f.block);
+        if self.included.len() > before {
+            allow_switch_lints(&mut f.attrs);
+        }
     }
 
     fn visit_trait_item_fn_mut(&mut self, f: &mut syn::TraitItemFn) {
+        let before = self.included.len();
         visit_mut::visit_trait_item_fn_mut(self, f);
         if let Some(block) = &mut f.default {
             self.body(block);
+        }
+        if self.included.len() > before {
+            allow_switch_lints(&mut f.attrs);
         }
     }
 
@@ -133,29 +216,18 @@ impl VisitMut for Rewrite<'_> {
         // Inner expressions first: their places are those of the original code.
         visit_mut::visit_expr_mut(self, expr);
         let replaced = match expr {
-            Expr::Binary(binary) => {
-                let genre = match self.at(first_span(binary.op), Genre::BinaryOperator) {
-                    found if !found.is_empty() => found,
-                    _ => self.at(first_span(binary.op), Genre::CompoundAssignment),
-                };
-                let arms: Vec<(u64, Expr)> = genre
-                    .into_iter()
-                    .filter_map(|(n, m)| {
-                        let op: syn::BinOp = syn::parse_str(&m.replacement).ok()?;
-                        let mut changed = binary.clone();
-                        changed.op = op;
-                        Some((n, Expr::Binary(changed)))
-                    })
-                    .collect();
-                (!arms.is_empty()).then(|| Self::switch(arms, Expr::Binary(binary.clone())))
+            Expr::Binary(binary) if !has_switch(&binary.left) && !has_switch(&binary.right) => {
+                let arms = self.binary(binary);
+                (!arms.is_empty()).then(|| switch(arms, Expr::Binary(binary.clone())))
             }
-            Expr::Unary(unary) => {
+            Expr::Unary(unary) if !has_switch(&unary.expr) => {
                 let arms: Vec<(u64, Expr)> = self
                     .at(first_span(unary.op), Genre::UnaryDeleted)
                     .into_iter()
                     .map(|(n, _)| (n, (*unary.expr).clone()))
                     .collect();
-                (!arms.is_empty()).then(|| Self::switch(arms, Expr::Unary(unary.clone())))
+                self.included.extend(arms.iter().map(|(n, _)| *n));
+                (!arms.is_empty()).then(|| switch(arms, Expr::Unary(unary.clone())))
             }
             _ => None,
         };
@@ -165,16 +237,38 @@ impl VisitMut for Rewrite<'_> {
     }
 
     fn visit_pat_guard_mut(&mut self, guard: &mut syn::PatGuard) {
+        // A forced guard's arms are constants: a switch inside the guard is not copied.
         visit_mut::visit_pat_guard_mut(self, guard);
         let arms: Vec<(u64, Expr)> = self
             .at(guard.if_token.span, Genre::MatchGuard)
             .into_iter()
             .filter_map(|(n, m)| Some((n, syn::parse_str(&m.replacement).ok()?)))
             .collect();
+        self.included.extend(arms.iter().map(|(n, _)| *n));
         if !arms.is_empty() {
-            *guard.guard = Self::switch(arms, (*guard.guard).clone());
+            *guard.guard = switch(arms, (*guard.guard).clone());
         }
     }
+
+    // Constants (a type's array length, a repeat count, a const generic argument) cannot
+    // switch at run time; the generator makes no mutants there either.
+    fn visit_type_mut(&mut self, _: &mut syn::Type) {}
+
+    fn visit_expr_repeat_mut(&mut self, e: &mut syn::ExprRepeat) {
+        self.visit_expr_mut(&mut e.expr);
+    }
+
+    fn visit_generic_argument_mut(&mut self, arg: &mut syn::GenericArgument) {
+        if !matches!(arg, syn::GenericArgument::Const(_)) {
+            visit_mut::visit_generic_argument_mut(self, arg);
+        }
+    }
+
+    fn visit_item_const_mut(&mut self, _: &mut syn::ItemConst) {}
+
+    fn visit_item_static_mut(&mut self, _: &mut syn::ItemStatic) {}
+
+    fn visit_expr_const_mut(&mut self, _: &mut syn::ExprConst) {}
 }
 
 #[cfg(test)]
@@ -204,6 +298,18 @@ pub fn flip(on: bool) -> bool {
 
 pub fn scaled(a: i32, b: i32, c: i32) -> i32 {
     (a + b) * c
+}
+
+pub fn sum3(a: i32, b: i32, c: i32) -> i32 {
+    a + b + c
+}
+
+pub fn positive(o: Option<i32>) -> bool {
+    if let Some(x) = o && x > 0 { -x < 0 } else { false }
+}
+
+pub fn four() -> usize {
+    [0u8; 2 * 2].len()
 }
 
 #[cfg(test)]
@@ -236,6 +342,13 @@ mod tests {
     fn scales() {
         assert_eq!(scaled(1, 2, 3), 9);
     }
+
+    #[test]
+    fn sums() {
+        assert_eq!(sum3(1, 2, 4), 7);
+        assert!(positive(Some(3)) && !positive(Some(-3)) && !positive(None));
+        assert_eq!(four(), 4);
+    }
 }
 "#;
 
@@ -245,7 +358,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(
             dir.path().join("Cargo.toml"),
-            "[package]\nname = \"schemata\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            "[package]\nname = \"schemata\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
         )
         .unwrap();
         std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
@@ -286,15 +399,41 @@ mod tests {
         let analysis = analyze(SOURCE).unwrap();
         let items: Vec<&PublicFn> = analysis.items.iter().collect();
         let (mutants, _) = super::super::mutants(SOURCE, "src/lib.rs", &items).unwrap();
-        let text = crate::splice::unparse(&schemata(SOURCE, &mutants).unwrap()) + &switch_fn();
+        let (file, included) = schemata(SOURCE, &mutants).unwrap();
+        let text = crate::splice::unparse(&file) + &switch_fn();
         let (_dir, binary) = build(&text);
         assert!(passes(&binary, 0), "the original code fails its own tests");
         let number = |description: &str| {
-            1 + mutants
+            let n = 1 + mutants
                 .iter()
                 .position(|m| m.description == description)
-                .unwrap_or_else(|| panic!("no mutant `{description}`"))
+                .unwrap_or_else(|| panic!("no mutant `{description}`"));
+            assert!(included.contains(&(n as u64)), "`{description}` left out");
+            n
         };
+        // The inner `+` of `a + b + c` holds a switch; the outer one gets none, nor does the
+        // `*` of `(a + b) * c`.
+        let scaled = mutants
+            .iter()
+            .position(|m| m.description == "replace * with + in scaled")
+            .unwrap();
+        assert!(!included.contains(&(scaled as u64 + 1)));
+        let outer = mutants
+            .iter()
+            .position(|m| m.description == "replace + with - in sum3" && m.column == 11)
+            .unwrap();
+        assert!(!included.contains(&(outer as u64 + 1)));
+        // No mutant in a constant, nor of a let chain's `&&`.
+        assert!(
+            !mutants
+                .iter()
+                .any(|m| m.item == "four" && m.genre != Genre::Body)
+        );
+        assert!(
+            !mutants
+                .iter()
+                .any(|m| m.description.contains("&& with || in positive"))
+        );
         for caught in [
             "replace + with - in add",
             "replace add -> i32 with 0",
@@ -302,8 +441,10 @@ mod tests {
             "replace is_positive -> bool with false",
             "replace match guard with false in sign",
             "delete ! in flip",
-            "replace * with + in scaled",
             "replace + with - in scaled",
+            "replace > with < in positive",
+            "delete - in positive",
+            "replace four -> usize with 0",
         ] {
             assert!(
                 !passes(&binary, number(caught)),

@@ -924,6 +924,8 @@ impl<'a> Verifier<'a> {
         if count == 0 {
             return Ok(());
         }
+        // What the batches left in the copy must not make a test pass alone.
+        self.restore_scratch()?;
         self.progress
             .phase(&format!("running {} alone", plural(count, "test", "tests")));
         for (root, indices) in by_binary {
