@@ -139,6 +139,14 @@ pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn], tokio: bool) -> Sorted {
                 ));
                 continue;
             }
+            // The build that compiles a test is not contained: a file it includes would be
+            // read as the user, and its text could come back to the model in a failure.
+            if let Some(how) = reads_at_compile_time(function.to_token_stream()) {
+                sorted.dropped.push(format!(
+                    "test `{name}` in {what}, which reads a file when compiled ({how})"
+                ));
+                continue;
+            }
             let mut calls = Calls::default();
             analysis::scan_calls(function.block.to_token_stream(), &mut calls);
             let target = match claimed {
@@ -174,6 +182,44 @@ pub fn sort(pieces: Vec<Piece>, items: &[&PublicFn], tokio: bool) -> Sorted {
         }
     }
     sorted
+}
+
+/// `include_str!`, `include_bytes!`, `include!` or a `#[path]` module: how the code reads a
+/// file at compile time, if it does.
+fn reads_at_compile_time(tokens: proc_macro2::TokenStream) -> Option<&'static str> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Ident(ident) => {
+                let bang =
+                    matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let name = ident.to_string();
+                if bang {
+                    match name.as_str() {
+                        "include_str" => return Some("`include_str!`"),
+                        "include_bytes" => return Some("`include_bytes!`"),
+                        "include" => return Some("`include!`"),
+                        _ => {}
+                    }
+                }
+            }
+            TokenTree::Group(group) => {
+                let attribute = i > 0
+                    && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '#')
+                    && group.delimiter() == proc_macro2::Delimiter::Bracket;
+                let first = group.stream().into_iter().next();
+                if attribute && matches!(first, Some(TokenTree::Ident(ref id)) if id == "path") {
+                    return Some("a `#[path]` module");
+                }
+                if let Some(how) = reads_at_compile_time(group.stream()) {
+                    return Some(how);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `#[test]` on a plain fn, or `#[tokio::test]` on an async fn when tokio is a dependency.
@@ -271,6 +317,27 @@ mod tests {
         assert!(
             reasons.contains("test `nope`, which does not call `add`"),
             "{reasons}"
+        );
+    }
+
+    #[test]
+    fn a_test_that_reads_a_file_when_compiled_is_dropped() {
+        let reads = |code: &str| reads_at_compile_time(code.parse().unwrap());
+        assert_eq!(
+            reads("fn t() { assert_eq!(include_str!(\"/root/.ssh/id_rsa\"), \"\"); }"),
+            Some("`include_str!`")
+        );
+        assert_eq!(
+            reads("fn t() { let b = include_bytes!(\"x\"); }"),
+            Some("`include_bytes!`")
+        );
+        assert_eq!(
+            reads("fn t() { #[path = \"/etc/shadow\"] mod m; }"),
+            Some("a `#[path]` module")
+        );
+        assert_eq!(
+            reads("fn t() { let include_str = 1; assert_eq!(add(1, 2), 3); }"),
+            None
         );
     }
 }

@@ -55,6 +55,10 @@ fn body(name: &str, to: &Targets) -> String {
             "assert_eq!(std::fs::read_to_string({:?}).unwrap(), \"\");",
             to.home.join("secret.txt")
         ),
+        "include_home" => format!(
+            "assert_eq!(include_str!({:?}), \"\");",
+            to.home.join("secret.txt")
+        ),
         "compile_secret" => "assert_eq!(env!(\"OPENAI_API_KEY\"), \"\");".to_owned(),
         "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
         "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
