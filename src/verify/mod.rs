@@ -197,6 +197,9 @@ pub fn verify(
     if !options.compile_only {
         verifier.together(&mut ended)?;
     }
+    // The next run's warm-up builds the copy as this run leaves it, uncontained: leave it as
+    // built, not as the tests left it.
+    verifier.leave_as_built()?;
     let summary = Summary {
         compile_only: options.compile_only,
         counts: Counts {
@@ -398,6 +401,8 @@ struct Verifier<'a> {
     sandbox: Option<Arc<Sandbox>>,
     /// Per first candidate, what its repairs tried: rounds end when they stop making progress.
     tried: HashMap<usize, Tried>,
+    /// Per file under test, the text the last build had.
+    built_text: HashMap<usize, String>,
     _lock: scratch::ScratchLock,
 }
 
@@ -649,6 +654,7 @@ impl<'a> Verifier<'a> {
         Ok(Verifier {
             sandbox,
             tried: HashMap::new(),
+            built_text: HashMap::new(),
             workspace,
             options,
             runtime,
@@ -717,6 +723,21 @@ impl<'a> Verifier<'a> {
         Ok(ended)
     }
 
+    /// The copy as the workspace is, and the files tests go into as the last build had them.
+    fn leave_as_built(&self) -> Result<(), Error> {
+        self.restore_scratch()?;
+        for (index, text) in &self.built_text {
+            let file = &self.files[*index];
+            scratch::put(&self.scratch, &file.rel, text).map_err(|source| {
+                VerifyError::Scratch {
+                    path: file.path.clone(),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     /// The scratch copy as the workspace is, but for the files tests go into (written next):
     /// the tests that ran since the last build may have changed or deleted its files.
     fn restore_scratch(&self) -> Result<(), Error> {
@@ -769,6 +790,7 @@ impl<'a> Verifier<'a> {
                     source,
                 }
             })?;
+            self.built_text.insert(index, text);
         }
         self.progress.phase(&format!(
             "building {} with cargo",
