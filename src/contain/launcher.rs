@@ -22,6 +22,9 @@ use nix::unistd::{ForkResult, fork, getgid, getuid};
 
 use super::Layers;
 
+/// The line the launcher writes to the test's stderr when the test left a process running.
+pub const LEFT_RUNNING: &str = "testsmith launcher: the test left a process running when it ended";
+
 /// Exit status when the launcher itself failed: the program never ran.
 const FAILED: i32 = 125;
 
@@ -133,6 +136,16 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
             Err(err) => break format!("error {err}"),
         }
     };
+    // Processes the program started and left running (a daemon, a `setsid` child) die with this
+    // one; that they were there is news: in the user's own `cargo test` they would live on.
+    let left = loop {
+        match waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => break true,
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break false,
+        }
+    };
+    let ended = if left { format!("{ended} left") } else { ended };
     let _ = nix::unistd::write(&status, ended.as_bytes());
     std::process::exit(0)
 }
@@ -384,6 +397,13 @@ fn relay(init: nix::unistd::Pid, status: std::os::fd::OwnedFd) -> i32 {
             Err(_) => break,
         }
     }
+    let ended = match ended.strip_suffix(" left") {
+        Some(ended) => {
+            eprintln!("{LEFT_RUNNING}");
+            ended.to_owned()
+        }
+        None => ended,
+    };
     if let Some(code) = ended.strip_prefix("exit ").and_then(|c| c.parse().ok()) {
         return code;
     }

@@ -16,6 +16,12 @@
 #[cfg(target_os = "linux")]
 mod launcher;
 
+/// What the launcher tells a test's stderr when the test left a process running.
+#[cfg(target_os = "linux")]
+pub use launcher::LEFT_RUNNING;
+#[cfg(not(target_os = "linux"))]
+pub const LEFT_RUNNING: &str = "testsmith launcher: the test left a process running when it ended";
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -306,6 +306,18 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
         .iter()
         .filter(|o| **o == TestOutcome::Passed)
         .count();
+    // Seen once is enough: in the user's own `cargo test` it would do it every time.
+    let escaped = test
+        .outcomes
+        .iter()
+        .chain(&test.alone)
+        .find_map(|o| match o {
+            TestOutcome::Escaped { what } => Some(what.clone()),
+            _ => None,
+        });
+    if let Some(what) = escaped {
+        return End::Dropped(Reason::Escaped { what });
+    }
     if test.outcomes.contains(&TestOutcome::TimedOut) {
         return End::Dropped(Reason::TimedOut {
             after: options.test_timeout,
@@ -343,6 +355,7 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
             compiled: true,
         },
         TestOutcome::Forged { how } => End::Dropped(Reason::Forged { how: how.clone() }),
+        TestOutcome::Escaped { what } => End::Dropped(Reason::Escaped { what: what.clone() }),
         TestOutcome::Passed | TestOutcome::TimedOut => unreachable!("handled above"),
     }
 }

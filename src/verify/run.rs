@@ -58,6 +58,11 @@ pub enum TestOutcome {
     Forged {
         how: String,
     },
+    /// It did what a test must not (left a process running): contained, it harmed nothing, but
+    /// in the user's own `cargo test` it would.
+    Escaped {
+        what: String,
+    },
 }
 
 /// What a name the binary does not have comes back as.
@@ -374,6 +379,8 @@ enum End {
     Died(String),
     /// It printed a summary that is not libtest's.
     Forged(String),
+    /// A test in it left a process running (the launcher said so).
+    Escaped(String),
 }
 
 impl End {
@@ -384,6 +391,7 @@ impl End {
             End::TimedOut => TestOutcome::TimedOut,
             End::Died(how) => TestOutcome::Crashed { how: how.clone() },
             End::Forged(how) => TestOutcome::Forged { how: how.clone() },
+            End::Escaped(what) => TestOutcome::Escaped { what: what.clone() },
         }
     }
 }
@@ -401,6 +409,7 @@ async fn run_libtest(
     timeout: Duration,
     expected: Option<&[String]>,
 ) -> io::Result<Batch> {
+    let exact = expected.is_some();
     let listed = listed_tests(binary, timeout).await?;
     // What a real summary says was filtered out: every test of the binary not asked for.
     let filtered = match (expected, &listed) {
@@ -422,8 +431,12 @@ async fn run_libtest(
     })
     .await?;
     let report = parser.finish();
+    let left_running = ran.stderr.contains(crate::contain::LEFT_RUNNING);
     let end = if ran.timed_out {
         End::TimedOut
+    } else if left_running && exact {
+        // Which test it was, only a run of one tells: passes here are not believed.
+        End::Escaped("it left a process running when it ended (a daemon)".to_owned())
     } else if report.complete
         && let Some(why) = report.distrust(ran.status, filtered)
     {

@@ -27,6 +27,10 @@ pub enum Reason {
     Forged {
         how: String,
     },
+    /// It did what a test must not; contained it harmed nothing, in `cargo test` it would.
+    Escaped {
+        what: String,
+    },
     TimedOut {
         after: Duration,
     },
@@ -69,6 +73,12 @@ impl fmt::Display for Reason {
             Reason::Fails { message } => write!(f, "fails: {message}"),
             Reason::Crashed { how } => write!(f, "crashed: {how}"),
             Reason::Forged { how } => write!(f, "its output is not libtest's own: {how}"),
+            Reason::Escaped { what } => {
+                write!(
+                    f,
+                    "{what}; in your own `cargo test` it would run uncontained"
+                )
+            }
             Reason::TimedOut { after } => write!(f, "timed out after {}", seconds(*after)),
             Reason::NotRun => f.write_str("was not run (not found in any test binary)"),
             Reason::Flaky { passed, runs } => write!(f, "flaky: passed {passed} of {runs} runs"),

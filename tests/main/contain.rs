@@ -191,6 +191,10 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
             "compile_secret",
             "does not compile: error: environment variable `OPENAI_API_KEY` not defined",
         ),
+        (
+            "daemon",
+            "it left a process running when it ended (a daemon); in your own `cargo test` it would run uncontained",
+        ),
         ("fails_a", "fails: assertion"),
         ("fails_b", "fails: assertion"),
         ("fake_progress", "timed out after 3 s"),
@@ -212,6 +216,8 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     }
     assert!(!ordered.contains("fn checks_b_needs_state"));
     assert!(source_after.contains("fn checks_environment"));
+    // A test that leaves a daemon is not written, though it passed.
+    assert!(!source_after.contains("fn checks_daemon"));
     // Its test deleted the copy's manifest; the builds after it had theirs back.
     assert!(source_after.contains("fn checks_damage"));
 }
