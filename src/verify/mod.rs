@@ -1371,4 +1371,45 @@ mod tests {
             "error[E0599]: no method named `nope` found (src/lib.rs:3:7)"
         );
     }
+
+    #[test]
+    fn a_full_disk_is_named_and_the_package_blamed_only_for_its_own_errors() {
+        let request = build::BuildRequest {
+            cargo: "cargo".into(),
+            scratch: PathBuf::from("/w/target/testsmith/scratch"),
+            target_dir: PathBuf::from("/w/target/testsmith/build"),
+            packages: vec!["app".to_owned()],
+            lib: true,
+            bins: false,
+        };
+        let failed = |rendered: &str, stderr: &str| build::Build {
+            errors: vec![build::Diagnostic {
+                rendered: rendered.to_owned(),
+                spans: Vec::new(),
+                primary: 0,
+            }],
+            binaries: BTreeMap::new(),
+            success: false,
+            stderr: stderr.to_owned(),
+            command: "cargo test --no-run".to_owned(),
+        };
+        // A linker that could not write reads as the package's error; it is the disk's.
+        let linker = failed(
+            "error: linking with `cc` failed: exit status: 1\n  = note: /usr/bin/ld: final link failed: No space left on device",
+            "",
+        );
+        let err = untouched_failure(&request, linker);
+        assert!(matches!(err, VerifyError::NoSpace { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("no space left on the device that holds /w/target/testsmith/build")
+        );
+        let own = failed("error[E0308]: mismatched types\n --> src/lib.rs:3:5", "");
+        let err = untouched_failure(&request, own);
+        assert!(
+            err.to_string()
+                .starts_with("package `app` does not build with the generated tests left out"),
+            "{err}"
+        );
+    }
 }
