@@ -28,12 +28,13 @@ enum CargoCli {
 /// `#[cfg(test)] mod testsmith_tests` at the end of its own file. Offline scaffolds build the
 /// arguments, call the item and end in a `todo!()` naming what to assert; they are
 /// `#[ignore]`d, so `cargo test` stays green and `cargo test -- --ignored` lists the work left.
-/// With --llm, each test the model writes is built and run (3 times) in a scratch copy first:
-/// only tests seen to compile and pass are written. Nothing outside the generated module is
-/// ever changed.
+/// With --llm, each test the model writes is built and run (3 times, and once alone) in a
+/// scratch copy first, contained (no network, no writes outside the copy, no secrets): only
+/// tests seen to compile and pass are written. Nothing outside the generated module is ever
+/// changed.
 ///
 /// Exit status: 0 success; 1 `--check` failed (untested items, or a file or path it could not
-/// check); 2 usage or fatal error; 130 interrupted by Ctrl-C.
+/// check); 2 usage or fatal error; 130 interrupted by Ctrl-C, SIGTERM or SIGHUP.
 #[derive(clap::Args, Debug, Clone)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
