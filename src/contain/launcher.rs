@@ -22,8 +22,9 @@ use nix::unistd::{ForkResult, fork, getgid, getuid};
 
 use super::Layers;
 
-/// The line the launcher writes to the test's stderr when the test left a process running.
-pub const LEFT_RUNNING: &str = "testsmith launcher: the test left a process running when it ended";
+/// How a line of the launcher on the test's stderr starts when it tells what the test tried
+/// beyond its sandbox; the rest of the line says what.
+pub const ESCAPE: &str = "testsmith launcher: escape: ";
 
 /// Exit status when the launcher itself failed: the program never ran.
 const FAILED: i32 = 125;
@@ -61,7 +62,7 @@ pub(super) fn main(args: Vec<OsString>) -> i32 {
         }
     };
     if !plan.namespaces {
-        restrict_and_exec(&plan);
+        restrict_and_exec(&plan, None);
     }
     if let Err(why) = enter_namespaces() {
         eprintln!("testsmith launcher: {why}");
@@ -114,11 +115,25 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
     {
         std::process::exit(FAILED);
     }
+    // A /proc of the namespace's own: the test sees its own processes only, and the pids the
+    // observer is told are the ones /proc knows. Where it cannot be mounted (a container that
+    // masks parts of the host's), the test runs unobserved.
+    let observed = own_proc().is_ok();
+    // The test hands its seccomp listener over this pair, before it execs.
+    let channel = nix::sys::socket::socketpair(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::Stream,
+        None,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+    );
+    let Ok((ours, theirs)) = channel else {
+        std::process::exit(FAILED)
+    };
     // SAFETY: single-threaded, as the launcher was.
     let program = match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            drop((status, life));
-            restrict_and_exec(plan)
+            drop((status, life, ours));
+            restrict_and_exec(plan, observed.then_some(&theirs))
         }
         Ok(ForkResult::Parent { child }) => child,
         Err(err) => {
@@ -126,12 +141,26 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
             std::process::exit(FAILED)
         }
     };
+    drop(theirs);
+    let listener = if observed {
+        super::observe::receive(&ours)
+    } else {
+        None
+    };
+    let mut tried = Vec::new();
     let ended = loop {
-        match waitpid(None, None) {
+        if let Some(listener) = &listener {
+            super::observe::serve(listener, &plan.writable, &mut tried, 0);
+        }
+        match waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) if pid == program => break format!("exit {code}"),
             Ok(WaitStatus::Signaled(pid, sig, _)) if pid == program => {
                 break format!("signal {}", sig as i32);
             }
+            Ok(WaitStatus::StillAlive) => match &listener {
+                Some(listener) => super::observe::serve(listener, &plan.writable, &mut tried, 10),
+                None => std::thread::sleep(std::time::Duration::from_millis(10)),
+            },
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(err) => break format!("error {err}"),
         }
@@ -145,8 +174,15 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
             Err(_) => break false,
         }
     };
-    let ended = if left { format!("{ended} left") } else { ended };
-    let _ = nix::unistd::write(&status, ended.as_bytes());
+    if left {
+        tried.push("it left a process running when it ended (a daemon)".to_owned());
+    }
+    let mut report = ended;
+    for what in tried {
+        report.push('\n');
+        report.push_str(&what);
+    }
+    let _ = nix::unistd::write(&status, report.as_bytes());
     std::process::exit(0)
 }
 
@@ -184,8 +220,13 @@ fn parse(args: Vec<OsString>) -> Result<Plan, String> {
 /// New user, network and PID namespaces, the user mapped to itself, loopback up.
 fn enter_namespaces() -> Result<(), String> {
     let (uid, gid) = (getuid(), getgid());
-    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID)
-        .map_err(|err| format!("unshare: {err}"))?;
+    unshare(
+        CloneFlags::CLONE_NEWUSER
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWPID
+            | CloneFlags::CLONE_NEWNS,
+    )
+    .map_err(|err| format!("unshare: {err}"))?;
     let write = |file: &str, text: String| {
         std::fs::write(file, text).map_err(|err| format!("writing {file}: {err}"))
     };
@@ -194,6 +235,25 @@ fn enter_namespaces() -> Result<(), String> {
     write("/proc/self/uid_map", format!("{uid} {uid} 1\n"))?;
     write("/proc/self/gid_map", format!("{gid} {gid} 1\n"))?;
     loopback_up()
+}
+
+/// Mount a fresh /proc for this PID namespace, in a mount namespace of its own.
+fn own_proc() -> Result<(), nix::Error> {
+    use nix::mount::{MsFlags, mount};
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
 }
 
 /// A new network namespace's loopback is down: tests that serve on 127.0.0.1 expect it up.
@@ -223,7 +283,7 @@ fn loopback_up() -> Result<(), String> {
 }
 
 /// Limits, then Landlock, then the program; never returns.
-fn restrict_and_exec(plan: &Plan) -> ! {
+fn restrict_and_exec(plan: &Plan, observer: Option<&std::os::fd::OwnedFd>) -> ! {
     for (resource, limit) in [
         (Resource::RLIMIT_FSIZE, MAX_FILE),
         (Resource::RLIMIT_DATA, MAX_DATA),
@@ -245,6 +305,12 @@ fn restrict_and_exec(plan: &Plan) -> ! {
     }
     if let Err(why) = no_unix_sockets() {
         eprintln!("testsmith launcher: seccomp: {why}");
+        std::process::exit(FAILED);
+    }
+    if let Some(channel) = observer
+        && let Err(why) = super::observe::install(channel)
+    {
+        eprintln!("testsmith launcher: seccomp listener: {why}");
         std::process::exit(FAILED);
     }
     // What the tool had open (a pipe, a socket) is not the test's: closed at exec.
@@ -397,13 +463,12 @@ fn relay(init: nix::unistd::Pid, status: std::os::fd::OwnedFd) -> i32 {
             Err(_) => break,
         }
     }
-    let ended = match ended.strip_suffix(" left") {
-        Some(ended) => {
-            eprintln!("{LEFT_RUNNING}");
-            ended.to_owned()
-        }
-        None => ended,
-    };
+    let mut lines = ended.lines();
+    let first = lines.next().unwrap_or_default().to_owned();
+    for what in lines {
+        eprintln!("{ESCAPE}{what}");
+    }
+    let ended = first;
     if let Some(code) = ended.strip_prefix("exit ").and_then(|c| c.parse().ok()) {
         return code;
     }

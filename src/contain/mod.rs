@@ -15,12 +15,15 @@
 
 #[cfg(target_os = "linux")]
 mod launcher;
-
-/// What the launcher tells a test's stderr when the test left a process running.
 #[cfg(target_os = "linux")]
-pub use launcher::LEFT_RUNNING;
+mod observe;
+
+/// How a launcher's line on a test's stderr starts when it tells what the test tried beyond
+/// its sandbox.
+#[cfg(target_os = "linux")]
+pub use launcher::ESCAPE;
 #[cfg(not(target_os = "linux"))]
-pub const LEFT_RUNNING: &str = "testsmith launcher: the test left a process running when it ended";
+pub const ESCAPE: &str = "testsmith launcher: escape: ";
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;

@@ -306,6 +306,8 @@ async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Re
     .await?;
     let report = batch.report;
     Ok(match (report.outcome(name), batch.end) {
+        // Alone, what the launcher saw is this test's, whether it passed or not.
+        (_, End::Escaped(what)) => TestOutcome::Escaped { what },
         (Some(TestOutcome::Passed), End::Complete) => TestOutcome::Passed,
         (Some(TestOutcome::Passed), end) => end.outcome(),
         (Some(outcome), _) => outcome,
@@ -431,12 +433,17 @@ async fn run_libtest(
     })
     .await?;
     let report = parser.finish();
-    let left_running = ran.stderr.contains(crate::contain::LEFT_RUNNING);
+    // What the launcher saw the tests try beyond the sandbox.
+    let escapes: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix(crate::contain::ESCAPE))
+        .collect();
     let end = if ran.timed_out {
         End::TimedOut
-    } else if left_running && exact {
+    } else if !escapes.is_empty() && exact {
         // Which test it was, only a run of one tells: passes here are not believed.
-        End::Escaped("it left a process running when it ended (a daemon)".to_owned())
+        End::Escaped(escapes.join("; "))
     } else if report.complete
         && let Some(why) = report.distrust(ran.status, filtered)
     {

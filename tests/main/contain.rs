@@ -64,6 +64,17 @@ fn body(name: &str, to: &Targets) -> String {
             to.home.join("secret.txt")
         ),
         "compile_secret" => "assert_eq!(env!(\"OPENAI_API_KEY\"), \"\");".to_owned(),
+        // Refused, and the refusal ignored: the test passes, but what it tried is seen.
+        "swallowed" => format!(
+            "let _ = std::fs::write({:?}, \"x\");",
+            to.outside.join("swallowed.txt")
+        ),
+        "moved" => format!(
+            "let _ = std::fs::rename({:?}, {:?});\n    let _ = std::fs::create_dir({:?});",
+            to.workspace.join("IMPORTANT.txt"),
+            to.outside.join("moved.txt"),
+            to.outside.join("made")
+        ),
         "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
         "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
         // A new name each time, so no line repeats.
@@ -162,6 +173,8 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
 
     // Nothing escaped.
     assert!(!outside.path().join("appended.txt").exists());
+    assert!(!outside.path().join("swallowed.txt").exists());
+    assert!(!outside.path().join("moved.txt").exists() && !outside.path().join("made").exists());
     assert_eq!(
         std::fs::read_dir(home.path()).unwrap().count(),
         1,
@@ -179,10 +192,10 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     assert!(!daemon_alive(), "the daemon outlived its test");
     // Each got its verdict.
     for (item, reason) in [
-        ("outside", "fails: "),
-        ("home", "fails: "),
-        ("user_file", "fails: "),
-        ("user_source", "fails: "),
+        ("outside", "it tried to write "),
+        ("home", "it tried to write "),
+        ("user_file", "it tried to delete "),
+        ("user_source", "it tried to write "),
         ("network", "fails: "),
         ("forge", "its output is not libtest's own: "),
         ("unix_socket", "fails: "),
@@ -195,6 +208,8 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
             "daemon",
             "it left a process running when it ended (a daemon); in your own `cargo test` it would run uncontained",
         ),
+        ("swallowed", "it tried to write "),
+        ("moved", "it tried to rename "),
         ("fails_a", "fails: assertion"),
         ("fails_b", "fails: assertion"),
         ("fake_progress", "timed out after 3 s"),

@@ -236,7 +236,7 @@ fn ctrl_c_sigterm_and_sighup_during_verification_kill_the_tests_and_write_nothin
     let server = Server::start(|call: &Call| {
         tests_for(&call.names, |name| {
             Some(if name == "seven" {
-                "#[test]\nfn hangs() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"hang-pid\");\n    // Its pid as the machine sees it: in its own PID namespace it is 1.\n    let pid = std::fs::read_link(\"/proc/self\").unwrap();\n    std::fs::write(&marker, pid.display().to_string()).unwrap();\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}".to_owned()
+                "#[test]\nfn hangs() {\n    let marker = std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"hang-pid\");\n    std::fs::write(&marker, \"started\").unwrap();\n    assert_eq!(seven(), 7);\n    loop {\n        std::thread::sleep(std::time::Duration::from_millis(50));\n    }\n}".to_owned()
             } else {
                 format!("#[test]\nfn calls_it() {{\n    let _ = {name};\n    {name}(1, 2);\n}}")
             })
@@ -253,7 +253,7 @@ fn ctrl_c_sigterm_and_sighup_during_verification_kill_the_tests_and_write_nothin
 /// ended at once with 130, wrote nothing, and took the test process with it.
 fn interrupt_mid_verification(dir: &Path, server: &Server, signal: &str) {
     let marker = dir.join("target/testsmith/scratch/hang-pid");
-    // The last run's test left its pid there.
+    // The last run's test left it there.
     let _ = std::fs::remove_file(&marker);
     let before = snapshot_tree(dir);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-testsmith"))
@@ -267,19 +267,27 @@ fn interrupt_mid_verification(dir: &Path, server: &Server, signal: &str) {
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let pid = loop {
-        if let Some(pid) = std::fs::read_to_string(&marker)
-            .ok()
-            .and_then(|text| text.trim().parse::<u32>().ok())
-        {
-            break pid;
-        }
+    while !marker.exists() {
         assert!(
             std::time::Instant::now() < deadline,
             "the hanging test never started"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The test process, found by its binary under this fixture's directory: in its own PID
+    // namespace its pid is not ours to see (a zombie counts as gone).
+    let dir_text = dir.display().to_string();
+    let running = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let zombie = std::fs::read_to_string(entry.path().join("status"))
+                .is_ok_and(|status| status.contains("State:\tZ"));
+            !zombie
+                && String::from_utf8_lossy(&cmdline).contains(&dir_text)
+                && String::from_utf8_lossy(&cmdline).contains("hangs")
+        })
     };
+    assert!(running(), "the hanging test is not seen running");
     let sent = std::time::Instant::now();
     let status = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
@@ -298,16 +306,11 @@ fn interrupt_mid_verification(dir: &Path, server: &Server, signal: &str) {
         "{stderr}"
     );
     assert!(changed(&before, &snapshot_tree(dir)).is_empty());
-    // The test process went with it (a zombie waiting for init counts as gone).
-    let gone = || {
-        std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .map_or(true, |status| status.contains("State:\tZ"))
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while !gone() {
+    while running() {
         assert!(
             std::time::Instant::now() < deadline,
-            "test process {pid} still runs"
+            "the hanging test still runs"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

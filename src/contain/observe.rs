@@ -1,0 +1,321 @@
+//! Seeing what a contained test tries beyond its sandbox, not only refusing it: a seccomp filter
+//! with a user-space listener stops the test at each call that writes, deletes, renames or
+//! makes a file, or connects; the namespace's init reads the call's path or address, notes it
+//! when it is outside what the test may touch, and lets the kernel go on (Landlock and the
+//! network namespace still refuse). A test that swallows the refusal (`let _ =`) passes, but
+//! what it tried is known.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Component, Path, PathBuf};
+
+/// The calls watched: (syscall, what it does, which argument is the path or address, which is
+/// the directory fd it is relative to).
+const WATCHED: &[(libc::c_long, Verb, usize, Option<usize>)] = &[
+    (libc::SYS_openat, Verb::Write, 1, Some(0)),
+    (libc::SYS_unlinkat, Verb::Delete, 1, Some(0)),
+    (libc::SYS_renameat2, Verb::Rename, 1, Some(0)),
+    (libc::SYS_renameat, Verb::Rename, 1, Some(0)),
+    (libc::SYS_mkdirat, Verb::Create, 1, Some(0)),
+    (libc::SYS_connect, Verb::Connect, 1, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_open, Verb::Write, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_creat, Verb::Write, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_unlink, Verb::Delete, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_rmdir, Verb::Delete, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_rename, Verb::Rename, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_mkdir, Verb::Create, 0, None),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verb {
+    Write,
+    Delete,
+    Rename,
+    Create,
+    Connect,
+}
+
+/// Where an open's flags are in `struct seccomp_data` (args from 16, 8 bytes each): `openat`'s
+/// third argument, `open`'s second. Other calls always notify.
+fn flags_offset(nr: libc::c_long) -> Option<u32> {
+    if nr == libc::SYS_openat {
+        return Some(16 + 2 * 8);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if nr == libc::SYS_open {
+        return Some(16 + 8);
+    }
+    None
+}
+
+/// Install the listening filter in the calling process (the test, before it execs) and hand
+/// the listener to `init` over `channel`.
+pub(super) fn install(channel: &OwnedFd) -> Result<(), String> {
+    let flags_write = (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u32;
+    let mut filter = vec![stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0)];
+    // For each watched call: `nr == call` → notify (opens only when they write).
+    for (nr, _, _, _) in WATCHED {
+        if let Some(flags_at) = flags_offset(*nr) {
+            filter.push(jump(
+                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+                *nr as u32,
+                0,
+                4,
+            ));
+            filter.push(stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, flags_at));
+            filter.push(jump(
+                libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K,
+                flags_write,
+                0,
+                1,
+            ));
+            filter.push(stmt(
+                libc::BPF_RET | libc::BPF_K,
+                libc::SECCOMP_RET_USER_NOTIF,
+            ));
+            filter.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
+        } else {
+            filter.push(jump(
+                libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+                *nr as u32,
+                0,
+                1,
+            ));
+            filter.push(stmt(
+                libc::BPF_RET | libc::BPF_K,
+                libc::SECCOMP_RET_USER_NOTIF,
+            ));
+        }
+    }
+    filter.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_mut_ptr(),
+    };
+    // SAFETY: the seccomp syscall with a filter that lives until it returns.
+    let listener = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &program,
+        )
+    };
+    if listener < 0 {
+        return Err(std::io::Error::last_os_error().to_string());
+    }
+    // SAFETY: the kernel just made this fd for us.
+    let listener = unsafe { OwnedFd::from_raw_fd(listener as RawFd) };
+    let fds = [listener.as_raw_fd()];
+    let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
+    let iov = [std::io::IoSlice::new(b"l")];
+    nix::sys::socket::sendmsg::<()>(
+        channel.as_raw_fd(),
+        &iov,
+        &cmsg,
+        nix::sys::socket::MsgFlags::empty(),
+        None,
+    )
+    .map_err(|err| format!("handing the listener over: {err}"))?;
+    Ok(())
+}
+
+/// Receive the test's listener from `channel`.
+pub(super) fn receive(channel: &OwnedFd) -> Option<OwnedFd> {
+    let mut buf = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = nix::sys::socket::recvmsg::<()>(
+        channel.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .ok()?;
+    for cmsg in msg.cmsgs().ok()? {
+        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = cmsg
+            && let Some(&fd) = fds.first()
+        {
+            // SAFETY: received over SCM_RIGHTS: a new fd of ours.
+            return Some(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    None
+}
+
+/// Answer the listener's notifications, waiting up to `wait_ms` for the first, until it has
+/// none waiting; each one that goes beyond `writable` is added to `tried` (once).
+pub(super) fn serve(
+    listener: &OwnedFd,
+    writable: &[PathBuf],
+    tried: &mut Vec<String>,
+    wait_ms: u16,
+) {
+    let mut wait = nix::poll::PollTimeout::from(wait_ms);
+    loop {
+        let mut poll = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(listener),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let ready = nix::poll::poll(&mut poll, wait);
+        wait = nix::poll::PollTimeout::ZERO;
+        match ready {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
+        let revents = poll[0].revents().unwrap_or(nix::poll::PollFlags::empty());
+        if !revents.contains(nix::poll::PollFlags::POLLIN) {
+            return;
+        }
+        // SAFETY: zeroed plain data the kernel fills.
+        let mut notif: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+        // SAFETY: the ioctl writes a `seccomp_notif`.
+        if unsafe {
+            libc::ioctl(
+                listener.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_RECV,
+                &mut notif,
+            )
+        } != 0
+        {
+            return;
+        }
+        if let Some(what) = judge(&notif, writable)
+            && !tried.contains(&what)
+        {
+            tried.push(what);
+        }
+        let mut resp = libc::seccomp_notif_resp {
+            id: notif.id,
+            val: 0,
+            error: 0,
+            flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+        };
+        // SAFETY: the ioctl reads a `seccomp_notif_resp`. The kernel goes on with the call
+        // (and Landlock, or the namespace, refuses it).
+        unsafe {
+            libc::ioctl(
+                listener.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_SEND,
+                &mut resp,
+            );
+        }
+    }
+}
+
+/// What the notified call tries, in words, if it goes beyond `writable`.
+fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
+    let nr = notif.data.nr as libc::c_long;
+    let (_, verb, arg, dirfd) = WATCHED.iter().find(|(n, ..)| *n == nr)?;
+    let pid = notif.pid;
+    let address = notif.data.args[*arg];
+    if *verb == Verb::Connect {
+        let len = notif.data.args[2] as usize;
+        return connection(pid, address, len);
+    }
+    let path = read_path(pid, address)?;
+    let path = resolve(pid, &path, dirfd.map(|i| notif.data.args[i] as i32))?;
+    let allowed =
+        path == Path::new("/dev/null") || writable.iter().any(|dir| path.starts_with(dir));
+    if allowed {
+        return None;
+    }
+    let what = match verb {
+        Verb::Write => "write",
+        Verb::Delete => "delete",
+        Verb::Rename => "rename",
+        Verb::Create => "create",
+        Verb::Connect => "connect to",
+    };
+    Some(format!("it tried to {what} {}", path.display()))
+}
+
+/// A path the test passed, read from its memory.
+fn read_path(pid: u32, address: u64) -> Option<PathBuf> {
+    use std::os::unix::fs::FileExt;
+    let mem = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    let n = mem.read_at(&mut buf, address).ok()?;
+    let end = buf[..n].iter().position(|&b| b == 0)?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes_of(&buf[..end])))
+}
+
+trait FromBytes {
+    fn from_bytes_of(bytes: &[u8]) -> &std::ffi::OsStr;
+}
+
+impl FromBytes for std::ffi::OsStr {
+    fn from_bytes_of(bytes: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(bytes)
+    }
+}
+
+/// `path` made absolute against the directory fd it is relative to, `.` and `..` resolved.
+fn resolve(pid: u32, path: &Path, dirfd: Option<i32>) -> Option<PathBuf> {
+    let full = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        let base = match dirfd {
+            Some(libc::AT_FDCWD) | None => std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?,
+            Some(fd) => std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?,
+        };
+        base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in full.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+/// A connection beyond the namespace's loopback, in words.
+fn connection(pid: u32, address: u64, len: usize) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    let mem = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
+    let mut buf = vec![0u8; len.min(128)];
+    mem.read_at(&mut buf, address).ok()?;
+    let family = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]) as i32;
+    match family {
+        libc::AF_INET if buf.len() >= 8 => {
+            let port = u16::from_be_bytes([buf[2], buf[3]]);
+            let ip = std::net::Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
+            (!ip.is_loopback()).then(|| format!("it tried to connect to {ip}:{port}"))
+        }
+        libc::AF_INET6 if buf.len() >= 24 => {
+            let port = u16::from_be_bytes([buf[2], buf[3]]);
+            let octets: [u8; 16] = buf[8..24].try_into().ok()?;
+            let ip = std::net::Ipv6Addr::from(octets);
+            (!ip.is_loopback()).then(|| format!("it tried to connect to [{ip}]:{port}"))
+        }
+        _ => None,
+    }
+}
+
+fn stmt(code: u32, k: u32) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
+}
