@@ -182,6 +182,11 @@ pub enum Warning {
     /// The scaffolds' compile-check could not run at all.
     #[error("scaffolds were not compile-checked: {reason}")]
     Unchecked { reason: VerifyError },
+    /// Tests run contained, but what they try beyond the sandbox cannot be seen here.
+    #[error(
+        "what a test tries beyond its sandbox is refused but not seen ({why}): a test that swallows the refusal can be written"
+    )]
+    Unobserved { why: String },
     /// Tests run with a layer of containment missing, as the user allowed.
     #[error("tests run without full containment (--allow-uncontained): {missing}")]
     RunUncontained { missing: String },
@@ -210,6 +215,7 @@ impl Warning {
             Warning::Unchecked { .. } => "not compile-checked",
             Warning::Watcher { .. } => "watcher",
             Warning::RunUncontained { .. } => "uncontained",
+            Warning::Unobserved { .. } => "unobserved",
         }
     }
 
@@ -228,7 +234,8 @@ impl Warning {
             | Warning::LlmFallback { .. }
             | Warning::Unchecked { .. }
             | Warning::Watcher { .. }
-            | Warning::RunUncontained { .. } => (None, None, None),
+            | Warning::RunUncontained { .. }
+            | Warning::Unobserved { .. } => (None, None, None),
             Warning::NotUtf8 { file, .. }
             | Warning::Unreadable { file, .. }
             | Warning::OutsidePackage { file, .. }
@@ -250,6 +257,7 @@ impl Warning {
                 | Warning::Unchecked { .. }
                 | Warning::Watcher { .. }
                 | Warning::RunUncontained { .. }
+                | Warning::Unobserved { .. }
         )
     }
 }

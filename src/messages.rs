@@ -45,6 +45,7 @@ pub enum Message<'a> {
     Containment {
         namespaces: bool,
         landlock: bool,
+        observe: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         missing: Option<String>,
     },
@@ -111,6 +112,7 @@ pub fn line(event: &Event<'_>) -> Option<String> {
         Event::Containment(layers) => Message::Containment {
             namespaces: layers.namespaces.is_ok(),
             landlock: layers.landlock.is_ok(),
+            observe: layers.observe.is_ok(),
             missing: layers.missing(),
         },
         _ => return None,

@@ -528,6 +528,19 @@ fn probe() {
         }
     };
     try_in_child("namespaces", enter_namespaces);
+    // Observation needs a /proc of the namespace's own, mounted by its first process.
+    try_in_child("observe", || {
+        enter_namespaces()?;
+        // SAFETY: single-threaded; the child only mounts and exits.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => std::process::exit(i32::from(own_proc().is_err())),
+            Ok(ForkResult::Parent { child }) => match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, 0)) => Ok(()),
+                _ => Err("cannot mount a /proc of its own".to_owned()),
+            },
+            Err(err) => Err(format!("fork: {err}")),
+        }
+    });
     try_in_child("landlock", || {
         let dir = std::env::temp_dir();
         landlock(&[], &[dir], false)
@@ -549,5 +562,6 @@ pub(super) fn read_probe(text: &str) -> Layers {
     Layers {
         namespaces: layer("namespaces"),
         landlock: layer("landlock"),
+        observe: layer("observe"),
     }
 }

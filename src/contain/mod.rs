@@ -33,8 +33,8 @@ use std::sync::OnceLock;
 /// The first argument that makes our binary the launcher instead of the tool.
 pub const LAUNCHER_ARG: &str = "__testsmith-contain";
 
-/// Pretend these layers are missing (`namespaces`, `landlock`, comma-separated): how the
-/// tests exercise a machine without them. Not for users.
+/// Pretend these layers are missing (`namespaces`, `landlock`, `observe`, comma-separated):
+/// how the tests exercise a machine without them. Not for users.
 pub const DISABLE_VAR: &str = "TESTSMITH_CONTAIN_DISABLE";
 
 /// Variables a contained process keeps (with their values from our environment), besides
@@ -80,6 +80,10 @@ pub struct Layers {
     pub namespaces: Result<(), String>,
     /// Landlock (filesystem, signals); why not, when not.
     pub landlock: Result<(), String>,
+    /// What a test tries beyond its sandbox is seen (it needs a /proc of the namespace's
+    /// own); why not, when not. Tests run contained without it, but an escape a test
+    /// swallows goes unseen.
+    pub observe: Result<(), String>,
 }
 
 impl Layers {
@@ -116,6 +120,9 @@ impl fmt::Display for Layers {
         if self.landlock.is_ok() {
             active.push("Landlock filesystem and signal rules");
         }
+        if self.observe.is_ok() {
+            active.push("escapes observed");
+        }
         if cfg!(target_os = "linux") {
             active.push("no Unix sockets");
             active.push("rlimits");
@@ -137,9 +144,13 @@ fn probe() -> Layers {
     let mut layers = probe_launcher();
     if off("namespaces") {
         layers.namespaces = Err(format!("disabled by {DISABLE_VAR}"));
+        layers.observe = Err(format!("disabled by {DISABLE_VAR}"));
     }
     if off("landlock") {
         layers.landlock = Err(format!("disabled by {DISABLE_VAR}"));
+    }
+    if off("observe") {
+        layers.observe = Err(format!("disabled by {DISABLE_VAR}"));
     }
     layers
 }
@@ -148,7 +159,8 @@ fn probe() -> Layers {
 fn probe_launcher() -> Layers {
     let failed = |why: String| Layers {
         namespaces: Err(why.clone()),
-        landlock: Err(why),
+        landlock: Err(why.clone()),
+        observe: Err(why),
     };
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -170,6 +182,7 @@ fn probe_launcher() -> Layers {
     Layers {
         namespaces: why(),
         landlock: why(),
+        observe: why(),
     }
 }
 
@@ -346,6 +359,7 @@ mod tests {
         let layers = Layers {
             namespaces: Err("unshare: Operation not permitted".into()),
             landlock: Ok(()),
+            observe: Err("unshare: Operation not permitted".into()),
         };
         let missing = layers.missing().unwrap();
         assert!(missing.contains("unprivileged_userns_clone"), "{missing}");
@@ -353,6 +367,7 @@ mod tests {
         let all = Layers {
             namespaces: Ok(()),
             landlock: Ok(()),
+            observe: Ok(()),
         };
         assert_eq!(all.missing(), None);
         assert!(

@@ -185,6 +185,10 @@ pub(super) fn generate(
 fn contained(allow_uncontained: bool, console: &Console) -> Result<(), Error> {
     let layers = contain::layers();
     console.report(&Event::Containment(layers));
+    if let (Err(why), Ok(())) = (&layers.observe, &layers.namespaces) {
+        let why = why.clone();
+        console.report(&Event::Warning(&Warning::Unobserved { why }));
+    }
     match layers.missing() {
         Some(missing) if !allow_uncontained => Err(VerifyError::Uncontained { missing }.into()),
         Some(missing) => {

@@ -271,6 +271,25 @@ fn without_a_layer_no_model_is_asked_unless_the_user_allows_it() {
     assert!(server.calls().is_empty(), "the model was asked");
     assert!(!read(dir.path(), "src/lib.rs").contains("mod testsmith_tests"));
 
+    // Contained but not observed (no /proc of its own): said, and the run goes on.
+    let mut unobserved = testsmith(dir.path());
+    unobserved
+        .args([
+            "--llm",
+            "--provider",
+            "ollama",
+            "--model",
+            "m",
+            "--dry-run",
+            "--base-url",
+        ])
+        .arg(&server.url)
+        .env("TESTSMITH_CONTAIN_DISABLE", "observe");
+    let output = unobserved.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("is refused but not seen"), "{stderr}");
+
     let allowed = cmd(&["--allow-uncontained"]);
     let stderr = String::from_utf8_lossy(&allowed.stderr);
     assert!(allowed.status.success(), "{stderr}");
