@@ -17,6 +17,7 @@ const WATCHED: &[(libc::c_long, Verb, usize, Option<usize>)] = &[
     (libc::SYS_renameat, Verb::Rename, 1, Some(0)),
     (libc::SYS_mkdirat, Verb::Create, 1, Some(0)),
     (libc::SYS_connect, Verb::Connect, 1, None),
+    (libc::SYS_bind, Verb::Listen, 1, None),
     #[cfg(target_arch = "x86_64")]
     (libc::SYS_open, Verb::Write, 0, None),
     #[cfg(target_arch = "x86_64")]
@@ -38,6 +39,7 @@ enum Verb {
     Rename,
     Create,
     Connect,
+    Listen,
 }
 
 /// Where an open's flags are in `struct seccomp_data` (args from 16, 8 bytes each): `openat`'s
@@ -214,9 +216,15 @@ fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
     let (_, verb, arg, dirfd) = WATCHED.iter().find(|(n, ..)| *n == nr)?;
     let pid = notif.pid;
     let address = notif.data.args[*arg];
-    if *verb == Verb::Connect {
+    if matches!(verb, Verb::Connect | Verb::Listen) {
         let len = notif.data.args[2] as usize;
-        return connection(pid, address, len);
+        let bytes = read_memory(pid, address, len.min(128))?;
+        let how = if *verb == Verb::Connect {
+            "connect to"
+        } else {
+            "listen on"
+        };
+        return beyond_loopback(&bytes).map(|to| format!("it tried to {how} {to}"));
     }
     let path = read_path(pid, address)?;
     let path = resolve(pid, &path, dirfd.map(|i| notif.data.args[i] as i32))?;
@@ -230,7 +238,7 @@ fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
         Verb::Delete => "delete",
         Verb::Rename => "rename",
         Verb::Create => "create",
-        Verb::Connect => "connect to",
+        Verb::Connect | Verb::Listen => unreachable!("answered above"),
     };
     Some(format!("it tried to {what} {}", path.display()))
 }
@@ -279,24 +287,30 @@ fn resolve(pid: u32, path: &Path, dirfd: Option<i32>) -> Option<PathBuf> {
     Some(out)
 }
 
-/// A connection beyond the namespace's loopback, in words.
-fn connection(pid: u32, address: u64, len: usize) -> Option<String> {
+/// `len` bytes of the test's memory at `address`.
+fn read_memory(pid: u32, address: u64, len: usize) -> Option<Vec<u8>> {
     use std::os::unix::fs::FileExt;
     let mem = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
-    let mut buf = vec![0u8; len.min(128)];
-    mem.read_at(&mut buf, address).ok()?;
-    let family = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]) as i32;
+    let mut buf = vec![0u8; len];
+    let n = mem.read_at(&mut buf, address).ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
+
+/// A socket address (`struct sockaddr_in`/`sockaddr_in6` as bytes) beyond loopback, shown;
+/// `None` for loopback and other families.
+fn beyond_loopback(bytes: &[u8]) -> Option<String> {
+    let family = i32::from(u16::from_ne_bytes([*bytes.first()?, *bytes.get(1)?]));
+    let port = u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]);
     match family {
-        libc::AF_INET if buf.len() >= 8 => {
-            let port = u16::from_be_bytes([buf[2], buf[3]]);
-            let ip = std::net::Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
-            (!ip.is_loopback()).then(|| format!("it tried to connect to {ip}:{port}"))
+        libc::AF_INET if bytes.len() >= 8 => {
+            let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            (!ip.is_loopback()).then(|| format!("{ip}:{port}"))
         }
-        libc::AF_INET6 if buf.len() >= 24 => {
-            let port = u16::from_be_bytes([buf[2], buf[3]]);
-            let octets: [u8; 16] = buf[8..24].try_into().ok()?;
+        libc::AF_INET6 if bytes.len() >= 24 => {
+            let octets: [u8; 16] = bytes[8..24].try_into().ok()?;
             let ip = std::net::Ipv6Addr::from(octets);
-            (!ip.is_loopback()).then(|| format!("it tried to connect to [{ip}]:{port}"))
+            (!ip.is_loopback()).then(|| format!("[{ip}]:{port}"))
         }
         _ => None,
     }
@@ -317,5 +331,44 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
         jt,
         jf,
         k,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(ip: [u8; 4], port: u16) -> Vec<u8> {
+        let mut bytes = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        bytes.extend(port.to_be_bytes());
+        bytes.extend(ip);
+        bytes.extend([0; 8]);
+        bytes
+    }
+
+    #[test]
+    fn only_addresses_beyond_loopback_are_news() {
+        assert_eq!(beyond_loopback(&v4([127, 0, 0, 1], 80)), None);
+        assert_eq!(
+            beyond_loopback(&v4([0, 0, 0, 0], 8080)).as_deref(),
+            Some("0.0.0.0:8080")
+        );
+        assert_eq!(
+            beyond_loopback(&v4([192, 0, 2, 1], 443)).as_deref(),
+            Some("192.0.2.1:443")
+        );
+        let mut v6 = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
+        v6.extend(53u16.to_be_bytes());
+        v6.extend([0; 4]);
+        v6.extend(std::net::Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(beyond_loopback(&v6), None);
+        let unix = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+        assert_eq!(beyond_loopback(&unix), None);
+    }
+
+    #[test]
+    fn paths_are_made_absolute_and_plain() {
+        let path = resolve(0, Path::new("/w/scratch/../../etc/./passwd"), None).unwrap();
+        assert_eq!(path, Path::new("/etc/passwd"));
     }
 }
