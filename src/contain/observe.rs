@@ -16,6 +16,11 @@ const WATCHED: &[(libc::c_long, Verb, usize, Option<usize>)] = &[
     (libc::SYS_renameat2, Verb::Rename, 1, Some(0)),
     (libc::SYS_renameat, Verb::Rename, 1, Some(0)),
     (libc::SYS_mkdirat, Verb::Create, 1, Some(0)),
+    (libc::SYS_linkat, Verb::Create, 3, Some(2)),
+    (libc::SYS_symlinkat, Verb::Create, 2, Some(1)),
+    (libc::SYS_mknodat, Verb::Create, 1, Some(0)),
+    (libc::SYS_truncate, Verb::Write, 0, None),
+    (libc::SYS_openat2, Verb::Write, 1, Some(0)),
     (libc::SYS_connect, Verb::Connect, 1, None),
     (libc::SYS_bind, Verb::Listen, 1, None),
     #[cfg(target_arch = "x86_64")]
@@ -225,6 +230,15 @@ fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
             "listen on"
         };
         return beyond_loopback(&bytes).map(|to| format!("it tried to {how} {to}"));
+    }
+    if nr == libc::SYS_openat2 {
+        // `struct open_how` starts with the flags (a u64).
+        let how = read_memory(pid, notif.data.args[2], 8)?;
+        let flags = u64::from_ne_bytes(how.try_into().ok()?);
+        let write = (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u64;
+        if flags & write == 0 {
+            return None;
+        }
     }
     let path = read_path(pid, address)?;
     let path = resolve(pid, &path, dirfd.map(|i| notif.data.args[i] as i32))?;
