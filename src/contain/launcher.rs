@@ -37,6 +37,8 @@ const MAX_PROCESSES: u64 = 4096;
 struct Plan {
     namespaces: bool,
     landlock: bool,
+    /// Watch what the test tries beyond its sandbox (the probe said this kernel can).
+    observe: bool,
     writable: Vec<PathBuf>,
     readable: Vec<PathBuf>,
     program: OsString,
@@ -118,7 +120,7 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
     // A /proc of the namespace's own: the test sees its own processes only, and the pids the
     // observer is told are the ones /proc knows. Where it cannot be mounted (a container that
     // masks parts of the host's), the test runs unobserved.
-    let observed = own_proc().is_ok();
+    let observed = plan.observe && own_proc().is_ok();
     // The test hands its seccomp listener over this pair, before it execs.
     let channel = nix::sys::socket::socketpair(
         nix::sys::socket::AddressFamily::Unix,
@@ -186,10 +188,16 @@ fn init(plan: &Plan, status: std::os::fd::OwnedFd, life: std::os::fd::OwnedFd) -
     std::process::exit(0)
 }
 
+fn canonical(path: OsString) -> PathBuf {
+    let path = PathBuf::from(path);
+    path.canonicalize().unwrap_or(path)
+}
+
 fn parse(args: Vec<OsString>) -> Result<Plan, String> {
     let mut plan = Plan {
         namespaces: false,
         landlock: false,
+        observe: false,
         writable: Vec::new(),
         readable: Vec::new(),
         program: OsString::new(),
@@ -200,12 +208,15 @@ fn parse(args: Vec<OsString>) -> Result<Plan, String> {
         match arg.to_str() {
             Some("--namespaces") => plan.namespaces = true,
             Some("--landlock") => plan.landlock = true,
+            Some("--observe") => plan.observe = true,
+            // As the kernel names them (symlinks resolved), which is how paths come back from
+            // /proc for the observer to compare.
             Some("--write") => plan
                 .writable
-                .push(args.next().ok_or("--write takes a directory")?.into()),
+                .push(canonical(args.next().ok_or("--write takes a directory")?)),
             Some("--read") => plan
                 .readable
-                .push(args.next().ok_or("--read takes a directory")?.into()),
+                .push(canonical(args.next().ok_or("--read takes a directory")?)),
             Some("--") => {
                 plan.program = args.next().ok_or("no program after --")?;
                 plan.args = args.collect();
@@ -307,11 +318,10 @@ fn restrict_and_exec(plan: &Plan, observer: Option<&std::os::fd::OwnedFd>) -> ! 
         eprintln!("testsmith launcher: seccomp: {why}");
         std::process::exit(FAILED);
     }
-    if let Some(channel) = observer
-        && let Err(why) = super::observe::install(channel)
-    {
-        eprintln!("testsmith launcher: seccomp listener: {why}");
-        std::process::exit(FAILED);
+    // Unobserved if the listener cannot be had (one exists already: a container that
+    // intercepts syscalls): the channel closes at exec, and the init stops waiting for it.
+    if let Some(channel) = observer {
+        let _ = super::observe::install(channel);
     }
     // What the tool had open (a pipe, a socket) is not the test's: closed at exec.
     // SAFETY: close_range with the close-on-exec flag touches only the fd table.
@@ -530,6 +540,7 @@ fn probe() {
     try_in_child("namespaces", enter_namespaces);
     // Observation needs a /proc of the namespace's own, mounted by its first process.
     try_in_child("observe", || {
+        super::observe::kernel_can()?;
         enter_namespaces()?;
         // SAFETY: single-threaded; the child only mounts and exits.
         match unsafe { fork() } {

@@ -275,6 +275,9 @@ impl Sandbox {
         if self.layers.landlock.is_ok() {
             command.arg("--landlock");
         }
+        if self.layers.observe.is_ok() {
+            command.arg("--observe");
+        }
         for dir in self.writable.iter().map(PathBuf::as_path).chain([own]) {
             command.arg("--write").arg(dir);
         }

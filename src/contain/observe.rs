@@ -21,6 +21,13 @@ const WATCHED: &[(libc::c_long, Verb, usize, Option<usize>)] = &[
     (libc::SYS_mknodat, Verb::Create, 1, Some(0)),
     (libc::SYS_truncate, Verb::Write, 0, None),
     (libc::SYS_openat2, Verb::Write, 1, Some(0)),
+    (libc::SYS_fchmodat, Verb::Change, 1, Some(0)),
+    (libc::SYS_fchownat, Verb::Change, 1, Some(0)),
+    (libc::SYS_utimensat, Verb::Change, 1, Some(0)),
+    (libc::SYS_setxattr, Verb::Change, 0, None),
+    (libc::SYS_lsetxattr, Verb::Change, 0, None),
+    (libc::SYS_removexattr, Verb::Change, 0, None),
+    (libc::SYS_lremovexattr, Verb::Change, 0, None),
     (libc::SYS_connect, Verb::Connect, 1, None),
     (libc::SYS_bind, Verb::Listen, 1, None),
     #[cfg(target_arch = "x86_64")]
@@ -35,6 +42,20 @@ const WATCHED: &[(libc::c_long, Verb, usize, Option<usize>)] = &[
     (libc::SYS_rename, Verb::Rename, 0, None),
     #[cfg(target_arch = "x86_64")]
     (libc::SYS_mkdir, Verb::Create, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_symlink, Verb::Create, 1, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_link, Verb::Create, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_mknod, Verb::Create, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_chmod, Verb::Change, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_chown, Verb::Change, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_lchown, Verb::Change, 0, None),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_utimes, Verb::Change, 0, None),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +66,27 @@ enum Verb {
     Create,
     Connect,
     Listen,
+    /// Mode, owner, times, extended attributes.
+    Change,
+}
+
+/// Whether this kernel answers a listener's `CONTINUE` (5.5 and later): on an older one every
+/// watched call would wait forever.
+pub(super) fn kernel_can() -> Result<(), String> {
+    let release = nix::sys::utsname::uname()
+        .map_err(|err| format!("uname: {err}"))?
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u32>().ok());
+    let version = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    if version >= (5, 5) {
+        Ok(())
+    } else {
+        Err(format!("Linux {release} is older than 5.5"))
+    }
 }
 
 /// Where an open's flags are in `struct seccomp_data` (args from 16, 8 bytes each): `openat`'s
@@ -155,6 +197,9 @@ pub(super) fn receive(channel: &OwnedFd) -> Option<OwnedFd> {
     None
 }
 
+/// What one test tried is reported up to this many times: enough to say what, not a flood.
+const MAX_TRIED: usize = 20;
+
 /// Answer the listener's notifications, waiting up to `wait_ms` for the first, until it has
 /// none waiting; each one that goes beyond `writable` is added to `tried` (once).
 pub(super) fn serve(
@@ -164,7 +209,8 @@ pub(super) fn serve(
     wait_ms: u16,
 ) {
     let mut wait = nix::poll::PollTimeout::from(wait_ms);
-    loop {
+    // Back to the caller's `waitpid` now and then, whatever keeps calling.
+    for _ in 0..64 {
         let mut poll = [nix::poll::PollFd::new(
             std::os::fd::AsFd::as_fd(listener),
             nix::poll::PollFlags::POLLIN,
@@ -192,16 +238,30 @@ pub(super) fn serve(
         {
             return;
         }
-        if let Some(what) = judge(&notif, writable)
+        let seen = judge(&notif, writable);
+        // A change of mode, owner, times or attributes outside is not a write to Landlock:
+        // it is refused here, not let through.
+        let refuse = seen.as_ref().is_some_and(|(verb, _)| *verb == Verb::Change);
+        if let Some((_, what)) = seen
+            && tried.len() < MAX_TRIED
             && !tried.contains(&what)
         {
             tried.push(what);
         }
-        let mut resp = libc::seccomp_notif_resp {
-            id: notif.id,
-            val: 0,
-            error: 0,
-            flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+        let mut resp = if refuse {
+            libc::seccomp_notif_resp {
+                id: notif.id,
+                val: 0,
+                error: -libc::EACCES,
+                flags: 0,
+            }
+        } else {
+            libc::seccomp_notif_resp {
+                id: notif.id,
+                val: 0,
+                error: 0,
+                flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+            }
         };
         // SAFETY: the ioctl reads a `seccomp_notif_resp`. The kernel goes on with the call
         // (and Landlock, or the namespace, refuses it).
@@ -216,7 +276,7 @@ pub(super) fn serve(
 }
 
 /// What the notified call tries, in words, if it goes beyond `writable`.
-fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
+fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<(Verb, String)> {
     let nr = notif.data.nr as libc::c_long;
     let (_, verb, arg, dirfd) = WATCHED.iter().find(|(n, ..)| *n == nr)?;
     let pid = notif.pid;
@@ -224,12 +284,10 @@ fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
     if matches!(verb, Verb::Connect | Verb::Listen) {
         let len = notif.data.args[2] as usize;
         let bytes = read_memory(pid, address, len.min(128))?;
-        let how = if *verb == Verb::Connect {
-            "connect to"
-        } else {
-            "listen on"
-        };
-        return beyond_loopback(&bytes).map(|to| format!("it tried to {how} {to}"));
+        let connect = *verb == Verb::Connect;
+        let how = if connect { "connect to" } else { "listen on" };
+        let to = beyond_loopback(&bytes, connect)?;
+        return Some((*verb, format!("it tried to {how} {to}")));
     }
     if nr == libc::SYS_openat2 {
         // `struct open_how` starts with the flags (a u64).
@@ -240,21 +298,51 @@ fn judge(notif: &libc::seccomp_notif, writable: &[PathBuf]) -> Option<String> {
             return None;
         }
     }
-    let path = read_path(pid, address)?;
-    let path = resolve(pid, &path, dirfd.map(|i| notif.data.args[i] as i32))?;
-    let allowed =
-        path == Path::new("/dev/null") || writable.iter().any(|dir| path.starts_with(dir));
-    if allowed {
-        return None;
+    let dirfd = dirfd.map(|i| notif.data.args[i] as i32);
+    let mut paths = vec![resolve(pid, &read_path(pid, address)?, dirfd)?];
+    // A rename or a link also names where it puts the file.
+    if let Some((to, to_dirfd)) = second_path(nr) {
+        let to_dirfd = to_dirfd.map(|i| notif.data.args[i] as i32);
+        if let Some(to) = read_path(pid, notif.data.args[to]) {
+            paths.extend(resolve(pid, &to, to_dirfd));
+        }
     }
+    let path = paths.into_iter().find(|path| !allowed(path, writable))?;
     let what = match verb {
+        Verb::Change => "change",
         Verb::Write => "write",
         Verb::Delete => "delete",
         Verb::Rename => "rename",
         Verb::Create => "create",
         Verb::Connect | Verb::Listen => unreachable!("answered above"),
     };
-    Some(format!("it tried to {what} {}", path.display()))
+    Some((*verb, format!("it tried to {what} {}", path.display())))
+}
+
+/// Where a test may write: its dirs, and the devices that are its own output.
+fn allowed(path: &Path, writable: &[PathBuf]) -> bool {
+    const DEVICES: &[&str] = &[
+        "/dev/null",
+        "/dev/tty",
+        "/dev/stdout",
+        "/dev/stderr",
+        "/dev/zero",
+    ];
+    DEVICES.iter().any(|device| path == Path::new(device))
+        || path.starts_with("/dev/fd")
+        || path.starts_with("/proc/self/fd")
+        || writable.iter().any(|dir| path.starts_with(dir))
+}
+
+/// The second path of a call that has one (where a rename or link puts the file), and its
+/// directory fd.
+fn second_path(nr: libc::c_long) -> Option<(usize, Option<usize>)> {
+    match nr {
+        libc::SYS_renameat | libc::SYS_renameat2 | libc::SYS_linkat => Some((3, Some(2))),
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_rename | libc::SYS_link => Some((1, None)),
+        _ => None,
+    }
 }
 
 /// A path the test passed, read from its memory.
@@ -313,21 +401,34 @@ fn read_memory(pid: u32, address: u64, len: usize) -> Option<Vec<u8>> {
 
 /// A socket address (`struct sockaddr_in`/`sockaddr_in6` as bytes) beyond loopback, shown;
 /// `None` for loopback and other families.
-fn beyond_loopback(bytes: &[u8]) -> Option<String> {
+fn beyond_loopback(bytes: &[u8], connect: bool) -> Option<String> {
     let family = i32::from(u16::from_ne_bytes([*bytes.first()?, *bytes.get(1)?]));
     let port = u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]);
     match family {
         libc::AF_INET if bytes.len() >= 8 => {
             let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
-            (!ip.is_loopback()).then(|| format!("{ip}:{port}"))
+            (!local(std::net::IpAddr::V4(ip), port, connect)).then(|| format!("{ip}:{port}"))
         }
         libc::AF_INET6 if bytes.len() >= 24 => {
             let octets: [u8; 16] = bytes[8..24].try_into().ok()?;
             let ip = std::net::Ipv6Addr::from(octets);
-            (!ip.is_loopback()).then(|| format!("[{ip}]:{port}"))
+            (!local(std::net::IpAddr::V6(ip), port, connect)).then(|| format!("[{ip}]:{port}"))
         }
         _ => None,
     }
+}
+
+/// Loopback, as a test means it: `127.0.0.1`, `::1`, `::ffff:127.0.0.1`; a connection to the
+/// unspecified address (which reaches the local host); a bind of it to an ephemeral port (a
+/// UDP client's `bind("0.0.0.0:0")`). A listener on `0.0.0.0:8080` is not.
+fn local(ip: std::net::IpAddr, port: u16, connect: bool) -> bool {
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    ip.is_loopback() || (ip.is_unspecified() && (connect || port == 0))
 }
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
@@ -362,22 +463,48 @@ mod tests {
 
     #[test]
     fn only_addresses_beyond_loopback_are_news() {
-        assert_eq!(beyond_loopback(&v4([127, 0, 0, 1], 80)), None);
+        assert_eq!(beyond_loopback(&v4([127, 0, 0, 1], 80), true), None);
+        // A listener on all interfaces is news; a client's ephemeral bind and a connection to
+        // the local host are not.
+        assert_eq!(beyond_loopback(&v4([0, 0, 0, 0], 0), false), None);
+        assert_eq!(beyond_loopback(&v4([0, 0, 0, 0], 8080), true), None);
         assert_eq!(
-            beyond_loopback(&v4([0, 0, 0, 0], 8080)).as_deref(),
+            beyond_loopback(&v4([0, 0, 0, 0], 8080), false).as_deref(),
             Some("0.0.0.0:8080")
         );
         assert_eq!(
-            beyond_loopback(&v4([192, 0, 2, 1], 443)).as_deref(),
+            beyond_loopback(&v4([192, 0, 2, 1], 443), true).as_deref(),
             Some("192.0.2.1:443")
         );
         let mut v6 = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
         v6.extend(53u16.to_be_bytes());
         v6.extend([0; 4]);
         v6.extend(std::net::Ipv6Addr::LOCALHOST.octets());
-        assert_eq!(beyond_loopback(&v6), None);
+        assert_eq!(beyond_loopback(&v6, true), None);
+        let mut mapped = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
+        mapped.extend(53u16.to_be_bytes());
+        mapped.extend([0; 4]);
+        mapped.extend(std::net::Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets());
+        assert_eq!(beyond_loopback(&mapped, true), None);
         let unix = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
-        assert_eq!(beyond_loopback(&unix), None);
+        assert_eq!(beyond_loopback(&unix, true), None);
+    }
+
+    #[test]
+    fn a_tests_own_output_devices_are_not_escapes() {
+        let dirs = [PathBuf::from("/w/scratch")];
+        for path in [
+            "/dev/null",
+            "/dev/tty",
+            "/dev/stdout",
+            "/dev/fd/1",
+            "/w/scratch/x",
+        ] {
+            assert!(allowed(Path::new(path), &dirs), "{path}");
+        }
+        for path in ["/dev/sda", "/w/other", "/etc/passwd"] {
+            assert!(!allowed(Path::new(path), &dirs), "{path}");
+        }
     }
 
     #[test]
