@@ -70,10 +70,11 @@ fn body(name: &str, to: &Targets) -> String {
             to.outside.join("swallowed.txt")
         ),
         "moved" => format!(
-            "let _ = std::fs::rename({:?}, {:?});\n    let _ = std::fs::create_dir({:?});",
+            "let _ = std::fs::rename({:?}, {:?});\n    let _ = std::fs::create_dir({:?});\n    use std::os::unix::fs::PermissionsExt;\n    let _ = std::fs::set_permissions({:?}, std::fs::Permissions::from_mode(0o600));",
             to.workspace.join("IMPORTANT.txt"),
             to.outside.join("moved.txt"),
-            to.outside.join("made")
+            to.outside.join("made"),
+            to.workspace.join("IMPORTANT.txt")
         ),
         "fails_a" => "assert_eq!(fails_a(), 1);".to_owned(),
         "fails_b" => "assert_eq!(fails_b(), 1);".to_owned(),
@@ -186,6 +187,14 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
         "a secret came out:\n{stderr}"
     );
     assert!(dir.path().join("IMPORTANT.txt").exists());
+    // Landlock does not cover a change of mode; the observer refused it.
+    let mode = std::fs::metadata(dir.path().join("IMPORTANT.txt"))
+        .unwrap()
+        .permissions();
+    assert_ne!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
     let source_after = read(dir.path(), "escapes/src/lib.rs");
     assert!(source_after.starts_with(&source_before) && !source_after.contains("// escaped"));
     assert!(listener.accept().is_err(), "a test reached the listener");
