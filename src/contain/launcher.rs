@@ -21,6 +21,7 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, getgid, getuid};
 
 use super::Layers;
+use super::observe::{jump, stmt};
 
 /// How a line of the launcher on the test's stderr starts when it tells what the test tried
 /// beyond its sandbox; the rest of the line says what.
@@ -441,24 +442,6 @@ fn no_unix_sockets() -> Result<(), String> {
             }
         }
         Ok(())
-    }
-}
-
-fn stmt(code: u32, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    }
-}
-
-fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
     }
 }
 

@@ -431,7 +431,8 @@ fn local(ip: std::net::IpAddr, port: u16, connect: bool) -> bool {
     ip.is_loopback() || (ip.is_unspecified() && (connect || port == 0))
 }
 
-fn stmt(code: u32, k: u32) -> libc::sock_filter {
+/// A BPF statement (no jump).
+pub(super) fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter {
         code: code as u16,
         jt: 0,
@@ -440,7 +441,8 @@ fn stmt(code: u32, k: u32) -> libc::sock_filter {
     }
 }
 
-fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+/// A BPF jump: `jt` and `jf` count the instructions skipped.
+pub(super) fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter {
         code: code as u16,
         jt,

@@ -939,22 +939,25 @@ impl<'a> Verifier<'a> {
         self.run_alone(pending)
     }
 
+    /// The indices of the pending tests `wanted` picks, by the crate root of their binary.
+    fn by_binary(
+        &self,
+        pending: &[Tracked],
+        wanted: impl Fn(&Tracked) -> bool,
+    ) -> BTreeMap<PathBuf, Vec<usize>> {
+        let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+        for (index, test) in pending.iter().enumerate().filter(|(_, t)| wanted(t)) {
+            let root = self.files[test.file].crate_root.clone();
+            by_binary.entry(root).or_default().push(index);
+        }
+        by_binary
+    }
+
     /// Each pending test that ran and neither hung nor crashed, in a process of its own.
     fn run_alone(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
-        let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
-        for (index, test) in pending.iter().enumerate() {
-            let ran = !test.outcomes.is_empty()
-                && test
-                    .outcomes
-                    .iter()
-                    .all(|o| matches!(o, TestOutcome::Passed | TestOutcome::Failed { .. }));
-            if ran {
-                by_binary
-                    .entry(self.files[test.file].crate_root.clone())
-                    .or_default()
-                    .push(index);
-            }
-        }
+        let by_binary = self.by_binary(pending, |test| {
+            !test.outcomes.is_empty() && test.outcomes.iter().all(TestOutcome::ran)
+        });
         let count: usize = by_binary.values().map(Vec::len).sum();
         if count == 0 {
             return Ok(());
@@ -991,20 +994,9 @@ impl<'a> Verifier<'a> {
     fn run_batches(&mut self, pending: &mut [Tracked]) -> Result<(), Error> {
         let runs = self.options.runs as usize;
         for run in 0..runs {
-            let mut by_binary: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
-            for (index, test) in pending.iter().enumerate() {
-                let done = test.compile_error.is_some()
-                    || test
-                        .outcomes
-                        .iter()
-                        .any(|o| !matches!(o, TestOutcome::Passed | TestOutcome::Failed { .. }));
-                if !done {
-                    by_binary
-                        .entry(self.files[test.file].crate_root.clone())
-                        .or_default()
-                        .push(index);
-                }
-            }
+            let by_binary = self.by_binary(pending, |test| {
+                test.compile_error.is_none() && test.outcomes.iter().all(TestOutcome::ran)
+            });
             let count: usize = by_binary.values().map(Vec::len).sum();
             if count == 0 {
                 return Ok(());

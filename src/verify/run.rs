@@ -65,6 +65,13 @@ pub enum TestOutcome {
     },
 }
 
+impl TestOutcome {
+    /// It ran to a result of its own: passed or failed (not hung, crashed, forged, escaped).
+    pub fn ran(&self) -> bool {
+        matches!(self, TestOutcome::Passed | TestOutcome::Failed { .. })
+    }
+}
+
 /// What a name the binary does not have comes back as.
 const NOT_FOUND: &str = "test not found in binary";
 /// The most of a failed test's output that is kept.
