@@ -331,6 +331,35 @@ fn snake_case(ident: &str) -> String {
     out
 }
 
+/// A request for every item of a file under `rules`, for the unit tests of what reads requests.
+#[cfg(test)]
+pub(crate) fn request_for_file<'a>(
+    source: &'a str,
+    analysis: &'a crate::analysis::FileAnalysis,
+    rules: &'a Rules,
+) -> FileRequest<'a> {
+    FileRequest {
+        display: "src/lib.rs",
+        path: std::path::Path::new("src/lib.rs"),
+        source,
+        items: analysis.items.iter().collect(),
+        test_names: analysis
+            .items
+            .iter()
+            .map(|i| test_fn_name(&i.name))
+            .collect(),
+        constructors: &analysis.constructors,
+        type_defs: &analysis.type_defs,
+        trait_defs: &analysis.trait_defs,
+        builders: &analysis.builders,
+        test_source: "",
+        crates: &[],
+        tokio_test: false,
+        rules,
+        imports: &analysis.imports,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

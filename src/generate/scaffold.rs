@@ -842,36 +842,9 @@ mod tests {
     use quote::ToTokens;
 
     use super::*;
-    use crate::analysis::{Calls, FileAnalysis, analyze, scan_calls};
-    use crate::generate::test_fn_name;
+    use crate::analysis::{Calls, analyze, scan_calls};
 
-    /// A request for every item of a file, under `rules`.
-    fn request<'a>(
-        source: &'a str,
-        analysis: &'a FileAnalysis,
-        rules: &'a Rules,
-    ) -> FileRequest<'a> {
-        FileRequest {
-            display: "src/lib.rs",
-            path: std::path::Path::new("src/lib.rs"),
-            source,
-            items: analysis.items.iter().collect(),
-            test_names: analysis
-                .items
-                .iter()
-                .map(|i| test_fn_name(&i.name))
-                .collect(),
-            constructors: &analysis.constructors,
-            type_defs: &analysis.type_defs,
-            trait_defs: &analysis.trait_defs,
-            builders: &analysis.builders,
-            test_source: "",
-            crates: &[],
-            tokio_test: false,
-            rules,
-            imports: &analysis.imports,
-        }
-    }
+    use crate::plan::request_for_file as request;
 
     /// What [`call_body`] makes of the item `name` of `source`: the body as prettyplease
     /// prints it (one statement a line), the task, and the gaps.

@@ -135,8 +135,6 @@ pub fn section(name: &str, request: &FileRequest<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::analysis::analyze;
     use crate::rules::Rules;
@@ -162,23 +160,7 @@ pub fn load(text: &str) -> Result<Money, Oops> { Err(Oops { code: 1 }) }
     fn with_request(check: impl Fn(&FileRequest<'_>, &[PublicFn])) {
         let analysis = analyze(MONEY).unwrap();
         let rules = Rules::default();
-        let imports = BTreeMap::new();
-        let request = FileRequest {
-            display: "src/money.rs",
-            path: std::path::Path::new("src/money.rs"),
-            source: MONEY,
-            items: Vec::new(),
-            test_names: Vec::new(),
-            constructors: &analysis.constructors,
-            type_defs: &analysis.type_defs,
-            trait_defs: &analysis.trait_defs,
-            builders: &analysis.builders,
-            test_source: "",
-            crates: &[],
-            tokio_test: false,
-            rules: &rules,
-            imports: &imports,
-        };
+        let request = crate::plan::request_for_file(MONEY, &analysis, &rules);
         check(&request, &analysis.items);
     }
 
