@@ -967,27 +967,47 @@ impl<'a> Verifier<'a> {
         self.progress
             .phase(&format!("running {} alone", plural(count, "test", "tests")));
         for (root, indices) in by_binary {
-            let names: Vec<String> = indices
-                .iter()
-                .map(|&i| self.libtest_name(&pending[i]))
-                .collect();
-            let Some(binary) = self.binary(&root, pending[indices[0]].file) else {
-                continue;
-            };
-            let started = Instant::now();
-            // Twice the cores: each is a short process that spends much of its life starting.
-            let (timeout, threads) = (self.options.test_timeout, self.threads * 2);
-            let outcomes = self.runtime.block_on(async {
-                run::run_each_alone(&binary, &names, threads, timeout)
-                    .await
-                    .map_err(|source| spawn_error(&binary, source))
-            })?;
-            self.run_time += started.elapsed();
-            for (&index, name) in indices.iter().zip(&names) {
-                pending[index].alone = outcomes.get(name).cloned();
+            for (index, outcome) in self.run_group(&root, &indices, pending, true)? {
+                pending[index].alone = Some(outcome);
             }
         }
         Ok(())
+    }
+
+    /// Run the tests at `indices` of `pending` from the binary of `root`: in one batch, or
+    /// each alone; each index with the outcome it got.
+    fn run_group(
+        &mut self,
+        root: &Path,
+        indices: &[usize],
+        pending: &[Tracked],
+        alone: bool,
+    ) -> Result<Vec<(usize, TestOutcome)>, Error> {
+        let names: Vec<String> = indices
+            .iter()
+            .map(|&i| self.libtest_name(&pending[i]))
+            .collect();
+        let Some(binary) = self.binary(root, pending[indices[0]].file) else {
+            return Ok(Vec::new());
+        };
+        let started = Instant::now();
+        let timeout = self.options.test_timeout;
+        let outcomes = self.runtime.block_on(async {
+            let outcomes = if alone {
+                // Twice the cores: each is a short process that spends much of its life
+                // starting.
+                run::run_each_alone(&binary, &names, self.threads * 2, timeout).await
+            } else {
+                run::run_exact(&binary, &names, self.threads, timeout).await
+            };
+            outcomes.map_err(|source| spawn_error(&binary, source))
+        })?;
+        self.run_time += started.elapsed();
+        Ok(indices
+            .iter()
+            .zip(&names)
+            .filter_map(|(&index, name)| Some((index, outcomes.get(name)?.clone())))
+            .collect())
     }
 
     /// Every pending test that compiled, `runs` times, batched per test binary.
@@ -1007,26 +1027,8 @@ impl<'a> Verifier<'a> {
                 run + 1
             ));
             for (root, indices) in by_binary {
-                let names: Vec<String> = indices
-                    .iter()
-                    .map(|&i| self.libtest_name(&pending[i]))
-                    .collect();
-                let Some(binary) = self.binary(&root, pending[indices[0]].file) else {
-                    continue;
-                };
-                let started = Instant::now();
-                let timeout = self.options.test_timeout;
-                let threads = self.threads;
-                let outcomes = self.runtime.block_on(async {
-                    run::run_exact(&binary, &names, threads, timeout)
-                        .await
-                        .map_err(|source| spawn_error(&binary, source))
-                })?;
-                self.run_time += started.elapsed();
-                for (&index, name) in indices.iter().zip(&names) {
-                    if let Some(outcome) = outcomes.get(name) {
-                        pending[index].outcomes.push(outcome.clone());
-                    }
+                for (index, outcome) in self.run_group(&root, &indices, pending, false)? {
+                    pending[index].outcomes.push(outcome);
                 }
             }
         }
