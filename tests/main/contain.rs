@@ -140,6 +140,44 @@ fn run(dir: &Path, server: &Server, home: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// Each hostile test got its verdict, with its reason.
+fn assert_verdicts(stderr: &str) {
+    for (item, reason) in [
+        ("outside", "it tried to write "),
+        ("home", "it tried to write "),
+        ("user_file", "it tried to delete "),
+        ("user_source", "it tried to write "),
+        ("network", "fails: "),
+        ("forge", "its output is not libtest's own: "),
+        ("unix_socket", "fails: "),
+        ("read_home", "fails: "),
+        (
+            "compile_secret",
+            "does not compile: error: environment variable `OPENAI_API_KEY` not defined",
+        ),
+        (
+            "daemon",
+            "it left a process running when it ended (a daemon); in your own `cargo test` it would run uncontained",
+        ),
+        ("swallowed", "it tried to write "),
+        ("moved", "it tried to rename "),
+        ("fails_a", "fails: assertion"),
+        ("fails_b", "fails: assertion"),
+        ("fake_progress", "timed out after 3 s"),
+        (
+            "b_needs_state",
+            "order-dependent: passes with the other tests but not alone",
+        ),
+        (
+            "d_reads_file",
+            "order-dependent: passes with the other tests but not alone",
+        ),
+    ] {
+        let warning = format!("dropped the test of `{item}`: {reason}");
+        assert!(stderr.contains(&warning), "no `{warning}` in:\n{stderr}");
+    }
+}
+
 #[test]
 fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     let dir = fixture("hostile");
@@ -199,38 +237,9 @@ fn tests_that_reach_beyond_the_scratch_copy_are_stopped_and_dropped() {
     assert!(source_after.starts_with(&source_before) && !source_after.contains("// escaped"));
     assert!(listener.accept().is_err(), "a test reached the listener");
     assert!(!daemon_alive(), "the daemon outlived its test");
-    // Each got its verdict.
-    for (item, reason) in [
-        ("outside", "it tried to write "),
-        ("home", "it tried to write "),
-        ("user_file", "it tried to delete "),
-        ("user_source", "it tried to write "),
-        ("network", "fails: "),
-        ("forge", "its output is not libtest's own: "),
-        ("unix_socket", "fails: "),
-        ("read_home", "fails: "),
-        (
-            "compile_secret",
-            "does not compile: error: environment variable `OPENAI_API_KEY` not defined",
-        ),
-        (
-            "daemon",
-            "it left a process running when it ended (a daemon); in your own `cargo test` it would run uncontained",
-        ),
-        ("swallowed", "it tried to write "),
-        ("moved", "it tried to rename "),
-        ("fails_a", "fails: assertion"),
-        ("fails_b", "fails: assertion"),
-        ("fake_progress", "timed out after 3 s"),
-        (
-            "b_needs_state",
-            "order-dependent: passes with the other tests but not alone",
-        ),
-    ] {
-        let warning = format!("dropped the test of `{item}`: {reason}");
-        assert!(stderr.contains(&warning), "no `{warning}` in:\n{stderr}");
-    }
+    assert_verdicts(&stderr);
     let ordered = read(dir.path(), "ordered/src/lib.rs");
+    assert!(!ordered.contains("fn checks_d_reads_file"));
     for kept in [
         "fn checks_a_sets_state",
         "fn checks_temp_file",
