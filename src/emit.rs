@@ -40,20 +40,16 @@ pub fn file(
     tally.already_tested += plan.tested.len();
     tally.scaffolded += plan.scaffolded.len();
     for (item, found) in &plan.tested {
-        let detail = Some(found.to_string());
-        reporter.report(&Event::Item {
-            item: item_ref(file, item),
-            status: Status::Tested,
-            detail,
-        });
+        judged(
+            file,
+            item,
+            Status::Tested,
+            Some(found.to_string()),
+            reporter,
+        );
     }
     for item in &plan.scaffolded {
-        let (item, status, detail) = (item_ref(file, item), Status::ScaffoldOnly, None);
-        reporter.report(&Event::Item {
-            item,
-            status,
-            detail,
-        });
+        judged(file, item, Status::ScaffoldOnly, None, reporter);
     }
     if mode == Mode::Check {
         check(file, &plan, reporter, tally);
@@ -71,7 +67,8 @@ pub fn file(
     }
     let Some(tests) = tests else {
         for item in &plan.untested {
-            untested(item_ref(file, item), None, reporter, tally);
+            tally.untested += 1;
+            judged(file, item, Status::Untested, None, reporter);
         }
         return Ok(None);
     };
@@ -87,11 +84,17 @@ fn item_ref<'a>(file: &'a SourceFile, item: &'a PublicFn) -> ItemRef<'a> {
     }
 }
 
-fn untested(item: ItemRef<'_>, detail: Option<String>, reporter: &dyn Reporter, tally: &mut Tally) {
-    tally.untested += 1;
+/// What became of one item.
+fn judged(
+    file: &SourceFile,
+    item: &PublicFn,
+    status: Status,
+    detail: Option<String>,
+    reporter: &dyn Reporter,
+) {
     reporter.report(&Event::Item {
-        item,
-        status: Status::Untested,
+        item: item_ref(file, item),
+        status,
         detail,
     });
 }
@@ -123,7 +126,8 @@ fn check(file: &SourceFile, plan: &FilePlan<'_>, reporter: &dyn Reporter, tally:
         });
     }
     for item in &plan.untested {
-        untested(item_ref(file, item), None, reporter, tally);
+        tally.untested += 1;
+        judged(file, item, Status::Untested, None, reporter);
     }
 }
 
@@ -179,11 +183,7 @@ fn emit_tests(
             Status::Dropped => tally.dropped += 1,
             _ => {}
         }
-        reporter.report(&Event::Item {
-            item: item_ref(file, item),
-            status,
-            detail,
-        });
+        judged(file, item, status, detail, reporter);
     }
     not_written.map_or(Ok(written), Err)
 }

@@ -87,10 +87,6 @@ pub struct Layers {
 }
 
 impl Layers {
-    pub fn complete(&self) -> bool {
-        self.namespaces.is_ok() && self.landlock.is_ok()
-    }
-
     /// What is missing, and how to get it, in one sentence; `None` when nothing is.
     pub fn missing(&self) -> Option<String> {
         let mut missing = Vec::new();
@@ -232,15 +228,6 @@ impl Sandbox {
         })
     }
 
-    pub fn layers(&self) -> &Layers {
-        &self.layers
-    }
-
-    /// The private directory (`TMPDIR`; its `home` is `HOME`).
-    pub fn private_dir(&self) -> &Path {
-        self.private.path()
-    }
-
     /// A command that runs `program` contained, with only the kept environment; the caller
     /// adds arguments with [`tokio::process::Command::args`] after these, and its own
     /// variables.
@@ -366,7 +353,6 @@ mod tests {
         };
         let missing = layers.missing().unwrap();
         assert!(missing.contains("unprivileged_userns_clone"), "{missing}");
-        assert!(!layers.complete());
         let all = Layers {
             namespaces: Ok(()),
             landlock: Ok(()),
