@@ -47,6 +47,25 @@ pub fn testsmith(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// The binary with `--llm` against the scripted server at `url`, in Ollama's format (no key
+/// needed), with nothing of the caller's LLM settings.
+pub fn ollama(dir: &Path, url: &str) -> assert_cmd::Command {
+    let mut cmd = testsmith(dir);
+    cmd.args([
+        "--llm",
+        "--provider",
+        "ollama",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+    ])
+    .env_remove("TESTSMITH_PROVIDER")
+    .env_remove("TESTSMITH_MODEL")
+    .env_remove("OLLAMA_HOST");
+    cmd
+}
+
 /// Every file under `dir` (but `target/`), path → bytes.
 pub fn snapshot_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use crate::common::llm_server::{Call, Server, tests_for};
-use crate::common::{fixture, read, testsmith};
+use crate::common::{fixture, ollama, read, testsmith};
 
 /// Where the hostile tests aim.
 struct Targets {
@@ -121,18 +121,15 @@ fn daemon_alive() -> bool {
 }
 
 fn run(dir: &Path, server: &Server, home: &Path) -> std::process::Output {
-    testsmith(dir)
+    ollama(dir, &server.url)
         .args([
             "--workspace",
-            "--llm",
-            "--provider",
-            "ollama",
-            "--model",
-            "m",
-            "--base-url",
+            "--test-timeout",
+            "3",
+            "--repair-rounds",
+            "0",
+            "-v",
         ])
-        .arg(&server.url)
-        .args(["--test-timeout", "3", "--repair-rounds", "0", "-v"])
         .env("HOME", home)
         .env("OPENAI_API_KEY", "sk-testsmith-secret")
         .env_remove("TESTSMITH_CONTAIN_DISABLE")
@@ -267,18 +264,9 @@ fn without_a_layer_no_model_is_asked_unless_the_user_allows_it() {
         })
     });
     let cmd = |extra: &[&str]| {
-        let mut cmd = testsmith(dir.path());
-        cmd.args([
-            "--llm",
-            "--provider",
-            "ollama",
-            "--model",
-            "m",
-            "--base-url",
-        ])
-        .arg(&server.url)
-        .args(extra)
-        .env("TESTSMITH_CONTAIN_DISABLE", "namespaces");
+        let mut cmd = ollama(dir.path(), &server.url);
+        cmd.args(extra)
+            .env("TESTSMITH_CONTAIN_DISABLE", "namespaces");
         cmd.output().unwrap()
     };
     let refused = cmd(&[]);
@@ -290,18 +278,9 @@ fn without_a_layer_no_model_is_asked_unless_the_user_allows_it() {
     assert!(!read(dir.path(), "src/lib.rs").contains("mod testsmith_tests"));
 
     // Contained but not observed (no /proc of its own): said, and the run goes on.
-    let mut unobserved = testsmith(dir.path());
+    let mut unobserved = ollama(dir.path(), &server.url);
     unobserved
-        .args([
-            "--llm",
-            "--provider",
-            "ollama",
-            "--model",
-            "m",
-            "--dry-run",
-            "--base-url",
-        ])
-        .arg(&server.url)
+        .arg("--dry-run")
         .env("TESTSMITH_CONTAIN_DISABLE", "observe");
     let output = unobserved.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

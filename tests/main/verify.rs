@@ -8,22 +8,10 @@ use crate::common::llm_server::{Call, Reply, Server, tests_for};
 use crate::common::{self, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
 use predicates::prelude::*;
 
-/// The binary with `--llm` against `server` (Ollama's format: no key needed).
+/// The binary with `--llm` against `server`, tests timed out after 2 s.
 fn llm(dir: &Path, server: &Server) -> assert_cmd::Command {
-    let mut cmd = testsmith(dir);
-    cmd.args([
-        "--llm",
-        "--provider",
-        "ollama",
-        "--model",
-        "m",
-        "--base-url",
-    ])
-    .arg(&server.url)
-    .args(["--test-timeout", "2"])
-    .env_remove("TESTSMITH_PROVIDER")
-    .env_remove("TESTSMITH_MODEL")
-    .env_remove("OLLAMA_HOST");
+    let mut cmd = common::ollama(dir, &server.url);
+    cmd.args(["--test-timeout", "2"]);
     cmd
 }
 
