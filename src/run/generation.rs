@@ -130,7 +130,9 @@ pub(super) fn generate(
             result => result?,
         }
     }
-    let warm = warm_up(options, &llm, &requests, scan, workspace)?;
+    // The source file of each request, found once.
+    let sources = sources(&requests, scan);
+    let warm = warm_up(options, &llm, &sources, workspace)?;
     console.generating(requests.len(), llm.generator.is_some());
     let generator: &dyn Generator = match &llm.generator {
         Some(generator) => generator,
@@ -163,7 +165,7 @@ pub(super) fn generate(
         };
         let under_test = UnderTest {
             requests: &requests,
-            scan,
+            sources: &sources,
             workspace,
         };
         verify_all(&under_test, rendered, &verify_options, checker, console)?
@@ -206,20 +208,18 @@ fn contained(allow_uncontained: bool, console: &Console) -> Result<(), Error> {
 fn warm_up(
     options: &Options,
     llm: &Llm,
-    requests: &[FileRequest<'_>],
-    scan: &Scan,
+    sources: &[&SourceFile],
     workspace: &Workspace,
 ) -> Result<Option<verify::WarmUp>, Error> {
     let Some(generator) = llm.generator.as_ref() else {
         return Ok(None);
     };
-    if !options.verify.enabled || requests.is_empty() || llm.soft {
+    if !options.verify.enabled || sources.is_empty() || llm.soft {
         return Ok(None);
     }
-    let sources = sources(requests, scan);
     // A scratch copy that cannot be made (a target dir that cannot be written, a full disk)
     // ends the run before the first call.
-    verify::warm_up(workspace, &sources, generator.runtime()).map(Some)
+    verify::warm_up(workspace, sources, generator.runtime()).map(Some)
 }
 
 /// The source file of each request, in order.
@@ -277,7 +277,8 @@ enum Checker<'a> {
 /// What the candidates are tests of.
 struct UnderTest<'a> {
     requests: &'a [FileRequest<'a>],
-    scan: &'a Scan,
+    /// The source file of each request.
+    sources: &'a [&'a SourceFile],
     workspace: &'a Workspace,
 }
 
@@ -292,7 +293,6 @@ fn verify_all(
     console: &Console,
 ) -> Result<(Vec<FileTests>, Option<verify::Summary>), Error> {
     let offline = matches!(checker, Checker::Scaffolds);
-    let sources = sources(under_test.requests, under_test.scan);
     let unchecked: Vec<Vec<generate::Candidate>> = if offline {
         generated.iter().map(|f| f.candidates.clone()).collect()
     } else {
@@ -302,7 +302,7 @@ fn verify_all(
     let files: Vec<verify::FileUnderTest<'_>> = under_test
         .requests
         .iter()
-        .zip(sources)
+        .zip(under_test.sources.iter().copied())
         .zip(generated)
         .map(|((request, file), generated)| {
             warnings.push(generated.warnings);
