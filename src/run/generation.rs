@@ -138,7 +138,7 @@ pub(super) fn generate(
         Some(generator) => generator,
         None => &ScaffoldGenerator,
     };
-    let mut rendered = generate_and_render(&requests, scan, generator, console);
+    let mut rendered = render(&requests, &sources, generator, console);
     if llm.soft && matches!(rendered, Err(Error::Llm(_))) {
         let Err(Error::Llm(reason)) = rendered else {
             unreachable!("matched above")
@@ -146,7 +146,7 @@ pub(super) fn generate(
         console.report(&Event::Warning(&Warning::LlmFallback { reason }));
         llm.generator = None;
         console.generating(requests.len(), false);
-        rendered = generate_and_render(&requests, scan, &ScaffoldGenerator, console);
+        rendered = render(&requests, &sources, &ScaffoldGenerator, console);
     }
     let rendered = rendered?;
     let verify_options = VerifyOptions {
@@ -238,9 +238,18 @@ pub fn generate_and_render(
     generator: &dyn Generator,
     progress: &dyn generate::Progress,
 ) -> Result<Vec<FileCandidates>, Error> {
+    render(requests, &sources(requests, scan), generator, progress)
+}
+
+/// [`generate_and_render`] with each request's source file found already.
+fn render(
+    requests: &[FileRequest<'_>],
+    files: &[&SourceFile],
+    generator: &dyn Generator,
+    progress: &dyn generate::Progress,
+) -> Result<Vec<FileCandidates>, Error> {
     let slots: Vec<std::sync::Mutex<Option<FileCandidates>>> =
         requests.iter().map(|_| Default::default()).collect();
-    let files = sources(requests, scan);
     generator.generate_all(requests, progress, &|index, output: FileOutput| {
         // A new test must not take a name the module already has.
         let mut taken = splice::existing_fns(files[index]);
