@@ -175,6 +175,21 @@ pub struct Args {
     )]
     pub keep_failing: bool,
 
+    /// Skip the mutation stage: written tests are not run against mutants of their items
+    #[arg(long, help_heading = "Verification")]
+    pub no_mutants: bool,
+
+    /// Times a test that leaves mutants of its item alive goes back to the model with those mutants, at most 10; 0: never [default: 1]. The new test replaces the old only when it passes and catches more
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "llm",
+        conflicts_with = "no_mutants",
+        value_parser = clap::value_parser!(u32).range(0..=10),
+        help_heading = "Verification"
+    )]
+    pub mutation_rounds: Option<u32>,
+
     /// Run the model's tests even where this machine lacks a layer of containment (network and PID namespaces, Landlock); without it such a run stops before asking the model
     #[arg(long, help_heading = "Verification")]
     pub allow_uncontained: bool,
@@ -455,6 +470,8 @@ fn run_options(args: &Args, console: ConsoleOptions) -> Options {
             repair_rounds: args.repair_rounds.unwrap_or(defaults.repair_rounds),
             keep_failing: args.keep_failing,
             allow_uncontained: args.allow_uncontained,
+            mutants: !args.no_mutants,
+            mutation_rounds: args.mutation_rounds.unwrap_or(defaults.mutation_rounds),
         },
         llm,
         changes: match (&args.since, args.staged) {

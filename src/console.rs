@@ -120,6 +120,28 @@ impl Console {
         }
     }
 
+    /// `-v`: how many of an item's mutants its tests catch, and each survivor where it is.
+    fn mutants(&self, file: &str, mutants: &crate::verify::ItemMutants) {
+        let item = &mutants.item;
+        if let Some(note) = &mutants.note {
+            self.detail(&format!("{file}: `{item}`: no mutants: {note}"));
+            return;
+        }
+        self.detail(&format!(
+            "{file}: `{item}`: its tests catch {} of {} {}",
+            mutants.caught,
+            mutants.total,
+            if mutants.total == 1 {
+                "mutant"
+            } else {
+                "mutants"
+            }
+        ));
+        for survivor in &mutants.survivors {
+            self.detail(&format!("    survived: {survivor}"));
+        }
+    }
+
     /// A line of the command's result, on stdout (stderr when stdout is for JSON).
     fn output(&self, text: &str) {
         self.print(&format!("{text}\n"));
@@ -197,6 +219,7 @@ impl Console {
             }
             Event::FileDiff { diff, .. } => self.diff(diff),
             Event::Containment(layers) => self.detail(&format!("containment: {layers}")),
+            Event::Mutants { file, mutants } => self.mutants(file, mutants),
             Event::Verified(summary) => {
                 let runs = if summary.compile_only {
                     String::new()
@@ -208,6 +231,14 @@ impl Console {
                     plural(summary.builds, "build", "builds"),
                     summary.build_time.as_secs_f64(),
                 ));
+                if let Some(mutants) = summary.mutants {
+                    self.detail(&format!(
+                        "mutation: {} of them, {} that did not compile dropped, {:.1} s in all",
+                        plural(mutants.builds, "build", "builds"),
+                        plural(mutants.unbuildable, "mutant", "mutants"),
+                        mutants.time.as_secs_f64(),
+                    ));
+                }
             }
             Event::CacheStats {
                 hits,
@@ -388,6 +419,12 @@ pub fn summary(mode: Mode, tally: &Tally, changed_only: bool) -> String {
     };
     if let Some(verified) = verification(tally) {
         text.push_str(&format!(" ({verified})"));
+    }
+    if let Some(mutants) = tally.verified.and_then(|v| v.mutants) {
+        text.push_str(&format!(
+            ", mutants: {} of {} caught",
+            mutants.caught, mutants.total
+        ));
     }
     text.push_str(&format!(
         ", {} already tested",

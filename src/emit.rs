@@ -25,6 +25,8 @@ pub struct FileTests {
     /// Per test the generator gave, by item: what verification made of it (none when it did
     /// not run).
     pub verdicts: Vec<(String, TestVerdict)>,
+    /// Per item with a written test: what its tests make of its mutants.
+    pub mutants: Vec<crate::verify::ItemMutants>,
 }
 
 /// Write, diff or list what was planned for one file, reporting each item; the text written,
@@ -154,6 +156,12 @@ fn emit_tests(
             file,
             item,
             verdict,
+        });
+    }
+    for mutants in &tests.mutants {
+        reporter.report(&Event::Mutants {
+            file: &file.display,
+            mutants,
         });
     }
     // Why the file got no tests, when it got none.

@@ -86,6 +86,11 @@ pub enum Event<'a> {
         item: &'a str,
         verdict: &'a TestVerdict,
     },
+    /// What an item's kept tests make of its mutants (`-v` lists the survivors; JSON).
+    Mutants {
+        file: &'a str,
+        mutants: &'a verify::ItemMutants,
+    },
     /// How the tests that run are contained (`-v`, JSON).
     Containment(&'a crate::contain::Layers),
     /// The verify stage's builds and runs.

@@ -41,6 +41,18 @@ pub enum Message<'a> {
         tests: usize,
         diff: &'a str,
     },
+    /// What an item's written tests make of its mutants: how many of them they catch, and
+    /// those they do not (each with its stable id, line and what it changes).
+    Mutants {
+        file: &'a str,
+        item: &'a str,
+        caught: usize,
+        total: usize,
+        survivors: Vec<Survivor<'a>>,
+        /// Why the item has no mutants, when it has none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'a str>,
+    },
     /// How the tests that run are contained: the active layers, and what is missing.
     Containment {
         namespaces: bool,
@@ -51,6 +63,22 @@ pub enum Message<'a> {
     },
     /// The last message of a run.
     Summary(Summary),
+}
+
+/// A mutant no written test caught.
+#[derive(Serialize, Debug)]
+pub struct Survivor<'a> {
+    pub id: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub description: &'a str,
+}
+
+/// The mutation stage's totals.
+#[derive(Serialize, Debug, Default, Clone, PartialEq, Eq)]
+pub struct MutantTotals {
+    pub caught: usize,
+    pub total: usize,
 }
 
 /// The counts of a run; `success` is whether it exits 0.
@@ -67,6 +95,9 @@ pub struct Summary {
     /// Files written (with `--dry-run`: that would be; with `--check`: that fail it).
     pub files_changed: usize,
     pub files_skipped: usize,
+    /// What the written tests make of their items' mutants; absent when the stage did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutants: Option<MutantTotals>,
 }
 
 /// The event's JSON line, for the events that have one.
@@ -109,6 +140,23 @@ pub fn line(event: &Event<'_>) -> Option<String> {
             diff,
         },
         Event::Summary { mode, tally, .. } => Message::Summary(summary(*mode, tally)),
+        Event::Mutants { file, mutants } => Message::Mutants {
+            file,
+            item: &mutants.item,
+            caught: mutants.caught,
+            total: mutants.total,
+            survivors: mutants
+                .survivors
+                .iter()
+                .map(|m| Survivor {
+                    id: &m.id,
+                    line: m.line,
+                    column: m.column,
+                    description: &m.description,
+                })
+                .collect(),
+            note: mutants.note.as_deref(),
+        },
         Event::Containment(layers) => Message::Containment {
             namespaces: layers.namespaces.is_ok(),
             landlock: layers.landlock.is_ok(),
@@ -145,6 +193,13 @@ fn summary(mode: Mode, tally: &Tally) -> Summary {
         dropped: tally.dropped,
         files_changed: tally.files_changed,
         files_skipped: tally.skipped_files(),
+        mutants: tally
+            .verified
+            .and_then(|v| v.mutants)
+            .map(|m| MutantTotals {
+                caught: m.caught,
+                total: m.total,
+            }),
     }
 }
 

@@ -18,6 +18,8 @@ mod flow;
 mod generate;
 #[path = "main/llm.rs"]
 mod llm;
+#[path = "main/mutants.rs"]
+mod mutants;
 // `SSL_CERT_FILE` is how the platform verifier is given a root on Linux only (macOS and
 // Windows ask the system's store).
 #[cfg(target_os = "linux")]

@@ -44,15 +44,27 @@ pub struct FileCandidates {
     pub warnings: Vec<Warning>,
 }
 
-/// A test that failed verification, with the evidence the tools printed.
+/// A test that failed verification, or passed but left mutants of its item alive, with the
+/// evidence.
 #[derive(Clone, Debug)]
 pub struct Failure {
     /// The item's wire name.
     pub item: String,
-    /// The test as it was built.
+    /// The test as it was built (a weak item's tests, one after the other).
     pub code: String,
-    /// rustc's rendered diagnostic, or the test's output from `thread '…' panicked at` on.
+    /// rustc's rendered diagnostic, the test's output from `thread '…' panicked at` on, or
+    /// the surviving mutants as small diffs.
     pub evidence: String,
+    pub kind: FailureKind,
+}
+
+/// What is wrong with a test sent back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// It did not compile or did not pass.
+    Broken,
+    /// It passed, but did not catch the mutants its evidence shows.
+    Weak,
 }
 
 /// One file's failed tests, for a repair.

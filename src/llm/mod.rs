@@ -29,8 +29,8 @@ use quote::ToTokens;
 use crate::analysis::PublicFn;
 use crate::error::{Error, LlmError, Warning};
 use crate::generate::{
-    Failure, FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer,
-    Sink,
+    Failure, FailureKind, FileOutput, FileRequest, GeneratedTest, Generator, Progress,
+    RepairRequest, Repairer, Sink,
 };
 use crate::interrupt::Runtime;
 use cache::Cache;
@@ -277,7 +277,7 @@ impl LlmGenerator {
             .map(|ask| ItemContext {
                 item: ask.item,
                 uses: setup.uses(ask),
-                failure: ask.failure.map(|f| (f.code.as_str(), f.evidence.as_str())),
+                failure: ask.failure,
             })
             .collect();
         // Each type once, in the order the items first name it.
@@ -413,7 +413,11 @@ impl LlmGenerator {
         let evidence;
         if let Some(failure) = failure {
             evidence = normalize_evidence(&failure.evidence);
-            parts.extend(["repair", &failure.code, &evidence]);
+            let kind = match failure.kind {
+                FailureKind::Broken => "repair",
+                FailureKind::Weak => "strengthen",
+            };
+            parts.extend([kind, &failure.code, &evidence]);
         }
         cache::key(&parts)
     }

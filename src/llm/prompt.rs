@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::analysis::PublicFn;
+use crate::generate::{Failure, FailureKind};
 
 /// The context shared by every item of a file.
 pub struct FileContext<'a> {
@@ -61,8 +62,9 @@ pub fn schema(names: &[&str]) -> Value {
 pub struct ItemContext<'a> {
     pub item: &'a PublicFn,
     pub uses: Vec<String>,
-    /// For a repair: the failed test and what the compiler or the test printed.
-    pub failure: Option<(&'a str, &'a str)>,
+    /// For a repair: the failed test and what the compiler or the test printed; for a weak
+    /// test, the mutants it did not catch.
+    pub failure: Option<&'a Failure>,
 }
 
 /// Evidence beyond this many bytes is cut: the first error says the most.
@@ -82,7 +84,20 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>], types: &[S
         out.push_str(", ");
         out.push_str(name);
     }
-    if items.iter().any(|ctx| ctx.failure.is_some()) {
+    let weak = items
+        .iter()
+        .any(|ctx| ctx.failure.is_some_and(|f| f.kind == FailureKind::Weak));
+    if weak {
+        out.push_str(".\n\nThese tests of items of `");
+        out.push_str(file.display);
+        out.push_str(
+            "` pass, but they did not catch the bugs shown below each: mutants, small changes \
+             to the item's code that a good test fails on. Write for each item a test that \
+             passes on the code as it is and fails on each mutant shown, still calling its \
+             item: assert the exact values the item returns, on inputs where the changed code \
+             gives another.\n",
+        );
+    } else if items.iter().any(|ctx| ctx.failure.is_some()) {
         out.push_str(".\n\nThese tests of items of `");
         out.push_str(file.display);
         out.push_str(
@@ -116,11 +131,19 @@ pub fn user_prompt(file: &FileContext<'_>, items: &[ItemContext<'_>], types: &[S
             out.push_str(&names.join(", "));
             out.push('\n');
         }
-        if let Some((code, evidence)) = ctx.failure {
-            out.push_str("The test that failed:\n```rust\n");
-            out.push_str(code.trim());
-            out.push_str("\n```\nWhat happened:\n```text\n");
-            out.push_str(&cut(evidence.trim(), EVIDENCE_BUDGET));
+        if let Some(failure) = ctx.failure {
+            let (test, evidence, lang) = match failure.kind {
+                FailureKind::Broken => ("The test that failed:", "What happened:", "text"),
+                FailureKind::Weak => (
+                    "The tests that passed:",
+                    "The mutants they did not catch:",
+                    "diff",
+                ),
+            };
+            out.push_str(&format!("{test}\n```rust\n"));
+            out.push_str(failure.code.trim());
+            out.push_str(&format!("\n```\n{evidence}\n```{lang}\n"));
+            out.push_str(&cut(failure.evidence.trim(), EVIDENCE_BUDGET));
             out.push_str("\n```\n");
         }
     }

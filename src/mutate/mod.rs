@@ -60,6 +60,39 @@ impl fmt::Display for Mutant {
     }
 }
 
+impl Mutant {
+    /// The mutant as a person (or a model) reads it: its name, and for a changed operator
+    /// the line of `source` before and after, as a diff.
+    pub fn diff(&self, source: &str) -> String {
+        let mut out = format!("// {self}\n");
+        if self.genre == Genre::Body {
+            out.push_str(&format!("+ the whole body: {}\n", self.replacement));
+            return out;
+        }
+        let Some(line) = source.lines().nth(self.line.saturating_sub(1)) else {
+            return out;
+        };
+        // Columns count chars, as proc-macro2 counts them.
+        let at = line
+            .char_indices()
+            .nth(self.column.saturating_sub(1))
+            .map_or(line.len(), |(i, _)| i);
+        let replacement = match self.genre {
+            Genre::UnaryDeleted => "",
+            _ => self.replacement.as_str(),
+        };
+        if line[at..].starts_with(&self.original) {
+            let changed = format!(
+                "{}{replacement}{}",
+                &line[..at],
+                &line[at + self.original.len()..]
+            );
+            out.push_str(&format!("-{line}\n+{changed}\n"));
+        }
+        out
+    }
+}
+
 /// An item left without mutants, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -470,6 +503,36 @@ mod tests {
                 .any(|n| n.contains("helper") || n.contains(":45:")),
             "{names:#?}"
         );
+    }
+
+    #[test]
+    fn a_mutant_reads_as_a_one_line_diff() {
+        let (mutants, _) = all();
+        let find = |name: &str| {
+            mutants
+                .iter()
+                .find(|m| m.to_string() == name)
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        let swapped = find("src/money.rs:19: replace < with <= in Money::is_positive");
+        let line = SOURCE.lines().nth(18).unwrap();
+        assert_eq!(
+            swapped.diff(SOURCE),
+            format!(
+                "// {swapped}\n-{line}\n+{}\n",
+                line.replacen(" < ", " <= ", 1)
+            )
+        );
+        let deleted = find("src/money.rs:19: delete ! in Money::is_positive");
+        assert!(
+            deleted
+                .diff(SOURCE)
+                .ends_with(&format!("+{}\n", line.replacen('!', "", 1))),
+            "{}",
+            deleted.diff(SOURCE)
+        );
+        let body = find("src/money.rs:7: replace Money::split -> Vec<i64> with vec![]");
+        assert!(body.diff(SOURCE).ends_with("+ the whole body: vec![]\n"));
     }
 
     #[test]

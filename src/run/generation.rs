@@ -269,6 +269,7 @@ fn unverified(generated: FileCandidates) -> FileTests {
         candidates: generated.candidates,
         warnings: generated.warnings,
         verdicts: Vec::new(),
+        mutants: Vec::new(),
     }
 }
 
@@ -351,6 +352,7 @@ fn verify_all(
                     candidates,
                     warnings,
                     verdicts: Vec::new(),
+                    mutants: Vec::new(),
                 })
                 .collect();
             return Ok((files, None));
@@ -366,6 +368,7 @@ fn verify_all(
             candidates: verdict.kept,
             warnings,
             verdicts: verdict.tests,
+            mutants: verdict.mutants,
         })
         .collect();
     Ok((files, Some(report.summary)))

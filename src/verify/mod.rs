@@ -7,6 +7,7 @@
 //! test binaries; this module decides what each result means for each candidate.
 
 pub mod build;
+mod mutation;
 pub mod run;
 pub mod scratch;
 pub mod verdict;
@@ -18,11 +19,14 @@ use std::time::{Duration, Instant};
 
 use crate::contain::Sandbox;
 use crate::error::{Error, VerifyError};
-use crate::generate::{Candidate, Failure, FileOutput, FileRequest, RepairRequest, Repairer};
+use crate::generate::{
+    Candidate, Failure, FailureKind, FileOutput, FileRequest, RepairRequest, Repairer,
+};
 use crate::interrupt::Runtime;
 use crate::scan::SourceFile;
 use crate::splice;
 use crate::workspace::{TargetKind, Workspace};
+pub use mutation::{ItemMutants, MutationSummary};
 use run::{TestBinary, TestOutcome};
 pub use verdict::{Reason, TestVerdict};
 
@@ -47,6 +51,9 @@ pub struct FileVerdict {
     /// Per test the generator first gave, by its item: what became of it. A test whose
     /// replacement was kept is not news; a repair that failed too says why it failed.
     pub tests: Vec<(String, TestVerdict)>,
+    /// Per item with a kept test: what its tests make of its mutants (empty when the
+    /// mutation stage did not run).
+    pub mutants: Vec<ItemMutants>,
 }
 
 /// Per candidate a generator first gave: what became of it.
@@ -78,6 +85,8 @@ pub struct Summary {
     pub builds: usize,
     pub build_time: Duration,
     pub run_time: Duration,
+    /// The mutation stage's figures; `None` when it did not run.
+    pub mutants: Option<MutationSummary>,
 }
 
 /// The verify stage's settings: every candidate from a model is built and run in a scratch
@@ -99,6 +108,11 @@ pub struct VerifyOptions {
     pub keep_failing: bool,
     /// Run tests even where a layer of containment is missing (`--allow-uncontained`).
     pub allow_uncontained: bool,
+    /// Run the kept tests against their items' mutants (off with `--no-mutants`).
+    pub mutants: bool,
+    /// Rounds of asking the model again for tests that catch the surviving mutants
+    /// (`--mutation-rounds`); 0 asks nothing.
+    pub mutation_rounds: u32,
 }
 
 impl Default for VerifyOptions {
@@ -111,6 +125,8 @@ impl Default for VerifyOptions {
             repair_rounds: 2,
             keep_failing: false,
             allow_uncontained: false,
+            mutants: true,
+            mutation_rounds: 1,
         }
     }
 }
@@ -194,8 +210,29 @@ pub fn verify(
     }
     let total = tracked.len();
     let mut ended = verifier.rounds(&files, tracked, repairer)?;
+    let mut mutants = None;
     if !options.compile_only {
         verifier.together(&mut ended)?;
+        if options.mutants && !ended.kept.is_empty() {
+            let mut totals = MutationSummary::default();
+            let mut figures = verifier.mutation(&files, &ended.kept, &mut totals)?;
+            if let Some(repairer) = repairer {
+                verifier.strengthen(&files, &mut ended, &mut figures, repairer, &mut totals)?;
+            }
+            // What the written tests catch, after any replacement (and of items whose tests
+            // are still kept).
+            (totals.caught, totals.total) = (0, 0);
+            for (file, items) in figures.iter_mut() {
+                items.retain(|i| {
+                    ended
+                        .kept
+                        .iter()
+                        .any(|t| t.file == *file && t.candidate.item == i.item)
+                });
+                totals.add(items);
+            }
+            mutants = Some((figures, totals));
+        }
     }
     // The next run's warm-up builds the copy as this run leaves it, uncontained: leave it as
     // built, not as the tests left it.
@@ -209,8 +246,15 @@ pub fn verify(
         builds: verifier.builds,
         build_time: verifier.build_time,
         run_time: verifier.run_time,
+        mutants: mutants.as_ref().map(|(_, totals)| *totals),
     };
-    Ok(report(&files, ended, summary))
+    let mut report = report(&files, ended, summary);
+    if let Some((figures, _)) = mutants {
+        for (file, items) in figures {
+            report.files[file].mutants = items;
+        }
+    }
+    Ok(report)
 }
 
 /// Each file's verdict from how its tests ended, with the counts per first candidate.
@@ -1151,6 +1195,7 @@ impl<'a> Verifier<'a> {
                 item: test.candidate.item.clone(),
                 code: test.candidate.text.clone(),
                 evidence,
+                kind: FailureKind::Broken,
             });
             asked.push((test, reason, compiled));
         }

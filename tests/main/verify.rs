@@ -84,7 +84,7 @@ fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
         stderr.contains(
-            "generated 3 tests in 1 file (6 candidates: 1 passed, 2 after repair, 3 dropped), 0 items already tested"
+            "generated 3 tests in 1 file (6 candidates: 1 passed, 2 after repair, 3 dropped), mutants: 15 of 15 caught, 0 items already tested"
         ),
         "{stderr}"
     );
@@ -346,13 +346,15 @@ fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
             )
         })
     });
+    // `--no-mutants`: no mutation stage, and no figures in the summary.
     llm(dir.path(), &server)
-        .arg("--workspace")
+        .args(["--workspace", "--no-mutants"])
         .assert()
         .success()
         .stderr(predicate::str::contains(
             "generated 1 test in 1 file (1 candidate: 1 passed, 0 dropped), 1 item already tested",
-        ));
+        ))
+        .stderr(predicate::str::contains("mutants").not());
     assert!(read(dir.path(), "alpha/src/lib.rs").contains("fn greets() {"));
     assert!(!dir.path().join("target/debug").exists());
 }

@@ -1,0 +1,625 @@
+//! The mutation stage: the kept tests of each item run against the item's mutants, all built
+//! at once (mutant schemata: every mutated fn switches on the number `TESTSMITH_MUTANT` gives
+//! the process), so N mutants cost one build where cargo-mutants makes N. A mutant that does
+//! not compile is found from the compiler's spans and dropped, and the build is made once
+//! more; nothing of this leaves the scratch copy.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quote::ToTokens;
+use syn::visit::Visit;
+
+use super::run::{self, TestBinary, TestOutcome};
+use super::{FileUnderTest, Tracked, Verifier, build, plural, scratch, spawn_error};
+use crate::error::{Error, VerifyError};
+use crate::generate::{Candidate, Failure, FailureKind, FileOutput, RepairRequest, Repairer};
+use crate::mutate::{self, Mutant};
+use crate::splice;
+
+/// What the kept tests of one item make of its mutants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemMutants {
+    /// The item's wire name.
+    pub item: String,
+    /// Its mutants that built and ran.
+    pub total: usize,
+    pub caught: usize,
+    /// The mutants no test caught, in source order.
+    pub survivors: Vec<Mutant>,
+    /// Why it has no mutants, when it has none: a `const fn`, `unsafe` code, mutants that did
+    /// not build.
+    pub note: Option<String>,
+}
+
+/// The mutation stage's figures, for the summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MutationSummary {
+    pub caught: usize,
+    pub total: usize,
+    /// Mutants dropped because they did not compile.
+    pub unbuildable: usize,
+    pub builds: usize,
+    pub time: Duration,
+}
+
+impl MutationSummary {
+    pub fn add(&mut self, items: &[ItemMutants]) {
+        for item in items {
+            self.caught += item.caught;
+            self.total += item.total;
+        }
+    }
+}
+
+/// One file's mutants, numbered from 1 by their place in `mutants`.
+struct Schema {
+    /// Index into the files under test.
+    file: usize,
+    /// The file with its kept tests, as the mutants are made from and will be written.
+    text: String,
+    mutants: Vec<Mutant>,
+    /// The numbers still in the build (not dropped for a compile error).
+    live: BTreeSet<u64>,
+    /// Per item: why it has no mutants.
+    skipped: BTreeMap<String, String>,
+}
+
+/// The lines (1-based, first and last) of each mutant's arm in a schemata text.
+#[derive(Default)]
+struct Arms(Vec<(u64, usize, usize)>);
+
+impl<'ast> Visit<'ast> for Arms {
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        let switch = m.expr.to_token_stream().to_string().replace(' ', "");
+        if switch == "crate::__testsmith_mutant()" {
+            for arm in &m.arms {
+                if let syn::Pat::Lit(syn::PatLit {
+                    lit: syn::Lit::Int(number),
+                    ..
+                }) = &arm.pat
+                    && let Ok(n) = number.base10_parse::<u64>()
+                {
+                    let first = number.span().start().line;
+                    let last = arm
+                        .body
+                        .to_token_stream()
+                        .into_iter()
+                        .last()
+                        .map_or(first, |t| t.span().end().line);
+                    self.0.push((n, first, last.max(first)));
+                }
+            }
+        }
+        syn::visit::visit_expr_match(self, m);
+    }
+}
+
+/// What one mutant's run is: the binary with its number set, and the tests to run.
+struct Job {
+    schema: usize,
+    number: u64,
+    binary: TestBinary,
+    names: Vec<String>,
+}
+
+impl Verifier<'_> {
+    /// Run the `kept` tests of each item against the item's mutants: one build for all, then
+    /// one process per mutant with the item's tests in it. Per file under test, its items'
+    /// figures.
+    pub(super) fn mutation(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        kept: &[Tracked],
+        summary: &mut MutationSummary,
+    ) -> Result<BTreeMap<usize, Vec<ItemMutants>>, Error> {
+        let started = Instant::now();
+        let mut schemas = self.schemas(files, kept);
+        if schemas.iter().all(|s| s.live.is_empty()) {
+            return Ok(figures(&schemas, &BTreeMap::new(), None));
+        }
+        self.progress.phase(&format!(
+            "building {} with cargo",
+            plural(
+                schemas.iter().map(|s| s.live.len()).sum(),
+                "mutant",
+                "mutants"
+            )
+        ));
+        let built = self.build_schemas(&mut schemas, summary)?;
+        // The binaries are the mutated ones now: a later round builds again.
+        self.built.clear();
+        let caught = match built {
+            Ok(binaries) => {
+                self.binaries = binaries;
+                let caught = self.run_mutants(&schemas, kept)?;
+                Ok(caught)
+            }
+            Err(why) => Err(why),
+        };
+        summary.time += started.elapsed();
+        let figures = match caught {
+            Ok(caught) => figures(&schemas, &caught, None),
+            Err(why) => figures(&schemas, &BTreeMap::new(), Some(&why)),
+        };
+        for items in figures.values() {
+            summary.add(items);
+        }
+        Ok(figures)
+    }
+
+    /// Each file with kept tests: its text with them spliced in, and its items' mutants.
+    fn schemas(&self, files: &[FileUnderTest<'_>], kept: &[Tracked]) -> Vec<Schema> {
+        let mut by_file: BTreeMap<usize, Vec<&Tracked>> = BTreeMap::new();
+        for test in kept {
+            by_file.entry(test.file).or_default().push(test);
+        }
+        let mut schemas = Vec::new();
+        for (file, tests) in by_file {
+            let under_test = &files[file];
+            let source = under_test.file;
+            let candidates: Vec<&crate::generate::Candidate> =
+                tests.iter().map(|t| &t.candidate).collect();
+            let text = splice::splice(
+                &source.source,
+                source.analysis.existing.as_ref(),
+                &candidates,
+                &source.rules,
+            )
+            .text;
+            let tested: BTreeSet<&str> = tests.iter().map(|t| t.candidate.item.as_str()).collect();
+            let items: Vec<&crate::analysis::PublicFn> = under_test
+                .request
+                .items
+                .iter()
+                .copied()
+                .filter(|item| tested.contains(item.name.as_str()))
+                .collect();
+            let display = self.files[file].rel.to_string_lossy().replace('\\', "/");
+            let (mutants, skipped) = mutate::mutants(&text, &display, &items).unwrap_or_default();
+            schemas.push(Schema {
+                file,
+                text,
+                live: (1..=mutants.len() as u64).collect(),
+                mutants,
+                skipped: skipped
+                    .into_iter()
+                    .map(|s| (s.item, s.why.to_owned()))
+                    .collect(),
+            });
+        }
+        schemas
+    }
+
+    /// Write the schemata of every file and the switch into each crate root, and build: a
+    /// second time without the mutants the errors point at. The test binaries, or why the
+    /// mutants could not be built.
+    fn build_schemas(
+        &mut self,
+        schemas: &mut [Schema],
+        summary: &mut MutationSummary,
+    ) -> Result<Result<BTreeMap<PathBuf, PathBuf>, String>, Error> {
+        for attempt in 0..2 {
+            let arms = self.write_schemas(schemas)?;
+            let started = Instant::now();
+            let request = &self.request;
+            let result = self
+                .runtime
+                .block_on(async { build::build(request).await.map_err(Error::from) })?;
+            self.build_time += started.elapsed();
+            self.builds += 1;
+            summary.builds += 1;
+            if result.success {
+                return Ok(Ok(result.binaries));
+            }
+            let mut dropped = 0;
+            let mut unattributed = None;
+            for error in &result.errors {
+                match self.mutant_at(error, schemas, &arms) {
+                    Some((schema, n)) => {
+                        if schemas[schema].live.remove(&n) {
+                            dropped += 1;
+                        }
+                    }
+                    None => unattributed = unattributed.or(Some(error)),
+                }
+            }
+            summary.unbuildable += dropped;
+            let why = match unattributed {
+                Some(error) => super::first_lines(&error.rendered),
+                None if result.errors.is_empty() => super::cargo_reason(&result.stderr),
+                // Every error was a mutant's: once more without them.
+                None if attempt == 0 && dropped > 0 => continue,
+                None => {
+                    "the build failed again without the mutants that did not compile".to_owned()
+                }
+            };
+            return Ok(Err(why));
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    /// The scratch copy as the workspace is, with each file's schemata and each crate root's
+    /// switch; per schema, where its mutants' arms are.
+    fn write_schemas(&mut self, schemas: &[Schema]) -> Result<Vec<Arms>, Error> {
+        self.restore_scratch()?;
+        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let mut arms = Vec::with_capacity(schemas.len());
+        for schema in schemas {
+            let live: Vec<Mutant> = schema
+                .mutants
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let mut m = m.clone();
+                    // A dropped mutant matches no code: it keeps its number, out of the build.
+                    if !schema.live.contains(&(i as u64 + 1)) {
+                        m.line = 0;
+                    }
+                    m
+                })
+                .collect();
+            let text = match mutate::schemata(&schema.text, &live) {
+                Ok((file, _)) => splice::unparse(&file),
+                Err(_) => schema.text.clone(),
+            };
+            let mut found = Arms::default();
+            if let Ok(parsed) = syn::parse_file(&text) {
+                found.visit_file(&parsed);
+            }
+            arms.push(found);
+            texts.insert(self.files[schema.file].rel.clone(), text);
+        }
+        for schema in schemas {
+            let file = &self.files[schema.file];
+            let root = file
+                .crate_root
+                .strip_prefix(&self.scratch)
+                .unwrap_or(&file.crate_root)
+                .to_owned();
+            if texts.contains_key(&root) && texts[&root].contains("fn __testsmith_mutant") {
+                continue;
+            }
+            let text = match texts.get(&root) {
+                Some(text) => text.clone(),
+                None => std::fs::read_to_string(&file.crate_root).map_err(|source| {
+                    VerifyError::Scratch {
+                        path: file.crate_root.clone(),
+                        source,
+                    }
+                })?,
+            };
+            texts.insert(root, text + &mutate::switch_fn());
+        }
+        for (rel, text) in &texts {
+            scratch::put(&self.scratch, rel, text).map_err(|source| VerifyError::Scratch {
+                path: self.scratch.join(rel),
+                source,
+            })?;
+        }
+        Ok(arms)
+    }
+
+    /// The mutant (schema, number) whose arm an error points at: its primary spans first.
+    fn mutant_at(
+        &self,
+        error: &build::Diagnostic,
+        schemas: &[Schema],
+        arms: &[Arms],
+    ) -> Option<(usize, u64)> {
+        let hit = |(path, first, last): &(PathBuf, usize, usize)| {
+            schemas
+                .iter()
+                .zip(arms)
+                .enumerate()
+                .find_map(|(s, (schema, arms))| {
+                    if self.files[schema.file].path != *path {
+                        return None;
+                    }
+                    arms.0
+                        .iter()
+                        .find(|(_, from, to)| *first <= *to && *last >= *from)
+                        .map(|(n, _, _)| (s, *n))
+                })
+        };
+        let (primary, secondary) = error.spans.split_at(error.primary);
+        primary
+            .iter()
+            .find_map(hit)
+            .or_else(|| secondary.iter().find_map(hit))
+    }
+
+    /// One process per live mutant, with its item's kept tests: per (schema, number), whether
+    /// a test caught it (failed, crashed, hung, or did what no test may).
+    fn run_mutants(
+        &mut self,
+        schemas: &[Schema],
+        kept: &[Tracked],
+    ) -> Result<BTreeMap<(usize, u64), bool>, Error> {
+        let mut jobs = Vec::new();
+        for (s, schema) in schemas.iter().enumerate() {
+            let file = &self.files[schema.file];
+            let Some(binary) = self.binary(&file.crate_root.clone(), schema.file) else {
+                continue;
+            };
+            for &number in &schema.live {
+                let mutant = &schema.mutants[number as usize - 1];
+                let names: Vec<String> = kept
+                    .iter()
+                    .filter(|t| t.file == schema.file && t.candidate.item == mutant.item)
+                    .map(|t| self.libtest_name(t))
+                    .collect();
+                let mut binary = binary.clone();
+                binary
+                    .env
+                    .push((mutate::VAR.to_owned(), number.to_string()));
+                jobs.push(Job {
+                    schema: s,
+                    number,
+                    binary,
+                    names,
+                });
+            }
+        }
+        self.restore_scratch()?;
+        self.progress.phase(&format!(
+            "running the kept tests against {}",
+            plural(jobs.len(), "mutant", "mutants")
+        ));
+        let timeout = self.options.test_timeout;
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.threads));
+        let started = Instant::now();
+        let results = self.runtime.block_on(async {
+            let runs = jobs.iter().map(|job| {
+                let limit = Arc::clone(&limit);
+                async move {
+                    let _slot = limit.acquire().await.expect("never closed");
+                    let outcomes = run::run_exact(&job.binary, &job.names, 1, timeout)
+                        .await
+                        .map_err(|source| spawn_error(&job.binary, source))?;
+                    let caught = job
+                        .names
+                        .iter()
+                        .any(|name| outcomes.get(name) != Some(&TestOutcome::Passed));
+                    Ok::<_, Error>(((job.schema, job.number), caught))
+                }
+            });
+            let all = futures_util::future::join_all(runs).await;
+            all.into_iter().collect::<Result<BTreeMap<_, _>, Error>>()
+        })?;
+        self.run_time += started.elapsed();
+        Ok(results)
+    }
+}
+
+/// Each file's items with what their tests caught; `failed` says why no mutant ran.
+fn figures(
+    schemas: &[Schema],
+    caught: &BTreeMap<(usize, u64), bool>,
+    failed: Option<&str>,
+) -> BTreeMap<usize, Vec<ItemMutants>> {
+    let mut out: BTreeMap<usize, Vec<ItemMutants>> = BTreeMap::new();
+    for (s, schema) in schemas.iter().enumerate() {
+        let mut items: BTreeMap<&str, ItemMutants> = BTreeMap::new();
+        for (item, why) in &schema.skipped {
+            items.insert(
+                item,
+                ItemMutants {
+                    item: item.clone(),
+                    total: 0,
+                    caught: 0,
+                    survivors: Vec::new(),
+                    note: Some(why.clone()),
+                },
+            );
+        }
+        for (i, mutant) in schema.mutants.iter().enumerate() {
+            let number = i as u64 + 1;
+            let figures = items
+                .entry(mutant.item.as_str())
+                .or_insert_with(|| ItemMutants {
+                    item: mutant.item.clone(),
+                    total: 0,
+                    caught: 0,
+                    survivors: Vec::new(),
+                    note: None,
+                });
+            if let Some(why) = failed {
+                figures.note = Some(format!("its mutants did not build: {why}"));
+                continue;
+            }
+            match caught.get(&(s, number)) {
+                Some(true) => {
+                    figures.total += 1;
+                    figures.caught += 1;
+                }
+                Some(false) => {
+                    figures.total += 1;
+                    figures.survivors.push(mutant.clone());
+                }
+                // Did not compile, or its binary was not built.
+                None => {}
+            }
+        }
+        out.entry(schema.file)
+            .or_default()
+            .extend(items.into_values());
+    }
+    out
+}
+
+impl Verifier<'_> {
+    /// `--mutation-rounds`: the items whose kept tests left mutants alive go back to the
+    /// model with those mutants; a new test replaces an item's tests only when it passes
+    /// verification and catches more of them. `figures` is updated with what was replaced.
+    pub(super) fn strengthen(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        ended: &mut super::Ended,
+        figures: &mut BTreeMap<usize, Vec<ItemMutants>>,
+        repairer: &dyn Repairer,
+        summary: &mut MutationSummary,
+    ) -> Result<(), Error> {
+        for _ in 0..self.options.mutation_rounds {
+            let weak = weak_tests(files, &ended.kept, figures);
+            if weak.is_empty() {
+                return Ok(());
+            }
+            self.progress.phase(&format!(
+                "asking the model again for {} that left mutants alive",
+                plural(weak.values().map(Vec::len).sum(), "test", "tests")
+            ));
+            let candidates = self.ask_again(files, &ended.kept, weak, repairer)?;
+            let pending: Vec<Tracked> = candidates
+                .into_iter()
+                .filter_map(|(file, candidate)| {
+                    // The first of the item's tests stands for it in the report.
+                    let old = ended
+                        .kept
+                        .iter()
+                        .find(|t| t.file == file && t.candidate.item == candidate.item)?;
+                    Some(Tracked {
+                        file,
+                        origin: old.origin,
+                        candidate,
+                        repaired: old.repaired,
+                        compile_error: None,
+                        replaced: old.replaced.clone(),
+                        outcomes: Vec::new(),
+                        alone: None,
+                    })
+                })
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            // Verified as any test is, with no repair: the old test stands meanwhile.
+            let passed = self.rounds(files, pending, None)?.kept;
+            if passed.is_empty() {
+                return Ok(());
+            }
+            let mut scratch_totals = MutationSummary::default();
+            let new = self.mutation(files, &passed, &mut scratch_totals)?;
+            summary.builds += scratch_totals.builds;
+            summary.unbuildable += scratch_totals.unbuildable;
+            summary.time += scratch_totals.time;
+            let better = replace_where_better(figures, new);
+            if better.is_empty() {
+                return Ok(());
+            }
+            ended
+                .kept
+                .retain(|t| !better.contains(&(t.file, t.candidate.item.clone())));
+            ended.kept.extend(
+                passed
+                    .into_iter()
+                    .filter(|t| better.contains(&(t.file, t.candidate.item.clone()))),
+            );
+            // The new tests with the crate's others, as `cargo test` will run them.
+            self.together(ended)?;
+        }
+        Ok(())
+    }
+
+    /// One call per file for the weak tests' items; the new candidates, named apart from the
+    /// module's fns and the tests kept, by file.
+    fn ask_again(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        kept: &[Tracked],
+        weak: BTreeMap<usize, Vec<Failure>>,
+        repairer: &dyn Repairer,
+    ) -> Result<Vec<(usize, Candidate)>, Error> {
+        let order: Vec<usize> = weak.keys().copied().collect();
+        let requests: Vec<RepairRequest<'_>> = weak
+            .into_iter()
+            .map(|(file, failures)| RepairRequest {
+                file: files[file].request,
+                failures,
+            })
+            .collect();
+        let taken: Vec<BTreeSet<String>> = order
+            .iter()
+            .map(|&file| {
+                let mut taken = splice::existing_fns(files[file].file);
+                taken.extend(
+                    kept.iter()
+                        .filter(|t| t.file == file)
+                        .map(|t| t.candidate.name.clone()),
+                );
+                taken
+            })
+            .collect();
+        let slots: Vec<std::sync::Mutex<Vec<Candidate>>> =
+            order.iter().map(|_| Default::default()).collect();
+        repairer.repair_all(&requests, self.progress, &|index, output: FileOutput| {
+            let mut taken = taken[index].clone();
+            *slots[index].lock().expect("lock") = splice::prepare(output.tests, &mut taken);
+        })?;
+        Ok(order
+            .into_iter()
+            .zip(slots)
+            .flat_map(|(file, slot)| {
+                let candidates = slot.into_inner().expect("lock");
+                candidates.into_iter().map(move |c| (file, c))
+            })
+            .collect())
+    }
+}
+
+/// Per file, one `Weak` failure per item whose tests left mutants alive: its tests' code and
+/// the survivors as diffs.
+fn weak_tests(
+    files: &[FileUnderTest<'_>],
+    kept: &[Tracked],
+    figures: &BTreeMap<usize, Vec<ItemMutants>>,
+) -> BTreeMap<usize, Vec<Failure>> {
+    let mut weak: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
+    for (&file, items) in figures {
+        for item in items.iter().filter(|i| !i.survivors.is_empty()) {
+            let code: Vec<&str> = kept
+                .iter()
+                .filter(|t| t.file == file && t.candidate.item == item.item)
+                .map(|t| t.candidate.text.trim())
+                .collect();
+            if code.is_empty() {
+                continue;
+            }
+            let source = &files[file].file.source;
+            let evidence: String = item.survivors.iter().map(|m| m.diff(source)).collect();
+            weak.entry(file).or_default().push(Failure {
+                item: item.item.clone(),
+                code: code.join("\n\n"),
+                evidence,
+                kind: FailureKind::Weak,
+            });
+        }
+    }
+    weak
+}
+
+/// Take the new figures of each item whose new tests catch more than its old ones; the
+/// (file, item) pairs replaced.
+fn replace_where_better(
+    figures: &mut BTreeMap<usize, Vec<ItemMutants>>,
+    new: BTreeMap<usize, Vec<ItemMutants>>,
+) -> BTreeSet<(usize, String)> {
+    let mut better = BTreeSet::new();
+    for (file, items) in new {
+        let Some(old_items) = figures.get_mut(&file) else {
+            continue;
+        };
+        for item in items {
+            let Some(old) = old_items.iter_mut().find(|o| o.item == item.item) else {
+                continue;
+            };
+            if item.note.is_none() && item.caught > old.caught {
+                better.insert((file, item.item.clone()));
+                *old = item;
+            }
+        }
+    }
+    better
+}
