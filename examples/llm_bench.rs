@@ -1,7 +1,8 @@
 //! Benchmark: `--llm` over a synthetic crate of 40 files × 6 public fns, against the scripted
 //! server of the tests (200 ms per call) at the default concurrency of 5. Reports calls, wall
 //! time and prompt size for `--no-batch`, batched, a warm second run, and one edited fn
-//! (verification off: these measure the calls). Then the cost of verification, side by side in
+//! (verification off: these measure the calls). Then the cost of verification (without the
+//! mutation stage, which `mutation_bench` measures), side by side in
 //! the same run: a cold `cargo test --no-run` of the same crate (with a real dependency), the
 //! whole verified run, and a rerun from the cache with a warm scratch build. Run with
 //! `cargo run --release --example llm_bench | grep '^|'` (the runs are dry runs, and their
@@ -120,11 +121,11 @@ fn verification(server: &Server, floor: f64) {
     let cold_build = started.elapsed();
     let before = server.calls().len();
     let started = Instant::now();
-    let first = run(dir.path(), &server.url, &[]);
+    let first = run(dir.path(), &server.url, &["--no-mutants"]);
     let first_wall = started.elapsed();
     let first_calls = server.calls().len() - before;
     let started = Instant::now();
-    let rerun = run(dir.path(), &server.url, &[]);
+    let rerun = run(dir.path(), &server.url, &["--no-mutants"]);
     let rerun_wall = started.elapsed();
     let rerun_calls = server.calls().len() - before - first_calls;
     let budget = 1.5 * (cold_build.as_secs_f64() + floor);

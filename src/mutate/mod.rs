@@ -10,7 +10,7 @@
 mod schemata;
 mod values;
 
-pub use schemata::{VAR, schemata, switch_fn};
+pub use schemata::{VAR, schemata, switch_fn, wrapper, wrapper_name};
 
 use std::fmt;
 
@@ -299,6 +299,18 @@ fn has_let(expr: &Expr) -> bool {
     }
 }
 
+fn is_literal_zero(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            syn::Lit::Int(int) => int.base10_digits().chars().all(|c| c == '0'),
+            syn::Lit::Float(float) => float.base10_digits().chars().all(|c| c == '0' || c == '.'),
+            _ => false,
+        },
+        Expr::Paren(inner) => is_literal_zero(&inner.expr),
+        _ => false,
+    }
+}
+
 /// The span of an operator token, for its line and column.
 fn op_span(op: &BinOp) -> Span {
     op.to_token_stream()
@@ -330,6 +342,11 @@ impl<'ast> Visit<'ast> for Walk<'_> {
             && let Some((genre, from, tos)) = swaps(&e.op)
         {
             for to in tos {
+                // `x - 0` as `x / 0` does not compile (rustc's `unconditional_panic`): no build
+                // is spent finding that out.
+                if matches!(*to, "/" | "%" | "/=" | "%=") && is_literal_zero(&e.right) {
+                    continue;
+                }
                 self.change(op_span(&e.op), genre, from, to);
             }
         }
@@ -492,6 +509,24 @@ mod tests {
                 "no `{wanted}` in {names:#?}"
             );
         }
+        // Division by a literal zero does not compile: no such mutant.
+        let (zero, _) = super::mutants(
+            "pub fn f(x: i32) -> i32 {\n    x - 0\n}\n",
+            "src/lib.rs",
+            &analyze("pub fn f(x: i32) -> i32 {\n    x - 0\n}\n")
+                .unwrap()
+                .items
+                .iter()
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(
+            named(&zero)
+                .iter()
+                .filter(|n| n.contains("replace - with"))
+                .collect::<Vec<_>>(),
+            ["src/lib.rs:2: replace - with + in f"]
+        );
         // A literal's sign is no operation; tests are not mutated.
         assert!(
             !names.iter().any(|n| n.contains("delete - in Money::sign")),

@@ -13,22 +13,82 @@ use syn::{Expr, parse_quote};
 
 use super::{Genre, Mutant};
 
-/// The environment variable a test process reads its mutant number from.
+/// The environment variable a test process reads its mutant number from, where its thread's
+/// name names none.
 pub const VAR: &str = "TESTSMITH_MUTANT";
 
-/// What the crate root gets: the switch every mutated body reads, parsed once per process.
+/// How a wrapper test's name starts: `__testsmith_m<n>_<test>` runs `<test>` against mutant
+/// `n`.
+const WRAPPER: &str = "__testsmith_m";
+
+/// What the crate root gets: the switch every mutated body reads, once per thread. libtest
+/// names each test's thread after the test, so a wrapper test runs its mutant and many
+/// mutants run in one process; any other thread (the crate's own tests, threads the code
+/// starts) runs the mutant `TESTSMITH_MUTANT` names, or none. `extern crate std` keeps it
+/// building in a `#![no_std]` crate, whose tests link std anyway.
 pub fn switch_fn() -> String {
     format!(
-        "\n#[doc(hidden)]\n#[allow(dead_code)]\npub(crate) fn __testsmith_mutant() -> u64 {{\n    \
-         static ID: ::std::sync::OnceLock<u64> = ::std::sync::OnceLock::new();\n    \
-         *ID.get_or_init(|| {{\n        ::std::env::var(\"{VAR}\")\n            .ok()\n            \
-         .and_then(|id| id.parse().ok())\n            .unwrap_or(0)\n    }})\n}}\n"
+        r#"
+#[doc(hidden)]
+#[allow(dead_code)]
+pub(crate) fn __testsmith_mutant() -> u64 {{
+    extern crate std;
+    std::thread_local! {{
+        static ID: std::cell::Cell<u64> = const {{ std::cell::Cell::new(u64::MAX) }};
+    }}
+    ID.with(|id| {{
+        if id.get() == u64::MAX {{
+            let named = std::thread::current().name().and_then(|name| {{
+                let tail = name.rsplit("::").next()?.strip_prefix("{WRAPPER}")?;
+                tail.split('_').next()?.parse().ok()
+            }});
+            let chosen = named
+                .or_else(|| std::env::var("{VAR}").ok()?.parse().ok())
+                .unwrap_or(0);
+            id.set(chosen);
+        }}
+        id.get()
+    }})
+}}
+"#
     )
 }
 
+/// The name of the wrapper test that runs `test` against mutant `number`.
+pub fn wrapper_name(test: &str, number: u64) -> String {
+    format!("{WRAPPER}{number}_{test}")
+}
+
+/// A test fn that runs the test fn `test` (its text, as spliced) against mutant `number`: the
+/// test's `should_panic`, `cfg` and lint attributes and its return type, a body that calls it.
+/// `None` when the text is not a fn.
+pub fn wrapper(test: &str, number: u64) -> Option<String> {
+    let function: syn::ItemFn = syn::parse_str(test).ok()?;
+    let name = &function.sig.ident;
+    let wrapper = syn::Ident::new(
+        &wrapper_name(&name.to_string(), number),
+        proc_macro2::Span::call_site(),
+    );
+    let kept = function.attrs.iter().filter(|a| {
+        ["should_panic", "cfg", "cfg_attr", "allow", "expect"]
+            .iter()
+            .any(|k| a.path().is_ident(k))
+    });
+    let output = &function.sig.output;
+    let item: syn::ItemFn = parse_quote! {
+        #[test]
+        #(#kept)*
+        fn #wrapper() #output {
+            #name()
+        }
+    };
+    Some(item.into_token_stream().to_string())
+}
+
 /// `source` with `mutants` (numbered by their place in the slice, from 1) behind switches, and
-/// the numbers it holds. An operator whose operands hold a switch already gets none (its
-/// mutants are left out): nested switches would copy each other into every arm and grow the
+/// the numbers it holds. An operator whose operands hold switches already gets its own around
+/// copies of them, while they hold at most [`NEST_LIMIT`]: past that, its mutants are left out,
+/// or a long chain (`a + b + c + d + …`) would copy its switches into every arm and grow the
 /// source exponentially. Mutants that match no code of the file are left out too.
 pub fn schemata(source: &str, mutants: &[Mutant]) -> Result<(syn::File, Vec<u64>), syn::Error> {
     let mut file = syn::parse_file(source)?;
@@ -110,11 +170,16 @@ fn switch(arms: Vec<(u64, Expr)>, original: Expr) -> Expr {
     })
 }
 
-/// Whether `expr` holds a switch already.
-fn has_switch(expr: &Expr) -> bool {
+/// The most switches an operator's operands may hold for it to get one of its own: each of
+/// its arms copies them.
+const NEST_LIMIT: usize = 4;
+
+/// How many switches `expr` holds already.
+fn switches(expr: &Expr) -> usize {
     expr.to_token_stream()
         .to_string()
-        .contains("__testsmith_mutant")
+        .matches("__testsmith_mutant")
+        .count()
 }
 
 impl<'a> Rewrite<'a> {
@@ -216,11 +281,13 @@ impl VisitMut for Rewrite<'_> {
         // Inner expressions first: their places are those of the original code.
         visit_mut::visit_expr_mut(self, expr);
         let replaced = match expr {
-            Expr::Binary(binary) if !has_switch(&binary.left) && !has_switch(&binary.right) => {
+            Expr::Binary(binary)
+                if switches(&binary.left) + switches(&binary.right) <= NEST_LIMIT =>
+            {
                 let arms = self.binary(binary);
                 (!arms.is_empty()).then(|| switch(arms, Expr::Binary(binary.clone())))
             }
-            Expr::Unary(unary) if !has_switch(&unary.expr) => {
+            Expr::Unary(unary) if switches(&unary.expr) <= NEST_LIMIT => {
                 let arms: Vec<(u64, Expr)> = self
                     .at(first_span(unary.op), Genre::UnaryDeleted)
                     .into_iter()
@@ -411,18 +478,22 @@ mod tests {
             assert!(included.contains(&(n as u64)), "`{description}` left out");
             n
         };
-        // The inner `+` of `a + b + c` holds a switch; the outer one gets none, nor does the
-        // `*` of `(a + b) * c`.
-        let scaled = mutants
-            .iter()
-            .position(|m| m.description == "replace * with + in scaled")
-            .unwrap();
-        assert!(!included.contains(&(scaled as u64 + 1)));
+        // The inner `+` of `a + b + c` holds a switch; the outer one gets its own around
+        // copies of it, as does the `*` of `(a + b) * c`.
         let outer = mutants
             .iter()
             .position(|m| m.description == "replace + with - in sum3" && m.column == 11)
             .unwrap();
-        assert!(!included.contains(&(outer as u64 + 1)));
+        assert!(included.contains(&(outer as u64 + 1)));
+        assert!(!passes(&binary, outer + 1), "the outer `+` was not caught");
+        // A long chain stops copying: its source stays small.
+        let chain = "pub fn chain(a: i32) -> i32 {\n    a + a + a + a + a + a + a + a\n}\n";
+        let analysis = analyze(chain).unwrap();
+        let items: Vec<&PublicFn> = analysis.items.iter().collect();
+        let (mutants, _) = super::super::mutants(chain, "src/lib.rs", &items).unwrap();
+        let (file, included) = schemata(chain, &mutants).unwrap();
+        assert!(included.len() < mutants.len());
+        assert!(switches(&syn::parse_quote!({ #file })) < 60);
         // No mutant in a constant, nor of a let chain's `&&`.
         assert!(
             !mutants
@@ -442,6 +513,7 @@ mod tests {
             "replace match guard with false in sign",
             "delete ! in flip",
             "replace + with - in scaled",
+            "replace * with + in scaled",
             "replace > with < in positive",
             "delete - in positive",
             "replace four -> usize with 0",

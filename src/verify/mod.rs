@@ -149,6 +149,22 @@ struct Tracked {
     alone: Option<TestOutcome>,
 }
 
+impl Tracked {
+    /// The same test, not yet built or run.
+    fn fresh(&self) -> Tracked {
+        Tracked {
+            file: self.file,
+            origin: self.origin,
+            candidate: self.candidate.clone(),
+            repaired: self.repaired,
+            compile_error: None,
+            replaced: self.replaced.clone(),
+            outcomes: Vec::new(),
+            alone: None,
+        }
+    }
+}
+
 /// A test worth a repair: the evidence for the repairer, the reason, whether it compiled.
 type Broken = (Tracked, String, Reason, bool);
 

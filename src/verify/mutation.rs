@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quote::ToTokens;
@@ -61,11 +60,26 @@ struct Schema {
     /// The file with its kept tests, as the mutants are made from and will be written.
     text: String,
     mutants: Vec<Mutant>,
-    /// The numbers still in the build (not dropped for a compile error).
+    /// The numbers still in the build (not dropped for a compile error, not left out).
     live: BTreeSet<u64>,
+    /// The wrapper tests in `text`: each runs one kept test (by its name) against one mutant.
+    wrappers: Vec<Wrapper>,
     /// Per item: why it has no mutants.
     skipped: BTreeMap<String, String>,
 }
+
+/// A wrapper test: its name, its mutant's number, the name of the test it runs.
+struct Wrapper {
+    name: String,
+    number: u64,
+    test: String,
+}
+
+/// Per file under test (by index), its items' figures.
+pub(super) type Figures = BTreeMap<usize, Vec<ItemMutants>>;
+
+/// A mutant as the stage tracks it: its schema and its number there.
+type MutantKey = (usize, u64);
 
 /// The lines (1-based, first and last) of each mutant's arm in a schemata text.
 #[derive(Default)]
@@ -97,14 +111,6 @@ impl<'ast> Visit<'ast> for Arms {
     }
 }
 
-/// What one mutant's run is: the binary with its number set, and the tests to run.
-struct Job {
-    schema: usize,
-    number: u64,
-    binary: TestBinary,
-    names: Vec<String>,
-}
-
 impl Verifier<'_> {
     /// Run the `kept` tests of each item against the item's mutants: one build for all, then
     /// one process per mutant with the item's tests in it. Per file under test, its items'
@@ -114,7 +120,7 @@ impl Verifier<'_> {
         files: &[FileUnderTest<'_>],
         kept: &[Tracked],
         summary: &mut MutationSummary,
-    ) -> Result<BTreeMap<usize, Vec<ItemMutants>>, Error> {
+    ) -> Result<Figures, Error> {
         let started = Instant::now();
         let mut schemas = self.schemas(files, kept);
         if schemas.iter().all(|s| s.live.is_empty()) {
@@ -134,7 +140,7 @@ impl Verifier<'_> {
         let caught = match built {
             Ok(binaries) => {
                 self.binaries = binaries;
-                let caught = self.run_mutants(&schemas, kept)?;
+                let caught = self.run_mutants(&schemas, None)?;
                 Ok(caught)
             }
             Err(why) => Err(why),
@@ -160,8 +166,7 @@ impl Verifier<'_> {
         for (file, tests) in by_file {
             let under_test = &files[file];
             let source = under_test.file;
-            let candidates: Vec<&crate::generate::Candidate> =
-                tests.iter().map(|t| &t.candidate).collect();
+            let candidates: Vec<&Candidate> = tests.iter().map(|t| &t.candidate).collect();
             let text = splice::splice(
                 &source.source,
                 source.analysis.existing.as_ref(),
@@ -179,11 +184,45 @@ impl Verifier<'_> {
                 .collect();
             let display = self.files[file].rel.to_string_lossy().replace('\\', "/");
             let (mutants, skipped) = mutate::mutants(&text, &display, &items).unwrap_or_default();
+            // Per mutant, a wrapper of each of its item's tests, spliced after them: the
+            // mutants are made from the text without them, whose lines are the written file's.
+            let mut wrappers: Vec<Wrapper> = Vec::new();
+            let mut wrapper_fns: Vec<Candidate> = Vec::new();
+            for (index, mutant) in mutants.iter().enumerate() {
+                let number = index as u64 + 1;
+                for test in tests.iter().filter(|t| t.candidate.item == mutant.item) {
+                    let Some(text) = mutate::wrapper(&test.candidate.text, number) else {
+                        continue;
+                    };
+                    let name = mutate::wrapper_name(&test.candidate.name, number);
+                    wrappers.push(Wrapper {
+                        name: name.clone(),
+                        number,
+                        test: test.candidate.name.clone(),
+                    });
+                    wrapper_fns.push(Candidate {
+                        item: mutant.item.clone(),
+                        name,
+                        text: format!("{text}\n"),
+                        uses_super: false,
+                        gated: test.candidate.gated,
+                    });
+                }
+            }
+            let all: Vec<&Candidate> = candidates.iter().copied().chain(&wrapper_fns).collect();
+            let text = splice::splice(
+                &source.source,
+                source.analysis.existing.as_ref(),
+                &all,
+                &source.rules,
+            )
+            .text;
             schemas.push(Schema {
                 file,
                 text,
                 live: (1..=mutants.len() as u64).collect(),
                 mutants,
+                wrappers,
                 skipped: skipped
                     .into_iter()
                     .map(|s| (s.item, s.why.to_owned()))
@@ -243,11 +282,17 @@ impl Verifier<'_> {
 
     /// The scratch copy as the workspace is, with each file's schemata and each crate root's
     /// switch; per schema, where its mutants' arms are.
-    fn write_schemas(&mut self, schemas: &[Schema]) -> Result<Vec<Arms>, Error> {
+    fn write_schemas(&mut self, schemas: &mut [Schema]) -> Result<Vec<Arms>, Error> {
         self.restore_scratch()?;
-        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+        // The files tests go into are not restored (the builds write them): those without
+        // mutants this time are written as they are in the workspace.
+        let mut texts: BTreeMap<PathBuf, String> = self
+            .files
+            .iter()
+            .map(|f| (f.rel.clone(), f.file.source.clone()))
+            .collect();
         let mut arms = Vec::with_capacity(schemas.len());
-        for schema in schemas {
+        for schema in schemas.iter_mut() {
             let live: Vec<Mutant> = schema
                 .mutants
                 .iter()
@@ -262,8 +307,15 @@ impl Verifier<'_> {
                 })
                 .collect();
             let text = match mutate::schemata(&schema.text, &live) {
-                Ok((file, _)) => splice::unparse(&file),
-                Err(_) => schema.text.clone(),
+                Ok((file, included)) => {
+                    // A mutant with no switch of its own (past the nesting limit) is not run.
+                    schema.live.retain(|n| included.contains(n));
+                    splice::unparse(&file)
+                }
+                Err(_) => {
+                    schema.live.clear();
+                    schema.text.clone()
+                }
             };
             let mut found = Arms::default();
             if let Ok(parsed) = syn::parse_file(&text) {
@@ -272,14 +324,15 @@ impl Verifier<'_> {
             arms.push(found);
             texts.insert(self.files[schema.file].rel.clone(), text);
         }
-        for schema in schemas {
+        let mut switched = BTreeSet::new();
+        for schema in schemas.iter() {
             let file = &self.files[schema.file];
             let root = file
                 .crate_root
                 .strip_prefix(&self.scratch)
                 .unwrap_or(&file.crate_root)
                 .to_owned();
-            if texts.contains_key(&root) && texts[&root].contains("fn __testsmith_mutant") {
+            if !switched.insert(root.clone()) {
                 continue;
             }
             let text = match texts.get(&root) {
@@ -331,76 +384,89 @@ impl Verifier<'_> {
             .or_else(|| secondary.iter().find_map(hit))
     }
 
-    /// One process per live mutant, with its item's kept tests: per (schema, number), whether
-    /// a test caught it (failed, crashed, hung, or did what no test may).
+    /// The wrappers of the live mutants, split over one single-threaded process per core and
+    /// binary (with one thread, libtest names each test as it starts, so a mutant that hangs
+    /// or crashes the process is known, and the rest go on in a new process): per (schema,
+    /// number), whether a test caught it (failed, crashed, hung, or did what no test may).
+    /// With `only`, only the wrappers of those tests (by file under test and name).
     fn run_mutants(
         &mut self,
         schemas: &[Schema],
-        kept: &[Tracked],
-    ) -> Result<BTreeMap<(usize, u64), bool>, Error> {
-        let mut jobs = Vec::new();
+        only: Option<&BTreeSet<(usize, String)>>,
+    ) -> Result<BTreeMap<MutantKey, bool>, Error> {
+        // Per binary: the binary, and each wrapper's libtest name with its mutant.
+        let mut by_binary: BTreeMap<PathBuf, (TestBinary, Vec<(String, MutantKey)>)> =
+            BTreeMap::new();
         for (s, schema) in schemas.iter().enumerate() {
             let file = &self.files[schema.file];
             let Some(binary) = self.binary(&file.crate_root.clone(), schema.file) else {
                 continue;
             };
-            for &number in &schema.live {
-                let mutant = &schema.mutants[number as usize - 1];
-                let names: Vec<String> = kept
-                    .iter()
-                    .filter(|t| t.file == schema.file && t.candidate.item == mutant.item)
-                    .map(|t| self.libtest_name(t))
-                    .collect();
-                let mut binary = binary.clone();
-                binary
-                    .env
-                    .push((mutate::VAR.to_owned(), number.to_string()));
-                jobs.push(Job {
-                    schema: s,
-                    number,
-                    binary,
-                    names,
-                });
+            let module = &file.module;
+            let entry = by_binary
+                .entry(file.crate_root.clone())
+                .or_insert_with(|| (binary, Vec::new()));
+            for wrapper in &schema.wrappers {
+                let wanted =
+                    only.is_none_or(|only| only.contains(&(schema.file, wrapper.test.clone())));
+                if wanted && schema.live.contains(&wrapper.number) {
+                    entry
+                        .1
+                        .push((format!("{module}::{}", wrapper.name), (s, wrapper.number)));
+                }
             }
         }
+        let count: usize = by_binary.values().map(|(_, w)| w.len()).sum();
         self.restore_scratch()?;
         self.progress.phase(&format!(
-            "running the kept tests against {}",
-            plural(jobs.len(), "mutant", "mutants")
+            "running the kept tests against their mutants ({})",
+            plural(count, "run", "runs")
         ));
+        let mut jobs: Vec<(TestBinary, Vec<String>)> = Vec::new();
+        let mut mutant_of: BTreeMap<String, MutantKey> = BTreeMap::new();
+        for (binary, wrappers) in by_binary.into_values() {
+            let chunks = self.threads.min(wrappers.len()).max(1);
+            let mut split: Vec<Vec<String>> = vec![Vec::new(); chunks];
+            for (index, (name, mutant)) in wrappers.into_iter().enumerate() {
+                split[index % chunks].push(name.clone());
+                mutant_of.insert(name, mutant);
+            }
+            jobs.extend(split.into_iter().map(|names| (binary.clone(), names)));
+        }
         let timeout = self.options.test_timeout;
-        let limit = Arc::new(tokio::sync::Semaphore::new(self.threads));
         let started = Instant::now();
-        let results = self.runtime.block_on(async {
-            let runs = jobs.iter().map(|job| {
-                let limit = Arc::clone(&limit);
-                async move {
-                    let _slot = limit.acquire().await.expect("never closed");
-                    let outcomes = run::run_exact(&job.binary, &job.names, 1, timeout)
-                        .await
-                        .map_err(|source| spawn_error(&job.binary, source))?;
-                    let caught = job
-                        .names
-                        .iter()
-                        .any(|name| outcomes.get(name) != Some(&TestOutcome::Passed));
-                    Ok::<_, Error>(((job.schema, job.number), caught))
-                }
+        let outcomes = self.runtime.block_on(async {
+            let runs = jobs.iter().map(|(binary, names)| async move {
+                run::run_exact(binary, names, 1, timeout)
+                    .await
+                    .map_err(|source| spawn_error(binary, source))
             });
-            let all = futures_util::future::join_all(runs).await;
-            all.into_iter().collect::<Result<BTreeMap<_, _>, Error>>()
+            futures_util::future::try_join_all(runs).await
         })?;
         self.run_time += started.elapsed();
-        Ok(results)
+        let mut caught: BTreeMap<MutantKey, bool> = BTreeMap::new();
+        for ((_, names), outcomes) in jobs.iter().zip(outcomes) {
+            for name in names {
+                // A wrapper compiled out (its test's `cfg`) is no verdict.
+                let outcome = outcomes.get(name);
+                if outcome.is_some_and(TestOutcome::not_found) {
+                    continue;
+                }
+                let killed = outcome != Some(&TestOutcome::Passed);
+                *caught.entry(mutant_of[name]).or_default() |= killed;
+            }
+        }
+        Ok(caught)
     }
 }
 
 /// Each file's items with what their tests caught; `failed` says why no mutant ran.
 fn figures(
     schemas: &[Schema],
-    caught: &BTreeMap<(usize, u64), bool>,
+    caught: &BTreeMap<MutantKey, bool>,
     failed: Option<&str>,
-) -> BTreeMap<usize, Vec<ItemMutants>> {
-    let mut out: BTreeMap<usize, Vec<ItemMutants>> = BTreeMap::new();
+) -> Figures {
+    let mut out: Figures = BTreeMap::new();
     for (s, schema) in schemas.iter().enumerate() {
         let mut items: BTreeMap<&str, ItemMutants> = BTreeMap::new();
         for (item, why) in &schema.skipped {
@@ -458,7 +524,7 @@ impl Verifier<'_> {
         &mut self,
         files: &[FileUnderTest<'_>],
         ended: &mut super::Ended,
-        figures: &mut BTreeMap<usize, Vec<ItemMutants>>,
+        figures: &mut Figures,
         repairer: &dyn Repairer,
         summary: &mut MutationSummary,
     ) -> Result<(), Error> {
@@ -475,11 +541,16 @@ impl Verifier<'_> {
             let pending: Vec<Tracked> = candidates
                 .into_iter()
                 .filter_map(|(file, candidate)| {
-                    // The first of the item's tests stands for it in the report.
-                    let old = ended
+                    let mut olds = ended
                         .kept
                         .iter()
-                        .find(|t| t.file == file && t.candidate.item == candidate.item)?;
+                        .filter(|t| t.file == file && t.candidate.item == candidate.item);
+                    // The same test again catches nothing more: not worth a build.
+                    if olds.clone().any(|t| same_code(&t.candidate, &candidate)) {
+                        return None;
+                    }
+                    // The first of the item's tests stands for it in the report.
+                    let old = olds.next()?;
                     Some(Tracked {
                         file,
                         origin: old.origin,
@@ -496,12 +567,18 @@ impl Verifier<'_> {
                 return Ok(());
             }
             // Verified as any test is, with no repair: the old test stands meanwhile.
-            let passed = self.rounds(files, pending, None)?.kept;
+            let mut scratch_totals = MutationSummary::default();
+            let (passed, new) = match self.judge_new(files, &pending, &mut scratch_totals)? {
+                Some(judged) => judged,
+                None => {
+                    let passed = self.rounds(files, pending, None)?.kept;
+                    let new = self.mutation(files, &passed, &mut scratch_totals)?;
+                    (passed, new)
+                }
+            };
             if passed.is_empty() {
                 return Ok(());
             }
-            let mut scratch_totals = MutationSummary::default();
-            let new = self.mutation(files, &passed, &mut scratch_totals)?;
             summary.builds += scratch_totals.builds;
             summary.unbuildable += scratch_totals.unbuildable;
             summary.time += scratch_totals.time;
@@ -521,6 +598,41 @@ impl Verifier<'_> {
             self.together(ended)?;
         }
         Ok(())
+    }
+
+    /// The new tests verified and judged in one build: they run (as in the rounds: `--runs`
+    /// times, then alone) in the schemata build, where no mutant is on unless a wrapper's
+    /// thread names it, then their wrappers run. `None` when that build fails for a reason
+    /// no mutant explains (a new test that does not compile): the rounds find out which.
+    fn judge_new(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        pending: &[Tracked],
+        summary: &mut MutationSummary,
+    ) -> Result<Option<(Vec<Tracked>, Figures)>, Error> {
+        let started = Instant::now();
+        let mut schemas = self.schemas(files, pending);
+        let built = self.build_schemas(&mut schemas, summary)?;
+        self.built.clear();
+        summary.time += started.elapsed();
+        let Ok(binaries) = built else {
+            return Ok(None);
+        };
+        self.binaries = binaries;
+        let mut tests: Vec<Tracked> = pending.iter().map(Tracked::fresh).collect();
+        self.run_rounds(&mut tests)?;
+        let passed: Vec<Tracked> = tests
+            .into_iter()
+            .filter(|t| matches!(super::end_of(t, self.options), super::End::Passed))
+            .collect();
+        let started = Instant::now();
+        let only: BTreeSet<(usize, String)> = passed
+            .iter()
+            .map(|t| (t.file, t.candidate.name.clone()))
+            .collect();
+        let caught = self.run_mutants(&schemas, Some(&only))?;
+        summary.time += started.elapsed();
+        Ok(Some((passed, figures(&schemas, &caught, None))))
     }
 
     /// One call per file for the weak tests' items; the new candidates, named apart from the
@@ -569,12 +681,19 @@ impl Verifier<'_> {
     }
 }
 
+/// Whether two tests are the same code under their names (a model that gives back the test it
+/// was shown, renamed apart from it).
+fn same_code(a: &Candidate, b: &Candidate) -> bool {
+    let body = |c: &Candidate| c.text.replacen(&c.name, "", 1);
+    body(a) == body(b)
+}
+
 /// Per file, one `Weak` failure per item whose tests left mutants alive: its tests' code and
 /// the survivors as diffs.
 fn weak_tests(
     files: &[FileUnderTest<'_>],
     kept: &[Tracked],
-    figures: &BTreeMap<usize, Vec<ItemMutants>>,
+    figures: &Figures,
 ) -> BTreeMap<usize, Vec<Failure>> {
     let mut weak: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
     for (&file, items) in figures {
@@ -602,10 +721,7 @@ fn weak_tests(
 
 /// Take the new figures of each item whose new tests catch more than its old ones; the
 /// (file, item) pairs replaced.
-fn replace_where_better(
-    figures: &mut BTreeMap<usize, Vec<ItemMutants>>,
-    new: BTreeMap<usize, Vec<ItemMutants>>,
-) -> BTreeSet<(usize, String)> {
+fn replace_where_better(figures: &mut Figures, new: Figures) -> BTreeSet<(usize, String)> {
     let mut better = BTreeSet::new();
     for (file, items) in new {
         let Some(old_items) = figures.get_mut(&file) else {

@@ -66,6 +66,11 @@ pub enum TestOutcome {
 }
 
 impl TestOutcome {
+    /// The binary has no test of that name.
+    pub fn not_found(&self) -> bool {
+        matches!(self, TestOutcome::Failed { output } if output == NOT_FOUND)
+    }
+
     /// It ran to a result of its own: passed or failed (not hung, crashed, forged, escaped).
     pub fn ran(&self) -> bool {
         matches!(self, TestOutcome::Passed | TestOutcome::Failed { .. })
