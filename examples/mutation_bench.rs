@@ -61,7 +61,10 @@ fn main() {
     let ours = our_verdicts(with.path(), &messages);
     let theirs = cargo_mutants(with.path(), &ours);
     compare(&ours, &theirs, stage);
-    larger(&server);
+    // `BENCH_ONLY_AGREEMENT=1`: skip the larger crate.
+    if std::env::var_os("BENCH_ONLY_AGREEMENT").is_none() {
+        larger(&server);
+    }
 }
 
 /// The whole run with and without mutants on a larger crate: 40 files × 6 fns and a real
@@ -439,5 +442,8 @@ fn compare(
     );
     for (key, a, b) in common.iter().filter(|(_, a, b)| a != b) {
         println!("disagree: {key:?}: testsmith caught {a}, cargo-mutants caught {b}");
+    }
+    for key in ours.keys().filter(|key| !theirs.contains_key(*key)) {
+        println!("only testsmith's: {key:?}");
     }
 }

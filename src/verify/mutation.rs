@@ -113,8 +113,7 @@ impl<'ast> Visit<'ast> for Arms {
 
 impl Verifier<'_> {
     /// Run the `kept` tests of each item against the item's mutants: one build for all, then
-    /// one process per mutant with the item's tests in it. Per file under test, its items'
-    /// figures.
+    /// a few processes running wrapper tests. Per file under test, its items' figures.
     pub(super) fn mutation(
         &mut self,
         files: &[FileUnderTest<'_>],
@@ -123,27 +122,13 @@ impl Verifier<'_> {
     ) -> Result<Figures, Error> {
         let started = Instant::now();
         let mut schemas = self.schemas(files, kept);
-        if schemas.iter().all(|s| s.live.is_empty()) {
-            return Ok(figures(&schemas, &BTreeMap::new(), None));
-        }
-        self.progress.phase(&format!(
-            "building {} with cargo",
-            plural(
-                schemas.iter().map(|s| s.live.len()).sum(),
-                "mutant",
-                "mutants"
-            )
-        ));
-        let built = self.build_schemas(&mut schemas, summary)?;
-        // The binaries are the mutated ones now: a later round builds again.
-        self.built.clear();
-        let caught = match built {
-            Ok(binaries) => {
-                self.binaries = binaries;
-                let caught = self.run_mutants(&schemas, None)?;
-                Ok(caught)
+        let caught = if schemas.iter().all(|s| s.live.is_empty()) {
+            Ok(BTreeMap::new())
+        } else {
+            match self.build_mutants(&mut schemas, summary)? {
+                Ok(()) => Ok(self.run_mutants(&schemas, None)?),
+                Err(why) => Err(why),
             }
-            Err(why) => Err(why),
         };
         summary.time += started.elapsed();
         let figures = match caught {
@@ -154,6 +139,27 @@ impl Verifier<'_> {
             summary.add(items);
         }
         Ok(figures)
+    }
+
+    /// Build the schemata and take their test binaries; why not, when no mutant explains a
+    /// failed build.
+    fn build_mutants(
+        &mut self,
+        schemas: &mut [Schema],
+        summary: &mut MutationSummary,
+    ) -> Result<Result<(), String>, Error> {
+        self.progress.phase(&format!(
+            "building {} with cargo",
+            plural(
+                schemas.iter().map(|s| s.live.len()).sum(),
+                "mutant",
+                "mutants"
+            )
+        ));
+        let built = self.build_schemas(schemas, summary)?;
+        // The binaries are the mutated ones now: a later round builds again.
+        self.built.clear();
+        Ok(built.map(|binaries| self.binaries = binaries))
     }
 
     /// Each file with kept tests: its text with them spliced in, and its items' mutants.
@@ -612,13 +618,11 @@ impl Verifier<'_> {
     ) -> Result<Option<(Vec<Tracked>, Figures)>, Error> {
         let started = Instant::now();
         let mut schemas = self.schemas(files, pending);
-        let built = self.build_schemas(&mut schemas, summary)?;
-        self.built.clear();
+        let built = self.build_mutants(&mut schemas, summary)?;
         summary.time += started.elapsed();
-        let Ok(binaries) = built else {
+        if built.is_err() {
             return Ok(None);
-        };
-        self.binaries = binaries;
+        }
         let mut tests: Vec<Tracked> = pending.iter().map(Tracked::fresh).collect();
         self.run_rounds(&mut tests)?;
         let passed: Vec<Tracked> = tests
