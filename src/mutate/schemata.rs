@@ -24,26 +24,34 @@ const WRAPPER: &str = "__testsmith_m";
 /// What the crate root gets: the switch every mutated body reads, once per thread. libtest
 /// names each test's thread after the test, so a wrapper test runs its mutant and many
 /// mutants run in one process; any other thread (the crate's own tests, threads the code
-/// starts) runs the mutant `TESTSMITH_MUTANT` names, or none. `extern crate std` keeps it
-/// building in a `#![no_std]` crate, whose tests link std anyway.
-pub fn switch_fn() -> String {
+/// starts) runs the mutant `TESTSMITH_MUTANT` names, or none. A `#![no_std]` crate gets
+/// `extern crate std` in the fn (its tests link std anyway); any other crate plain `::std`
+/// paths, since `extern crate` trips `rust_2018_idioms`.
+pub fn switch_fn(no_std: bool) -> String {
+    let (import, std) = if no_std {
+        (
+            "    #[allow(unused_extern_crates)]\n    extern crate std;\n",
+            "std",
+        )
+    } else {
+        ("", "::std")
+    };
     format!(
         r#"
 #[doc(hidden)]
 #[allow(dead_code)]
 pub(crate) fn __testsmith_mutant() -> u64 {{
-    extern crate std;
-    std::thread_local! {{
-        static ID: std::cell::Cell<u64> = const {{ std::cell::Cell::new(u64::MAX) }};
+{import}    {std}::thread_local! {{
+        static ID: {std}::cell::Cell<u64> = const {{ {std}::cell::Cell::new(u64::MAX) }};
     }}
     ID.with(|id| {{
         if id.get() == u64::MAX {{
-            let named = std::thread::current().name().and_then(|name| {{
+            let named = {std}::thread::current().name().and_then(|name| {{
                 let tail = name.rsplit("::").next()?.strip_prefix("{WRAPPER}")?;
                 tail.split('_').next()?.parse().ok()
             }});
             let chosen = named
-                .or_else(|| std::env::var("{VAR}").ok()?.parse().ok())
+                .or_else(|| {std}::env::var("{VAR}").ok()?.parse().ok())
                 .unwrap_or(0);
             id.set(chosen);
         }}
@@ -52,6 +60,16 @@ pub(crate) fn __testsmith_mutant() -> u64 {{
 }}
 "#
     )
+}
+
+/// Whether a crate root's text makes its crate `no_std` (in tests too, or only outside them:
+/// either way the switch must not rely on the prelude's `std`).
+pub fn is_no_std(root: &str) -> bool {
+    syn::parse_file(root).is_ok_and(|file| {
+        file.attrs
+            .iter()
+            .any(|a| a.to_token_stream().to_string().contains("no_std"))
+    })
 }
 
 /// The name of the wrapper test that runs `test` against mutant `number`.
@@ -452,8 +470,9 @@ mod tests {
 
     /// Whether the crate's tests all pass with mutant `n` switched on.
     fn passes(binary: &std::path::Path, n: usize) -> bool {
+        // The crate's own tests, not the wrappers (which turn on mutants of their own).
         std::process::Command::new(binary)
-            .arg("-q")
+            .args(["-q", "--skip", WRAPPER])
             .env(VAR, n.to_string())
             .output()
             .unwrap()
@@ -463,11 +482,30 @@ mod tests {
 
     #[test]
     fn one_build_holds_every_mutant_and_each_is_switched_on_by_its_number() {
-        let analysis = analyze(SOURCE).unwrap();
+        // A `no_std` crate under `rust_2018_idioms`: the switch must build there too.
+        let source = format!("#![no_std]\n#![deny(rust_2018_idioms)]\n{SOURCE}");
+        let analysis = analyze(&source).unwrap();
         let items: Vec<&PublicFn> = analysis.items.iter().collect();
-        let (mutants, _) = super::super::mutants(SOURCE, "src/lib.rs", &items).unwrap();
-        let (file, included) = schemata(SOURCE, &mutants).unwrap();
-        let text = crate::splice::unparse(&file) + &switch_fn();
+        let (mutants, _) = super::super::mutants(&source, "src/lib.rs", &items).unwrap();
+        let (file, included) = schemata(&source, &mutants).unwrap();
+        assert!(is_no_std(&source) && !is_no_std(SOURCE));
+        let mut text = crate::splice::unparse(&file);
+        // A wrapper of `adds` per mutant of `add`: its thread's name turns the mutant on.
+        let wrappers: Vec<String> = mutants
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.item == "add")
+            .map(|(i, _)| {
+                wrapper(
+                    "#[test]\nfn adds() {\n    assert_eq!(add(2, 2), 4);\n}",
+                    i as u64 + 1,
+                )
+                .unwrap()
+            })
+            .collect();
+        let end = text.rfind('}').unwrap();
+        text.insert_str(end, &wrappers.join("\n"));
+        text.push_str(&switch_fn(is_no_std(&text)));
         let (_dir, binary) = build(&text);
         assert!(passes(&binary, 0), "the original code fails its own tests");
         let number = |description: &str| {
@@ -488,12 +526,12 @@ mod tests {
         assert!(!passes(&binary, outer + 1), "the outer `+` was not caught");
         // A long chain stops copying: its source stays small.
         let chain = "pub fn chain(a: i32) -> i32 {\n    a + a + a + a + a + a + a + a\n}\n";
-        let analysis = analyze(chain).unwrap();
-        let items: Vec<&PublicFn> = analysis.items.iter().collect();
-        let (mutants, _) = super::super::mutants(chain, "src/lib.rs", &items).unwrap();
-        let (file, included) = schemata(chain, &mutants).unwrap();
-        assert!(included.len() < mutants.len());
-        assert!(switches(&syn::parse_quote!({ #file })) < 60);
+        let chain_analysis = analyze(chain).unwrap();
+        let chain_items: Vec<&PublicFn> = chain_analysis.items.iter().collect();
+        let (chain_mutants, _) = super::super::mutants(chain, "src/lib.rs", &chain_items).unwrap();
+        let (chain_file, chain_included) = schemata(chain, &chain_mutants).unwrap();
+        assert!(chain_included.len() < chain_mutants.len());
+        assert!(switches(&syn::parse_quote!({ #chain_file })) < 60);
         // No mutant in a constant, nor of a let chain's `&&`.
         assert!(
             !mutants
@@ -525,5 +563,22 @@ mod tests {
         }
         // 2 * 2 is 4 too: a weak test lets this one live.
         assert!(passes(&binary, number("replace + with * in add")));
+        // In one process with no number in the environment, each wrapper runs its own mutant.
+        let out = std::process::Command::new(&binary)
+            .args(["--test-threads", "2"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let minus = wrapper_name("adds", number("replace + with - in add") as u64);
+        let times = wrapper_name("adds", number("replace + with * in add") as u64);
+        assert!(
+            stdout.contains(&format!("test tests::{minus} ... FAILED")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("test tests::{times} ... ok")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("test tests::adds ... ok"), "{stdout}");
     }
 }

@@ -350,7 +350,8 @@ impl Verifier<'_> {
                     }
                 })?,
             };
-            texts.insert(root, text + &mutate::switch_fn());
+            let switch = mutate::switch_fn(mutate::is_no_std(&text));
+            texts.insert(root, text + &switch);
         }
         for (rel, text) in &texts {
             scratch::put(&self.scratch, rel, text).map_err(|source| VerifyError::Scratch {
