@@ -20,6 +20,12 @@ fn model(call: &Call) -> Reply {
         let code = match (name, stronger) {
             ("count_up", _) => "#[test]\nfn counts() {\n    assert_eq!(count_up(3), 3);\n}",
             ("walk", _) => "#[test]\nfn walks() {\n    assert_eq!(walk(2, 3), Meters(6));\n}",
+            ("<Meters as Display>::fmt", _) => {
+                "#[test]\nfn shows_meters() {\n    assert_eq!(Meters(3).to_string(), \"3 m\");\n}"
+            }
+            ("largest", _) => {
+                "#[test]\nfn finds_the_largest() {\n    assert_eq!(largest(&[1, 5, 2]), Some(5));\n    assert_eq!(largest::<u8>(&[]), None);\n}"
+            }
             ("split", false) => "#[test]\nfn splits() {\n    assert_eq!(split(10, 3).len(), 3);\n}",
             ("split", true) => {
                 "#[test]\nfn splits_exactly() {\n    assert_eq!(split(10, 3), vec![4, 3, 3]);\n    assert_eq!(split(9, 3), vec![3, 3, 3]);\n}"
@@ -61,8 +67,9 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
         stderr.contains("src/lib.rs: `count_up`: its tests catch 9 of 9 mutants"),
         "{stderr}"
     );
-    // `walk`'s body as `Default::default()` does not compile (`Meters` has no `Default`): it
-    // is dropped from the build, not counted.
+    // `walk`'s body as `Default::default()` does not compile (`Meters` has no `Default`), nor
+    // `largest`'s as `Some(Default::default())` (`T` need not have one): they are
+    // dropped from the build, not counted.
     assert!(
         stderr.contains("src/lib.rs: `walk`: its tests catch 2 of 2 mutants"),
         "{stderr}"
@@ -75,9 +82,19 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
         stderr.contains("    survived: src/lib.rs:28: replace / with % in split\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("mutants: 14 of 23 caught"), "{stderr}");
+    // A trait impl's method and a generic fn are mutated in their bodies; `>=` for `>` in
+    // `largest` changes nothing a test can see (an equivalent mutant).
     assert!(
-        stderr.contains("mutation: 2 builds of them, 1 mutant that did not compile dropped"),
+        stderr.contains("src/lib.rs: `<Meters as Display>::fmt`: its tests catch 1 of 1 mutant"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    survived: src/lib.rs:45: replace > with >= in largest\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("mutants: 18 of 28 caught"), "{stderr}");
+    assert!(
+        stderr.contains("mutation: 2 builds of them, 2 mutants that did not compile dropped"),
         "{stderr}"
     );
     assert_eq!(server.calls().len(), 1, "one call, no second round");
@@ -95,9 +112,12 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
         String::from_utf8_lossy(&out.stderr)
     );
     let calls = server.calls();
-    // The first call came from the cache; the second asks about `split` alone.
+    // The first call came from the cache; the second asks about the items with survivors.
+    // The model gives `largest` its test again: not worth a build, and the old test stays.
     assert_eq!(calls.len(), 2, "{calls:#?}");
-    assert_eq!(calls[1].names, ["split"]);
+    let mut asked = calls[1].names.clone();
+    asked.sort();
+    assert_eq!(asked, ["largest", "split"]);
     let prompt = &calls[1].prompt;
     assert!(
         prompt.contains("assert_eq!(split(10, 3).len(), 3);"),
@@ -119,7 +139,7 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
     let summary = messages.last().unwrap();
     assert_eq!(
         summary["mutants"],
-        serde_json::json!({"caught": 23, "total": 23})
+        serde_json::json!({"caught": 27, "total": 28})
     );
     let diff = messages
         .iter()
@@ -146,5 +166,5 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
     // Nothing of the mutants reaches the user's file, and the crate's lints still hold.
     assert!(!written.contains("__testsmith_mutant"), "{written}");
     let tests = cargo_test(dir.path(), &[]);
-    assert!(tests.contains("test result: ok. 3 passed"), "{tests}");
+    assert!(tests.contains("test result: ok. 5 passed"), "{tests}");
 }
