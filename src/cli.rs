@@ -555,6 +555,35 @@ mod tests {
     }
 
     #[test]
+    fn mutation_rounds_are_bounded_and_mean_nothing_without_mutants() {
+        let verify = |words: &[&str]| match crate::cli::parse_from(words.iter().map(OsString::from))
+        {
+            Invocation::Run(options) => options.verify.clone(),
+            _ => panic!("a run"),
+        };
+        let words = |n: &'static str| ["cargo", "testsmith", "--llm", "--mutation-rounds", n];
+        let judged_only = verify(&words("0"));
+        assert!(judged_only.mutants);
+        assert_eq!(judged_only.mutation_rounds, 0);
+        let err = CargoCli::try_parse_from(words("11")).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        let both = [
+            "cargo",
+            "testsmith",
+            "--llm",
+            "--no-mutants",
+            "--mutation-rounds",
+            "2",
+        ];
+        let err = CargoCli::try_parse_from(both).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(!verify(&["cargo", "testsmith", "--no-mutants"]).mutants);
+        let defaults = verify(&["cargo", "testsmith", "--llm"]);
+        assert!(defaults.mutants);
+        assert_eq!(defaults.mutation_rounds, 1);
+    }
+
+    #[test]
     fn subcommand_word_is_optional() {
         let with =
             parse_from(["cargo-testsmith", "testsmith", "--check", "src"].map(OsString::from));
