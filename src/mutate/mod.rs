@@ -299,14 +299,31 @@ fn has_let(expr: &Expr) -> bool {
     }
 }
 
-fn is_literal_zero(expr: &Expr) -> bool {
+/// The value of a literal number (`0`, `1u8`, `1.0`), looking through parens.
+fn literal_value(expr: &Expr) -> Option<f64> {
     match expr {
         Expr::Lit(lit) => match &lit.lit {
-            syn::Lit::Int(int) => int.base10_digits().chars().all(|c| c == '0'),
-            syn::Lit::Float(float) => float.base10_digits().chars().all(|c| c == '0' || c == '.'),
-            _ => false,
+            syn::Lit::Int(int) => int.base10_digits().parse().ok(),
+            syn::Lit::Float(float) => float.base10_digits().parse().ok(),
+            _ => None,
         },
-        Expr::Paren(inner) => is_literal_zero(&inner.expr),
+        Expr::Paren(inner) => literal_value(&inner.expr),
+        _ => None,
+    }
+}
+
+/// Whether swapping `from` for `to` before the operand `right` cannot compile or cannot be
+/// told apart: `x / 0` is rustc's `unconditional_panic`; `x - 0` is `x + 0` and `x / 1` is
+/// `x * 1` (equivalent mutants, which no test can catch and which would send a good test
+/// back to the model).
+fn pointless(from: &str, to: &str, right: &Expr) -> bool {
+    let from = from.trim_end_matches('=');
+    let to = to.trim_end_matches('=');
+    match literal_value(right) {
+        Some(0.0) => {
+            matches!(to, "/" | "%") || matches!((from, to), ("+", "-") | ("-", "+"))
+        }
+        Some(1.0) => matches!((from, to), ("*", "/") | ("/", "*")),
         _ => false,
     }
 }
@@ -342,9 +359,7 @@ impl<'ast> Visit<'ast> for Walk<'_> {
             && let Some((genre, from, tos)) = swaps(&e.op)
         {
             for to in tos {
-                // `x - 0` as `x / 0` does not compile (rustc's `unconditional_panic`): no build
-                // is spent finding that out.
-                if matches!(*to, "/" | "%" | "/=" | "%=") && is_literal_zero(&e.right) {
+                if pointless(from, to, &e.right) {
                     continue;
                 }
                 self.change(op_span(&e.op), genre, from, to);
@@ -509,7 +524,7 @@ mod tests {
                 "no `{wanted}` in {names:#?}"
             );
         }
-        // Division by a literal zero does not compile: no such mutant.
+        // Division by a literal zero does not compile, and `x + 0` is `x - 0`: no such mutant.
         let (zero, _) = super::mutants(
             "pub fn f(x: i32) -> i32 {\n    x - 0\n}\n",
             "src/lib.rs",
@@ -525,7 +540,23 @@ mod tests {
                 .iter()
                 .filter(|n| n.contains("replace - with"))
                 .collect::<Vec<_>>(),
-            ["src/lib.rs:2: replace - with + in f"]
+            Vec::<&String>::new()
+        );
+        let times_one = "pub fn g(x: i32) -> i32 {\n    x * 1 + x\n}\n";
+        let (one, _) = super::mutants(
+            times_one,
+            "src/lib.rs",
+            &analyze(times_one).unwrap().items.iter().collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let names = named(&one);
+        assert!(
+            !names.iter().any(|n| n.contains("replace * with /")),
+            "{names:#?}"
+        );
+        assert!(
+            names.iter().any(|n| n.contains("replace * with + in g")),
+            "{names:#?}"
         );
         // A literal's sign is no operation; tests are not mutated.
         assert!(
