@@ -277,8 +277,8 @@ fn stage_seconds(stderr: &str) -> f64 {
         .lines()
         .find_map(|l| {
             let rest = l.strip_prefix("mutation: ")?;
-            let (_, tail) = rest.rsplit_once(", ")?;
-            tail.strip_suffix(" s in all")?.parse().ok()
+            let (head, _) = rest.split_once(" s in all")?;
+            head.rsplit_once(", ")?.1.parse().ok()
         })
         .unwrap_or_else(|| panic!("no mutation line in {stderr}"))
 }

@@ -232,8 +232,13 @@ impl Console {
                     summary.build_time.as_secs_f64(),
                 ));
                 if let Some(mutants) = summary.mutants {
+                    let isolated = if mutants.isolated {
+                        " (each mutant in a process of its own: the crate keeps global state)"
+                    } else {
+                        ""
+                    };
                     self.detail(&format!(
-                        "mutation: {} of them, {} that did not compile dropped, {:.1} s in all",
+                        "mutation: {} of them, {} that did not compile dropped, {:.1} s in all{isolated}",
                         plural(mutants.builds, "build", "builds"),
                         plural(mutants.unbuildable, "mutant", "mutants"),
                         mutants.time.as_secs_f64(),

@@ -93,6 +93,51 @@ impl Mutant {
     }
 }
 
+/// Whether code in `source` keeps state a test process shares: a `static` (anywhere, a fn's
+/// own included), `thread_local!`, `lazy_static!`, or a change to the environment or the
+/// current directory. Mutants of such a crate are each run in a process of their own: one
+/// mutant's leftovers (a counter moved on, a poisoned lock) would fail the tests of the next
+/// and count as catches. Unparsable text counts as keeping state.
+pub fn keeps_state(source: &str) -> bool {
+    #[derive(Default)]
+    struct State(bool);
+    impl<'ast> Visit<'ast> for State {
+        fn visit_item_static(&mut self, _: &'ast syn::ItemStatic) {
+            self.0 = true;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            if matches!(name.as_deref(), Some("thread_local" | "lazy_static")) {
+                self.0 = true;
+            }
+            // Calls inside other macros' arguments are tokens: look at them as text.
+            let tokens = m.tokens.to_string();
+            if ["set_var", "remove_var", "set_current_dir"]
+                .iter()
+                .any(|f| tokens.contains(f))
+            {
+                self.0 = true;
+            }
+        }
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if let Some(last) = path.segments.last()
+                && ["set_var", "remove_var", "set_current_dir"]
+                    .iter()
+                    .any(|f| last.ident == f)
+            {
+                self.0 = true;
+            }
+            visit::visit_path(self, path);
+        }
+    }
+    let Ok(file) = syn::parse_file(source) else {
+        return true;
+    };
+    let mut state = State::default();
+    state.visit_file(&file);
+    state.0
+}
+
 /// An item left without mutants, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -320,9 +365,7 @@ fn pointless(from: &str, to: &str, right: &Expr) -> bool {
     let from = from.trim_end_matches('=');
     let to = to.trim_end_matches('=');
     match literal_value(right) {
-        Some(0.0) => {
-            matches!(to, "/" | "%") || matches!((from, to), ("+", "-") | ("-", "+"))
-        }
+        Some(0.0) => matches!(to, "/" | "%") || matches!((from, to), ("+", "-") | ("-", "+")),
         Some(1.0) => matches!((from, to), ("*", "/") | ("/", "*")),
         _ => false,
     }
@@ -569,6 +612,26 @@ mod tests {
                 .any(|n| n.contains("helper") || n.contains(":45:")),
             "{names:#?}"
         );
+    }
+
+    #[test]
+    fn state_a_test_process_shares_is_found() {
+        for stateful in [
+            "static NEXT: AtomicU64 = AtomicU64::new(0);",
+            "pub fn f() -> u64 { static N: u64 = 1; N }",
+            "thread_local! { static X: Cell<u8> = Cell::new(0); }",
+            "pub fn f() { std::env::set_var(\"A\", \"1\"); }",
+            "pub fn f() { println!(\"{:?}\", std::env::remove_var(\"A\")); }",
+        ] {
+            assert!(keeps_state(stateful), "{stateful}");
+        }
+        for pure in [
+            "pub fn f(s: &'static str) -> usize { s.len() }",
+            "pub struct S { m: std::sync::Mutex<u8> }",
+            "const N: u8 = 3;",
+        ] {
+            assert!(!keeps_state(pure), "{pure}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn switch_fn(no_std: bool) -> String {
     format!(
         r#"
 #[doc(hidden)]
-#[allow(dead_code)]
+#[allow(dead_code, unused_qualifications)]
 pub(crate) fn __testsmith_mutant() -> u64 {{
 {import}    {std}::thread_local! {{
         static ID: {std}::cell::Cell<u64> = const {{ {std}::cell::Cell::new(u64::MAX) }};
@@ -79,9 +79,13 @@ pub fn wrapper_name(test: &str, number: u64) -> String {
 
 /// A test fn that runs the test fn `test` (its text, as spliced) against mutant `number`: the
 /// test's `should_panic`, `cfg` and lint attributes and its return type, a body that calls it.
-/// `None` when the text is not a fn.
+/// `None` when the text is not a fn, or a fn that takes arguments or generics.
 pub fn wrapper(test: &str, number: u64) -> Option<String> {
     let function: syn::ItemFn = syn::parse_str(test).ok()?;
+    // A test that takes arguments (rstest's cases) cannot be called plainly.
+    if !function.sig.inputs.is_empty() || !function.sig.generics.params.is_empty() {
+        return None;
+    }
     let name = &function.sig.ident;
     let wrapper = syn::Ident::new(
         &wrapper_name(&name.to_string(), number),
@@ -262,7 +266,12 @@ impl<'a> Rewrite<'a> {
 /// Lints a switch can trip in the crate's own rules: the parens around it, the code after a
 /// body mutant's `return`.
 fn allow_switch_lints(attrs: &mut Vec<syn::Attribute>) {
-    attrs.push(parse_quote!(#[allow(unused_parens, unreachable_code, unused_braces)]));
+    attrs.push(parse_quote!(#[allow(
+        unused_parens,
+        unreachable_code,
+        unused_braces,
+        unused_qualifications
+    )]));
 }
 
 impl VisitMut for Rewrite<'_> {

@@ -188,6 +188,9 @@ enum End {
 #[derive(Default)]
 struct Ended {
     kept: Vec<Tracked>,
+    /// Passed, then replaced by a test that catches more of its item's mutants: its first
+    /// candidate's verdict stands, its code is not written.
+    superseded: Vec<Tracked>,
     failing: Vec<(Tracked, Reason)>,
     dropped: Vec<(Tracked, Reason)>,
 }
@@ -238,6 +241,7 @@ pub fn verify(
             // What the written tests catch, after any replacement (and of items whose tests
             // are still kept).
             (totals.caught, totals.total) = (0, 0);
+            totals.isolated = verifier.isolated;
             for (file, items) in figures.iter_mut() {
                 items.retain(|i| {
                     ended
@@ -278,21 +282,30 @@ fn report(files: &[FileUnderTest<'_>], ended: Ended, mut summary: Summary) -> Re
     let mut verdicts: Vec<FileVerdict> = files.iter().map(|_| FileVerdict::default()).collect();
     // Per first candidate, the first way it was kept.
     let mut origins: BTreeMap<usize, (usize, String, TestVerdict)> = BTreeMap::new();
-    for test in &ended.kept {
-        let verdict = match (&test.replaced, test.repaired) {
-            (Some(reason), true) if summary.compile_only => TestVerdict::FellBack {
-                first: match reason {
-                    Reason::DoesNotCompile { first } => first.clone(),
-                    other => other.to_string(),
-                },
+    let passed = |test: &Tracked| match (&test.replaced, test.repaired) {
+        (Some(reason), true) if summary.compile_only => TestVerdict::FellBack {
+            first: match reason {
+                Reason::DoesNotCompile { first } => first.clone(),
+                other => other.to_string(),
             },
-            (_, true) => TestVerdict::Repaired,
-            (_, false) => TestVerdict::Passed,
-        };
-        origins
-            .entry(test.origin)
-            .or_insert((test.file, test.candidate.item.clone(), verdict));
+        },
+        (_, true) => TestVerdict::Repaired,
+        (_, false) => TestVerdict::Passed,
+    };
+    for test in &ended.kept {
+        origins.entry(test.origin).or_insert((
+            test.file,
+            test.candidate.item.clone(),
+            passed(test),
+        ));
         verdicts[test.file].kept.push(test.candidate.clone());
+    }
+    for test in &ended.superseded {
+        origins.entry(test.origin).or_insert((
+            test.file,
+            test.candidate.item.clone(),
+            passed(test),
+        ));
     }
     for (test, reason) in &ended.failing {
         origins.entry(test.origin).or_insert((
@@ -476,6 +489,8 @@ struct Verifier<'a> {
     tried: HashMap<usize, Tried>,
     /// Per file under test, the text the last build had.
     built_text: HashMap<usize, String>,
+    /// Mutants ran one process each (the crate keeps global state).
+    isolated: bool,
     _lock: scratch::ScratchLock,
 }
 
@@ -728,6 +743,7 @@ impl<'a> Verifier<'a> {
             sandbox,
             tried: HashMap::new(),
             built_text: HashMap::new(),
+            isolated: false,
             workspace,
             options,
             runtime,
@@ -1279,6 +1295,7 @@ impl<'a> Verifier<'a> {
             kept,
             failing,
             dropped,
+            ..
         } = ended;
         if kept.is_empty() {
             return Ok(());

@@ -17,6 +17,7 @@ use crate::error::{Error, VerifyError};
 use crate::generate::{Candidate, Failure, FailureKind, FileOutput, RepairRequest, Repairer};
 use crate::mutate::{self, Mutant};
 use crate::splice;
+use crate::workspace::TargetKind;
 
 /// What the kept tests of one item make of its mutants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub struct MutationSummary {
     pub unbuildable: usize,
     pub builds: usize,
     pub time: Duration,
+    /// Each mutant ran in a process of its own: the crate keeps state a process shares.
+    pub isolated: bool,
 }
 
 impl MutationSummary {
@@ -60,6 +63,8 @@ struct Schema {
     /// The file with its kept tests, as the mutants are made from and will be written.
     text: String,
     mutants: Vec<Mutant>,
+    /// The same mutants at their places in `text` (where the wrappers moved code down).
+    placed: Vec<Mutant>,
     /// The numbers still in the build (not dropped for a compile error, not left out).
     live: BTreeSet<u64>,
     /// The wrapper tests in `text`: each runs one kept test (by its name) against one mutant.
@@ -170,28 +175,13 @@ impl Verifier<'_> {
         }
         let mut schemas = Vec::new();
         for (file, tests) in by_file {
-            let under_test = &files[file];
-            let source = under_test.file;
+            let source = files[file].file;
             let candidates: Vec<&Candidate> = tests.iter().map(|t| &t.candidate).collect();
-            let text = splice::splice(
-                &source.source,
-                source.analysis.existing.as_ref(),
-                &candidates,
-                &source.rules,
-            )
-            .text;
+            let written = written_text(files, file, kept);
             let tested: BTreeSet<&str> = tests.iter().map(|t| t.candidate.item.as_str()).collect();
-            let items: Vec<&crate::analysis::PublicFn> = under_test
-                .request
-                .items
-                .iter()
-                .copied()
-                .filter(|item| tested.contains(item.name.as_str()))
-                .collect();
             let display = self.files[file].rel.to_string_lossy().replace('\\', "/");
-            let (mutants, skipped) = mutate::mutants(&text, &display, &items).unwrap_or_default();
-            // Per mutant, a wrapper of each of its item's tests, spliced after them: the
-            // mutants are made from the text without them, whose lines are the written file's.
+            let (mutants, skipped) = mutants_in(&written, &display, &tested);
+            // Per mutant, a wrapper of each of its item's tests, spliced after them.
             let mut wrappers: Vec<Wrapper> = Vec::new();
             let mut wrapper_fns: Vec<Candidate> = Vec::new();
             for (index, mutant) in mutants.iter().enumerate() {
@@ -223,10 +213,16 @@ impl Verifier<'_> {
                 &source.rules,
             )
             .text;
+            // The same mutants where the text with the wrappers has them: items after a
+            // module of tests in mid-file moved down.
+            let (placed, _) = mutants_in(&text, &display, &tested);
+            let same = placed.len() == mutants.len()
+                && placed.iter().zip(&mutants).all(|(p, m)| p.id == m.id);
             schemas.push(Schema {
                 file,
                 text,
                 live: (1..=mutants.len() as u64).collect(),
+                placed: if same { placed } else { mutants.clone() },
                 mutants,
                 wrappers,
                 skipped: skipped
@@ -239,14 +235,16 @@ impl Verifier<'_> {
     }
 
     /// Write the schemata of every file and the switch into each crate root, and build: a
-    /// second time without the mutants the errors point at. The test binaries, or why the
-    /// mutants could not be built.
+    /// second time without the mutants the errors point at, and a third only when the second
+    /// found mutants the first did not (rustc checks borrows only once the types check). The
+    /// test binaries, or why the mutants could not be built.
     fn build_schemas(
         &mut self,
         schemas: &mut [Schema],
         summary: &mut MutationSummary,
     ) -> Result<Result<BTreeMap<PathBuf, PathBuf>, String>, Error> {
-        for attempt in 0..2 {
+        const BUILDS: usize = 3;
+        for attempt in 0..BUILDS {
             let arms = self.write_schemas(schemas)?;
             let started = Instant::now();
             let request = &self.request;
@@ -276,14 +274,14 @@ impl Verifier<'_> {
                 Some(error) => super::first_lines(&error.rendered),
                 None if result.errors.is_empty() => super::cargo_reason(&result.stderr),
                 // Every error was a mutant's: once more without them.
-                None if attempt == 0 && dropped > 0 => continue,
+                None if attempt + 1 < BUILDS && dropped > 0 => continue,
                 None => {
                     "the build failed again without the mutants that did not compile".to_owned()
                 }
             };
             return Ok(Err(why));
         }
-        unreachable!("the second attempt returns")
+        unreachable!("the last attempt returns")
     }
 
     /// The scratch copy as the workspace is, with each file's schemata and each crate root's
@@ -300,7 +298,7 @@ impl Verifier<'_> {
         let mut arms = Vec::with_capacity(schemas.len());
         for schema in schemas.iter_mut() {
             let live: Vec<Mutant> = schema
-                .mutants
+                .placed
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
@@ -330,25 +328,14 @@ impl Verifier<'_> {
             arms.push(found);
             texts.insert(self.files[schema.file].rel.clone(), text);
         }
-        let mut switched = BTreeSet::new();
-        for schema in schemas.iter() {
-            let file = &self.files[schema.file];
-            let root = file
-                .crate_root
-                .strip_prefix(&self.scratch)
-                .unwrap_or(&file.crate_root)
-                .to_owned();
-            if !switched.insert(root.clone()) {
-                continue;
-            }
-            let text = match texts.get(&root) {
-                Some(text) => text.clone(),
-                None => std::fs::read_to_string(&file.crate_root).map_err(|source| {
-                    VerifyError::Scratch {
-                        path: file.crate_root.clone(),
-                        source,
-                    }
-                })?,
+        for root in self.roots() {
+            let text = match texts.remove(&root) {
+                Some(text) => text,
+                None => {
+                    let path = self.scratch.join(&root);
+                    std::fs::read_to_string(&path)
+                        .map_err(|source| VerifyError::Scratch { path, source })?
+                }
             };
             let switch = mutate::switch_fn(mutate::is_no_std(&text));
             texts.insert(root, text + &switch);
@@ -360,6 +347,23 @@ impl Verifier<'_> {
             })?;
         }
         Ok(arms)
+    }
+
+    /// The roots (relative to the workspace) of every lib and bin target the build makes: a
+    /// module file a lib and a bin share calls the switch from both crates.
+    fn roots(&self) -> BTreeSet<PathBuf> {
+        let request = &self.request;
+        self.workspace
+            .packages
+            .iter()
+            .filter(|p| request.packages.contains(&p.name))
+            .flat_map(|p| &p.targets)
+            .filter(|t| match t.kind {
+                TargetKind::Lib => request.lib,
+                TargetKind::Bin => request.bins,
+            })
+            .filter_map(|t| Some(t.root.strip_prefix(&self.workspace.root).ok()?.to_owned()))
+            .collect()
     }
 
     /// The mutant (schema, number) whose arm an error points at: its primary spans first.
@@ -378,9 +382,11 @@ impl Verifier<'_> {
                     if self.files[schema.file].path != *path {
                         return None;
                     }
+                    // The innermost arm: an outer switch's arms hold copies of the inner ones.
                     arms.0
                         .iter()
-                        .find(|(_, from, to)| *first <= *to && *last >= *from)
+                        .filter(|(_, from, to)| *first <= *to && *last >= *from)
+                        .min_by_key(|(_, from, to)| to - from)
                         .map(|(n, _, _)| (s, *n))
                 })
         };
@@ -429,42 +435,113 @@ impl Verifier<'_> {
             "running the kept tests against their mutants ({})",
             plural(count, "run", "runs")
         ));
-        let mut jobs: Vec<(TestBinary, Vec<String>)> = Vec::new();
+        // (binary, names, each alone)
+        let mut jobs: Vec<(TestBinary, Vec<String>, bool)> = Vec::new();
         let mut mutant_of: BTreeMap<String, MutantKey> = BTreeMap::new();
         for (binary, wrappers) in by_binary.into_values() {
+            if keeps_state(&binary.package_dir) {
+                self.isolated = true;
+                let names: Vec<String> = wrappers.iter().map(|(n, _)| n.clone()).collect();
+                mutant_of.extend(wrappers);
+                jobs.push((binary, names, true));
+                continue;
+            }
             let chunks = self.threads.min(wrappers.len()).max(1);
             let mut split: Vec<Vec<String>> = vec![Vec::new(); chunks];
             for (index, (name, mutant)) in wrappers.into_iter().enumerate() {
                 split[index % chunks].push(name.clone());
                 mutant_of.insert(name, mutant);
             }
-            jobs.extend(split.into_iter().map(|names| (binary.clone(), names)));
+            jobs.extend(
+                split
+                    .into_iter()
+                    .map(|names| (binary.clone(), names, false)),
+            );
         }
         let timeout = self.options.test_timeout;
         let started = Instant::now();
         let outcomes = self.runtime.block_on(async {
-            let runs = jobs.iter().map(|(binary, names)| async move {
-                run::run_exact(binary, names, 1, timeout)
-                    .await
-                    .map_err(|source| spawn_error(binary, source))
+            let threads = self.threads;
+            let runs = jobs.iter().map(|(binary, names, alone)| async move {
+                let outcomes = if *alone {
+                    // Short processes that spend much of their life starting.
+                    run::run_each_alone(binary, names, threads * 2, timeout).await
+                } else {
+                    run::run_exact(binary, names, 1, timeout).await
+                };
+                outcomes.map_err(|source| spawn_error(binary, source))
             });
             futures_util::future::try_join_all(runs).await
         })?;
         self.run_time += started.elapsed();
         let mut caught: BTreeMap<MutantKey, bool> = BTreeMap::new();
-        for ((_, names), outcomes) in jobs.iter().zip(outcomes) {
+        for ((_, names, _), outcomes) in jobs.iter().zip(outcomes) {
             for name in names {
-                // A wrapper compiled out (its test's `cfg`) is no verdict.
-                let outcome = outcomes.get(name);
-                if outcome.is_some_and(TestOutcome::not_found) {
+                // A wrapper compiled out (its test's `cfg`), or with no outcome, is no verdict.
+                let Some(outcome) = outcomes.get(name).filter(|o| !o.not_found()) else {
                     continue;
-                }
-                let killed = outcome != Some(&TestOutcome::Passed);
+                };
+                let killed = *outcome != TestOutcome::Passed;
                 *caught.entry(mutant_of[name]).or_default() |= killed;
             }
         }
         Ok(caught)
     }
+}
+
+/// Whether the package in `dir` (its `src`) keeps state a test process shares.
+fn keeps_state(dir: &std::path::Path) -> bool {
+    fn walk(dir: &std::path::Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                path.extension().is_some_and(|e| e == "rs")
+                    && std::fs::read_to_string(&path).is_ok_and(|t| mutate::keeps_state(&t))
+            }
+        })
+    }
+    walk(&dir.join("src"))
+}
+
+/// The text of file `file` with its `kept` tests in it: as it will be written, so the lines
+/// of mutants made from it are the written file's.
+fn written_text(files: &[FileUnderTest<'_>], file: usize, kept: &[Tracked]) -> String {
+    let source = files[file].file;
+    let candidates: Vec<&Candidate> = kept
+        .iter()
+        .filter(|t| t.file == file)
+        .map(|t| &t.candidate)
+        .collect();
+    splice::splice(
+        &source.source,
+        source.analysis.existing.as_ref(),
+        &candidates,
+        &source.rules,
+    )
+    .text
+}
+
+/// The mutants of the items named `tested` in `text` (found there by name, at their lines
+/// there), and the items skipped.
+fn mutants_in(
+    text: &str,
+    display: &str,
+    tested: &BTreeSet<&str>,
+) -> (Vec<Mutant>, Vec<mutate::Skipped>) {
+    let Ok(analysis) = crate::analysis::analyze(text) else {
+        return Default::default();
+    };
+    let items: Vec<&crate::analysis::PublicFn> = analysis
+        .items
+        .iter()
+        .filter(|item| tested.contains(item.name.as_str()))
+        .collect();
+    mutate::mutants(text, display, &items).unwrap_or_default()
 }
 
 /// Each file's items with what their tests caught; `failed` says why no mutant ran.
@@ -586,23 +663,49 @@ impl Verifier<'_> {
             if passed.is_empty() {
                 return Ok(());
             }
+            // The same mutants as the first build's: those that did not compile are counted.
             summary.builds += scratch_totals.builds;
-            summary.unbuildable += scratch_totals.unbuildable;
             summary.time += scratch_totals.time;
+            let before = (
+                ended.kept.iter().map(Tracked::fresh).collect::<Vec<_>>(),
+                figures.clone(),
+                ended.superseded.len(),
+            );
             let better = replace_where_better(figures, new);
             if better.is_empty() {
                 return Ok(());
             }
-            ended
-                .kept
-                .retain(|t| !better.contains(&(t.file, t.candidate.item.clone())));
-            ended.kept.extend(
-                passed
-                    .into_iter()
-                    .filter(|t| better.contains(&(t.file, t.candidate.item.clone()))),
-            );
-            // The new tests with the crate's others, as `cargo test` will run them.
+            let is_better = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
+            let (old, kept): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut ended.kept)
+                .into_iter()
+                .partition(is_better);
+            ended.kept = kept;
+            ended.superseded.extend(old);
+            ended.kept.extend(passed.into_iter().filter(is_better));
+            // The new tests with the crate's others, as `cargo test` will run them. Should that
+            // cost any test (a new one flaky in company, or one they no longer build with),
+            // the round is undone: the tests before it passed together already.
             self.together(ended)?;
+            let (kept_before, figures_before, superseded) = before;
+            let still = |t: &Tracked| {
+                ended
+                    .kept
+                    .iter()
+                    .any(|k| k.file == t.file && k.candidate.name == t.candidate.name)
+            };
+            let lost_old = kept_before.iter().any(|t| !is_better(t) && !still(t));
+            let lost_item = better.iter().any(|(f, i)| {
+                !ended
+                    .kept
+                    .iter()
+                    .any(|k| k.file == *f && k.candidate.item == *i)
+            });
+            if lost_old || lost_item {
+                ended.kept = kept_before;
+                *figures = figures_before;
+                ended.superseded.truncate(superseded);
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -711,8 +814,8 @@ fn weak_tests(
             if code.is_empty() {
                 continue;
             }
-            let source = &files[file].file.source;
-            let evidence: String = item.survivors.iter().map(|m| m.diff(source)).collect();
+            let written = written_text(files, file, kept);
+            let evidence: String = item.survivors.iter().map(|m| m.diff(&written)).collect();
             weak.entry(file).or_default().push(Failure {
                 item: item.item.clone(),
                 code: code.join("\n\n"),
@@ -724,8 +827,8 @@ fn weak_tests(
     weak
 }
 
-/// Take the new figures of each item whose new tests catch more than its old ones; the
-/// (file, item) pairs replaced.
+/// Take the new figures of each item whose new tests catch more than its old ones and miss
+/// none the old ones caught; the (file, item) pairs replaced.
 fn replace_where_better(figures: &mut Figures, new: Figures) -> BTreeSet<(usize, String)> {
     let mut better = BTreeSet::new();
     for (file, items) in new {
@@ -736,7 +839,12 @@ fn replace_where_better(figures: &mut Figures, new: Figures) -> BTreeSet<(usize,
             let Some(old) = old_items.iter_mut().find(|o| o.item == item.item) else {
                 continue;
             };
-            if item.note.is_none() && item.caught > old.caught {
+            let old_missed: BTreeSet<&str> = old.survivors.iter().map(|m| m.id.as_str()).collect();
+            let loses_none = item
+                .survivors
+                .iter()
+                .all(|m| old_missed.contains(m.id.as_str()));
+            if item.note.is_none() && item.caught > old.caught && loses_none {
                 better.insert((file, item.item.clone()));
                 *old = item;
             }
