@@ -439,7 +439,12 @@ impl Verifier<'_> {
         let mut jobs: Vec<(TestBinary, Vec<String>, bool)> = Vec::new();
         let mut mutant_of: BTreeMap<String, MutantKey> = BTreeMap::new();
         for (binary, wrappers) in by_binary.into_values() {
-            if keeps_state(&binary.package_dir) {
+            // The workspace's own sources: the copy's hold the switch and the wrappers now.
+            let package = binary
+                .package_dir
+                .strip_prefix(&self.scratch)
+                .unwrap_or(&binary.package_dir);
+            if keeps_state(&self.workspace.root.join(package)) {
                 self.isolated = true;
                 let names: Vec<String> = wrappers.iter().map(|(n, _)| n.clone()).collect();
                 mutant_of.extend(wrappers);

@@ -97,6 +97,9 @@ fn kept_tests_are_judged_by_the_mutants_they_catch_and_weak_ones_are_asked_again
         stderr.contains("mutation: 2 builds of them, 2 mutants that did not compile dropped"),
         "{stderr}"
     );
+    // The fixture keeps no global state (the switch the copy holds does not count): many
+    // mutants run per process.
+    assert!(!stderr.contains("keeps global state"), "{stderr}");
     assert_eq!(server.calls().len(), 1, "one call, no second round");
 
     // One round: `split`'s weak test goes back with its survivors, and the stronger test
