@@ -72,6 +72,13 @@ pub fn is_no_std(root: &str) -> bool {
     })
 }
 
+/// Whether a libtest name (`module::test`) is a wrapper's.
+pub fn is_wrapper(name: &str) -> bool {
+    name.rsplit("::")
+        .next()
+        .is_some_and(|last| last.starts_with(WRAPPER))
+}
+
 /// The name of the wrapper test that runs `test` against mutant `number`.
 pub fn wrapper_name(test: &str, number: u64) -> String {
     format!("{WRAPPER}{number}_{test}")

@@ -491,6 +491,9 @@ struct Verifier<'a> {
     built_text: HashMap<usize, String>,
     /// Mutants ran one process each (the crate keeps global state).
     isolated: bool,
+    /// The binaries built last hold the kept tests and also these (by libtest name), which
+    /// the next run together must leave out: set by the mutation stage, taken by `together`.
+    not_together: Option<BTreeSet<String>>,
     _lock: scratch::ScratchLock,
 }
 
@@ -744,6 +747,7 @@ impl<'a> Verifier<'a> {
             tried: HashMap::new(),
             built_text: HashMap::new(),
             isolated: false,
+            not_together: None,
             workspace,
             options,
             runtime,
@@ -1305,7 +1309,13 @@ impl<'a> Verifier<'a> {
             .chain(failing.iter().map(|(t, _)| t))
             .map(|t| (t.file, t.candidate.name.clone()))
             .collect();
-        if wanted != self.built || !failing.is_empty() {
+        // The binaries built last may hold these tests among others not to run (the mutation
+        // stage's wrappers, tests it replaced): then those run by exact name, with no build.
+        let reuse = match self.not_together.take() {
+            Some(skip) => self.exact_filters(kept, &skip)?,
+            None => None,
+        };
+        if reuse.is_none() && (wanted != self.built || !failing.is_empty()) {
             let ignored: Vec<Candidate> = failing
                 .iter()
                 .map(|(t, reason)| {
@@ -1353,8 +1363,13 @@ impl<'a> Verifier<'a> {
             };
             let started = Instant::now();
             let timeout = self.options.test_timeout;
+            let filters = reuse
+                .as_ref()
+                .and_then(|r| r.get(&root))
+                .cloned()
+                .unwrap_or_default();
             let result = self.runtime.block_on(async {
-                run::run_together(&binary, &[], timeout)
+                run::run_together(&binary, &filters, timeout)
                     .await
                     .map_err(|source| spawn_error(&binary, source))
             })?;
@@ -1378,6 +1393,43 @@ impl<'a> Verifier<'a> {
         }
         *kept = still;
         Ok(())
+    }
+
+    /// Per crate root of `kept`: `--exact` and every test its binary lists but `skip` and the
+    /// mutation stage's wrappers. `None` when a binary is missing or cannot list its tests.
+    fn exact_filters(
+        &self,
+        kept: &[Tracked],
+        skip: &BTreeSet<String>,
+    ) -> Result<Option<BTreeMap<PathBuf, Vec<String>>>, Error> {
+        let mut filters = BTreeMap::new();
+        for test in kept {
+            let root = self.files[test.file].crate_root.clone();
+            if filters.contains_key(&root) {
+                continue;
+            }
+            let Some(binary) = self.binary(&root, test.file) else {
+                return Ok(None);
+            };
+            let timeout = self.options.test_timeout;
+            let listed = self.runtime.block_on(async {
+                run::listed_tests(&binary, timeout)
+                    .await
+                    .map_err(|source| spawn_error(&binary, source))
+            })?;
+            let Some(listed) = listed else {
+                return Ok(None);
+            };
+            let mut args = vec!["--exact".to_owned()];
+            args.extend(
+                listed
+                    .iter()
+                    .filter(|name| !skip.contains(*name) && !crate::mutate::is_wrapper(name))
+                    .cloned(),
+            );
+            filters.insert(root, args);
+        }
+        Ok(Some(filters))
     }
 
     /// Evidence without the scratch directory's path: the model needs none of it, and the

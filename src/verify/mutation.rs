@@ -126,7 +126,7 @@ impl Verifier<'_> {
         summary: &mut MutationSummary,
     ) -> Result<Figures, Error> {
         let started = Instant::now();
-        let mut schemas = self.schemas(files, kept);
+        let mut schemas = self.schemas(files, kept, &[]);
         let caught = if schemas.iter().all(|s| s.live.is_empty()) {
             Ok(BTreeMap::new())
         } else {
@@ -168,15 +168,31 @@ impl Verifier<'_> {
     }
 
     /// Each file with kept tests: its text with them spliced in, and its items' mutants.
-    fn schemas(&self, files: &[FileUnderTest<'_>], kept: &[Tracked]) -> Vec<Schema> {
+    /// With `others`: tests spliced in too, with no wrappers (so the build can also run
+    /// them with the crate's others).
+    fn schemas(
+        &self,
+        files: &[FileUnderTest<'_>],
+        kept: &[Tracked],
+        others: &[Tracked],
+    ) -> Vec<Schema> {
         let mut by_file: BTreeMap<usize, Vec<&Tracked>> = BTreeMap::new();
         for test in kept {
             by_file.entry(test.file).or_default().push(test);
         }
+        // A file with only `others` is written with them too, and has no mutants.
+        for test in others {
+            by_file.entry(test.file).or_default();
+        }
         let mut schemas = Vec::new();
         for (file, tests) in by_file {
             let source = files[file].file;
-            let candidates: Vec<&Candidate> = tests.iter().map(|t| &t.candidate).collect();
+            let candidates: Vec<&Candidate> = others
+                .iter()
+                .filter(|t| t.file == file)
+                .chain(tests.iter().copied())
+                .map(|t| &t.candidate)
+                .collect();
             let written = written_text(files, file, kept);
             let tested: BTreeSet<&str> = tests.iter().map(|t| t.candidate.item.as_str()).collect();
             let display = self.files[file].rel.to_string_lossy().replace('\\', "/");
@@ -657,10 +673,15 @@ impl Verifier<'_> {
             }
             // Verified as any test is, with no repair: the old test stands meanwhile.
             let mut scratch_totals = MutationSummary::default();
-            let (passed, new) = match self.judge_new(files, &pending, &mut scratch_totals)? {
+            let judged = self.judge_new(files, &pending, &ended.kept, &mut scratch_totals)?;
+            // Whether the binaries built last hold every test the run together needs.
+            let holds_all = judged.is_some();
+            let (passed, new) = match judged {
                 Some(judged) => judged,
                 None => {
-                    let passed = self.rounds(files, pending, None)?.kept;
+                    let passed = self
+                        .rounds(files, pending.iter().map(Tracked::fresh).collect(), None)?
+                        .kept;
                     let new = self.mutation(files, &passed, &mut scratch_totals)?;
                     (passed, new)
                 }
@@ -681,12 +702,28 @@ impl Verifier<'_> {
                 return Ok(());
             }
             let is_better = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
+            let superseded_before = ended.superseded.len();
             let (old, kept): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut ended.kept)
                 .into_iter()
                 .partition(is_better);
             ended.kept = kept;
             ended.superseded.extend(old);
-            ended.kept.extend(passed.into_iter().filter(is_better));
+            let (new, _): (Vec<Tracked>, Vec<Tracked>) = passed.into_iter().partition(is_better);
+            if holds_all {
+                // Built in but not to run: the tests replaced, the new ones not taken.
+                let taken: BTreeSet<&str> = new.iter().map(|t| t.candidate.name.as_str()).collect();
+                let skip = ended.superseded[superseded_before..]
+                    .iter()
+                    .chain(
+                        pending
+                            .iter()
+                            .filter(|t| !taken.contains(t.candidate.name.as_str())),
+                    )
+                    .map(|t| self.libtest_name(t))
+                    .collect();
+                self.not_together = Some(skip);
+            }
+            ended.kept.extend(new);
             // The new tests with the crate's others, as `cargo test` will run them. Should that
             // cost any test (a new one flaky in company, or one they no longer build with),
             // the round is undone: the tests before it passed together already.
@@ -717,16 +754,18 @@ impl Verifier<'_> {
 
     /// The new tests verified and judged in one build: they run (as in the rounds: `--runs`
     /// times, then alone) in the schemata build, where no mutant is on unless a wrapper's
-    /// thread names it, then their wrappers run. `None` when that build fails for a reason
+    /// thread names it, then their wrappers run. The `kept` tests are built in too, so the
+    /// run with the crate's others needs no build of its own. `None` when that build fails for a reason
     /// no mutant explains (a new test that does not compile): the rounds find out which.
     fn judge_new(
         &mut self,
         files: &[FileUnderTest<'_>],
         pending: &[Tracked],
+        kept: &[Tracked],
         summary: &mut MutationSummary,
     ) -> Result<Option<(Vec<Tracked>, Figures)>, Error> {
         let started = Instant::now();
-        let mut schemas = self.schemas(files, pending);
+        let mut schemas = self.schemas(files, pending, kept);
         let built = self.build_mutants(&mut schemas, summary)?;
         summary.time += started.elapsed();
         if built.is_err() {

@@ -334,7 +334,7 @@ async fn run_alone(binary: &TestBinary, name: &str, timeout: Duration) -> io::Re
 }
 
 /// The binary's tests (ignored ones included), listed once per build of it.
-async fn listed_tests(
+pub async fn listed_tests(
     binary: &TestBinary,
     timeout: Duration,
 ) -> io::Result<Option<std::sync::Arc<BTreeSet<String>>>> {
