@@ -634,122 +634,97 @@ impl Verifier<'_> {
         summary: &mut MutationSummary,
     ) -> Result<(), Error> {
         for _ in 0..self.options.mutation_rounds {
-            let weak = weak_tests(files, &ended.kept, figures);
-            if weak.is_empty() {
-                return Ok(());
-            }
-            self.progress.phase(&format!(
-                "asking the model again for {} that left mutants alive",
-                plural(weak.values().map(Vec::len).sum(), "test", "tests")
-            ));
-            let candidates = self.ask_again(files, &ended.kept, weak, repairer)?;
-            let pending: Vec<Tracked> = candidates
-                .into_iter()
-                .filter_map(|(file, candidate)| {
-                    let mut olds = ended
-                        .kept
-                        .iter()
-                        .filter(|t| t.file == file && t.candidate.item == candidate.item);
-                    // The same test again catches nothing more: not worth a build.
-                    if olds.clone().any(|t| same_code(&t.candidate, &candidate)) {
-                        return None;
-                    }
-                    // The first of the item's tests stands for it in the report.
-                    let old = olds.next()?;
-                    Some(Tracked {
-                        file,
-                        origin: old.origin,
-                        candidate,
-                        repaired: old.repaired,
-                        compile_error: None,
-                        replaced: old.replaced.clone(),
-                        outcomes: Vec::new(),
-                        alone: None,
-                    })
-                })
-                .collect();
-            if pending.is_empty() {
-                return Ok(());
-            }
-            // Verified as any test is, with no repair: the old test stands meanwhile.
-            let mut scratch_totals = MutationSummary::default();
-            let judged = self.judge_new(files, &pending, &ended.kept, &mut scratch_totals)?;
-            // Whether the binaries built last hold every test the run together needs.
-            let holds_all = judged.is_some();
-            let (passed, new) = match judged {
-                Some(judged) => judged,
-                None => {
-                    let passed = self
-                        .rounds(files, pending.iter().map(Tracked::fresh).collect(), None)?
-                        .kept;
-                    let new = self.mutation(files, &passed, &mut scratch_totals)?;
-                    (passed, new)
-                }
-            };
-            if passed.is_empty() {
-                return Ok(());
-            }
-            // The same mutants as the first build's: those that did not compile are counted.
-            summary.builds += scratch_totals.builds;
-            summary.time += scratch_totals.time;
-            let before = (
-                ended.kept.iter().map(Tracked::fresh).collect::<Vec<_>>(),
-                figures.clone(),
-                ended.superseded.len(),
-            );
-            let better = replace_where_better(figures, new);
-            if better.is_empty() {
-                return Ok(());
-            }
-            let is_better = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
-            let superseded_before = ended.superseded.len();
-            let (old, kept): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut ended.kept)
-                .into_iter()
-                .partition(is_better);
-            ended.kept = kept;
-            ended.superseded.extend(old);
-            let (new, _): (Vec<Tracked>, Vec<Tracked>) = passed.into_iter().partition(is_better);
-            if holds_all {
-                // Built in but not to run: the tests replaced, the new ones not taken.
-                let taken: BTreeSet<&str> = new.iter().map(|t| t.candidate.name.as_str()).collect();
-                let skip = ended.superseded[superseded_before..]
-                    .iter()
-                    .chain(
-                        pending
-                            .iter()
-                            .filter(|t| !taken.contains(t.candidate.name.as_str())),
-                    )
-                    .map(|t| self.libtest_name(t))
-                    .collect();
-                self.not_together = Some(skip);
-            }
-            ended.kept.extend(new);
-            // The new tests with the crate's others, as `cargo test` will run them. Should that
-            // cost any test (a new one flaky in company, or one they no longer build with),
-            // the round is undone: the tests before it passed together already.
-            self.together(ended)?;
-            let (kept_before, figures_before, superseded) = before;
-            let still = |t: &Tracked| {
-                ended
-                    .kept
-                    .iter()
-                    .any(|k| k.file == t.file && k.candidate.name == t.candidate.name)
-            };
-            let lost_old = kept_before.iter().any(|t| !is_better(t) && !still(t));
-            let lost_item = better.iter().any(|(f, i)| {
-                !ended
-                    .kept
-                    .iter()
-                    .any(|k| k.file == *f && k.candidate.item == *i)
-            });
-            if lost_old || lost_item {
-                ended.kept = kept_before;
-                *figures = figures_before;
-                ended.superseded.truncate(superseded);
-                return Ok(());
+            if !self.round(files, ended, figures, repairer, summary)? {
+                break;
             }
         }
         Ok(())
+    }
+
+    /// One round of asking again; whether it replaced anything (another round may help).
+    fn round(
+        &mut self,
+        files: &[FileUnderTest<'_>],
+        ended: &mut super::Ended,
+        figures: &mut Figures,
+        repairer: &dyn Repairer,
+        summary: &mut MutationSummary,
+    ) -> Result<bool, Error> {
+        let weak = weak_tests(files, &ended.kept, figures);
+        if weak.is_empty() {
+            return Ok(false);
+        }
+        self.progress.phase(&format!(
+            "asking the model again for {} that left mutants alive",
+            plural(weak.values().map(Vec::len).sum(), "test", "tests")
+        ));
+        let candidates = self.ask_again(files, &ended.kept, weak, repairer)?;
+        let pending = new_tests(&ended.kept, candidates);
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        // Verified as any test is, with no repair: the old test stands meanwhile.
+        let mut scratch_totals = MutationSummary::default();
+        let judged = self.judge_new(files, &pending, &ended.kept, &mut scratch_totals)?;
+        // Whether the binaries built last hold every test the run together needs.
+        let holds_all = judged.is_some();
+        let (passed, new) = match judged {
+            Some(judged) => judged,
+            None => {
+                let fresh = pending.iter().map(Tracked::fresh).collect();
+                let passed = self.rounds(files, fresh, None)?.kept;
+                let new = self.mutation(files, &passed, &mut scratch_totals)?;
+                (passed, new)
+            }
+        };
+        // The same mutants as the first build's: those that did not compile are counted.
+        summary.builds += scratch_totals.builds;
+        summary.time += scratch_totals.time;
+        if passed.is_empty() {
+            return Ok(false);
+        }
+        let before = Before {
+            kept: ended.kept.iter().map(Tracked::fresh).collect(),
+            figures: figures.clone(),
+            superseded: ended.superseded.len(),
+        };
+        let better = replace_where_better(figures, new);
+        if better.is_empty() {
+            return Ok(false);
+        }
+        let is_better = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
+        let (old, kept): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut ended.kept)
+            .into_iter()
+            .partition(is_better);
+        ended.kept = kept;
+        ended.superseded.extend(old);
+        let (new, _): (Vec<Tracked>, Vec<Tracked>) = passed.into_iter().partition(is_better);
+        if holds_all {
+            // Built in but not to run: the tests replaced, the new ones not taken.
+            let taken: BTreeSet<&str> = new.iter().map(|t| t.candidate.name.as_str()).collect();
+            let skip = ended.superseded[before.superseded..]
+                .iter()
+                .chain(
+                    pending
+                        .iter()
+                        .filter(|t| !taken.contains(t.candidate.name.as_str())),
+                )
+                .map(|t| self.libtest_name(t))
+                .collect();
+            self.not_together = Some(skip);
+        }
+        ended.kept.extend(new);
+        // The new tests with the crate's others, as `cargo test` will run them. Should that
+        // cost any test (a new one flaky in company, or one they no longer build with), the
+        // round is undone: the tests before it passed together already.
+        self.together(ended)?;
+        if before.lost(ended, &better) {
+            ended.kept = before.kept;
+            *figures = before.figures;
+            ended.superseded.truncate(before.superseded);
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// The new tests verified and judged in one build: they run (as in the rounds: `--runs`
@@ -831,6 +806,58 @@ impl Verifier<'_> {
             })
             .collect())
     }
+}
+
+/// What a round of asking again started from, to undo it.
+struct Before {
+    kept: Vec<Tracked>,
+    figures: Figures,
+    /// How many tests were superseded already.
+    superseded: usize,
+}
+
+impl Before {
+    /// Whether the run together cost a test the round did not replace, or left an item it
+    /// replaced with no test.
+    fn lost(&self, ended: &super::Ended, better: &BTreeSet<(usize, String)>) -> bool {
+        let replaced = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
+        let still = |t: &Tracked| {
+            ended
+                .kept
+                .iter()
+                .any(|k| k.file == t.file && k.candidate.name == t.candidate.name)
+        };
+        let lost_old = self.kept.iter().any(|t| !replaced(t) && !still(t));
+        let lost_item = better.iter().any(|(f, i)| {
+            !ended
+                .kept
+                .iter()
+                .any(|k| k.file == *f && k.candidate.item == *i)
+        });
+        lost_old || lost_item
+    }
+}
+
+/// The model's new tests of weak items, tracked under the first of their item's kept tests
+/// (which stands for it in the report); a test that is one already kept, renamed, is left
+/// out: it catches nothing more and is not worth a build.
+fn new_tests(kept: &[Tracked], candidates: Vec<(usize, Candidate)>) -> Vec<Tracked> {
+    candidates
+        .into_iter()
+        .filter_map(|(file, candidate)| {
+            let mut olds = kept
+                .iter()
+                .filter(|t| t.file == file && t.candidate.item == candidate.item);
+            if olds.clone().any(|t| same_code(&t.candidate, &candidate)) {
+                return None;
+            }
+            let old = olds.next()?;
+            Some(Tracked {
+                candidate,
+                ..old.fresh()
+            })
+        })
+        .collect()
 }
 
 /// Whether two tests are the same code under their names (a model that gives back the test it
