@@ -6,7 +6,7 @@
 //! (an outside tool: `cargo install cargo-mutants --locked`; never a dependency) tests the
 //! mutants both tools make on the written crate, `-- --lib -- testsmith_tests`, so only the
 //! generated module judges them. Run with `cargo run --release --example mutation_bench`;
-//! figures go in the README.
+//! figures go in the README. `BENCH_LATENCY_MS` sets the model's time per call (200 ms).
 
 #[path = "../tests/common/llm_server.rs"]
 mod llm_server;
@@ -24,7 +24,15 @@ use serde_json::Value;
 const FILES: usize = 2;
 /// Per file: this many `scale` fns and as many `within` fns.
 const PAIRS: usize = 3;
-const LATENCY: Duration = Duration::from_millis(200);
+/// The scripted model's time per call; `BENCH_LATENCY_MS` sets another (a real model takes
+/// seconds).
+fn latency() -> Duration {
+    let ms = std::env::var("BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(200);
+    Duration::from_millis(ms)
+}
 
 fn main() {
     // The verify stage runs tests through this binary as their launcher.
@@ -34,7 +42,9 @@ fn main() {
         run(&args[1..]);
         return;
     }
-    let server = Server::start(|call| Reply::Delay(LATENCY, Box::new(model(call))));
+    let latency = latency();
+    println!("model latency: {} ms per call\n", latency.as_millis());
+    let server = Server::start(move |call| Reply::Delay(latency, Box::new(model(call))));
     let with = tempfile::tempdir().expect("temp dir");
     let without = tempfile::tempdir().expect("temp dir");
     write_crate(with.path());
@@ -58,10 +68,12 @@ fn main() {
         on_wall.as_secs_f64() / off_wall.as_secs_f64()
     );
 
-    let ours = our_verdicts(with.path(), &messages);
-    let theirs = cargo_mutants(with.path(), &ours);
-    compare(&ours, &theirs, stage);
-    // `BENCH_ONLY_AGREEMENT=1`: skip the larger crate.
+    // `BENCH_ONLY_LARGER=1`: skip cargo-mutants; `BENCH_ONLY_AGREEMENT=1`: the larger crate.
+    if std::env::var_os("BENCH_ONLY_LARGER").is_none() {
+        let ours = our_verdicts(with.path(), &messages);
+        let theirs = cargo_mutants(with.path(), &ours);
+        compare(&ours, &theirs, stage);
+    }
     if std::env::var_os("BENCH_ONLY_AGREEMENT").is_none() {
         larger(&server);
     }
