@@ -713,12 +713,17 @@ impl Verifier<'_> {
                 .collect();
             self.not_together = Some(skip);
         }
+        let added: Vec<(usize, String)> = new
+            .iter()
+            .map(|t| (t.file, t.candidate.name.clone()))
+            .collect();
         ended.kept.extend(new);
         // The new tests with the crate's others, as `cargo test` will run them. Should that
         // cost any test (a new one flaky in company, or one they no longer build with), the
-        // round is undone: the tests before it passed together already.
+        // round is undone: the tests before it passed together already, and the new figures
+        // counted every new test.
         self.together(ended)?;
-        if before.lost(ended, &better) {
+        if before.lost(ended, &better, &added) {
             ended.kept = before.kept;
             *figures = before.figures;
             ended.superseded.truncate(before.superseded);
@@ -817,24 +822,25 @@ struct Before {
 }
 
 impl Before {
-    /// Whether the run together cost a test the round did not replace, or left an item it
-    /// replaced with no test.
-    fn lost(&self, ended: &super::Ended, better: &BTreeSet<(usize, String)>) -> bool {
+    /// Whether the run together cost a test the round did not replace, or one it added.
+    fn lost(
+        &self,
+        ended: &super::Ended,
+        better: &BTreeSet<(usize, String)>,
+        added: &[(usize, String)],
+    ) -> bool {
         let replaced = |t: &Tracked| better.contains(&(t.file, t.candidate.item.clone()));
-        let still = |t: &Tracked| {
+        let still = |file: usize, name: &str| {
             ended
                 .kept
                 .iter()
-                .any(|k| k.file == t.file && k.candidate.name == t.candidate.name)
+                .any(|k| k.file == file && k.candidate.name == name)
         };
-        let lost_old = self.kept.iter().any(|t| !replaced(t) && !still(t));
-        let lost_item = better.iter().any(|(f, i)| {
-            !ended
-                .kept
-                .iter()
-                .any(|k| k.file == *f && k.candidate.item == *i)
-        });
-        lost_old || lost_item
+        let lost_old = self
+            .kept
+            .iter()
+            .any(|t| !replaced(t) && !still(t.file, &t.candidate.name));
+        lost_old || added.iter().any(|(file, name)| !still(*file, name))
     }
 }
 
