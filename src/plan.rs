@@ -424,6 +424,7 @@ mod testsmith_tests {
             package: 0,
             target: 0,
             module_path: Vec::new(),
+            exposed: true,
             rules: Rules::default(),
             source: source.to_owned(),
             analysis: analyze(source).unwrap(),

@@ -2,14 +2,14 @@
 //! `x/mod.rs` or a `#[path]`, and read and analyse every file once. Files under `#[cfg(test)]`
 //! are read only for the calls their tests make, which count for the file that declares them.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl};
 use crate::error::Warning;
 use crate::rules::{LintAttr, Rules, unraw};
-use crate::workspace::Workspace;
+use crate::workspace::{TargetKind, Workspace};
 
 /// A source file that was read and parsed.
 pub struct SourceFile {
@@ -23,6 +23,9 @@ pub struct SourceFile {
     pub target: usize,
     /// Modules from the crate root to the file (`["money", "parse"]`), as libtest names them.
     pub module_path: Vec<String>,
+    /// Every `mod` from the crate root down to the file is `pub`: its `pub` items are the
+    /// crate's API without a `pub use`.
+    pub exposed: bool,
     /// What the crate's attributes and edition let a test in this file write.
     pub rules: Rules,
     pub source: String,
@@ -59,6 +62,8 @@ struct Pending {
     package: usize,
     target: usize,
     module_path: Vec<String>,
+    /// Every module from the crate root down is `pub`.
+    exposed: bool,
     /// Children resolve relative to the file's own directory (crate roots, `mod.rs`, `#[path]`
     /// files) rather than to a directory named after it.
     mod_rs: bool,
@@ -118,6 +123,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
                     package,
                     target,
                     module_path: Vec::new(),
+                    exposed: true,
                     mod_rs: true,
                     tests_for: None,
                     declared: None,
@@ -160,12 +166,133 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             file.analysis.calls.extend(calls);
         }
     }
+    drop_unexported(&mut scan.files, workspace);
     scan.files.sort_by(|a, b| a.display.cmp(&b.display));
     scan.warnings.sort_by_key(ToString::to_string);
     for files in &mut scan.integration {
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     scan
+}
+
+/// In a lib target, a `pub` item of a module that is not `pub` all the way up cannot be named
+/// from outside the crate: it is API only when the crate re-exports it (or its type, or a
+/// module around it) with a `pub use` (anywhere in the package: a chain of them counts).
+fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
+    let mut reexported: HashMap<usize, Vec<(Vec<String>, bool)>> = HashMap::new();
+    for file in files.iter() {
+        let paths = reexported.entry(file.package).or_default();
+        for export in &file.analysis.reexports {
+            let here: Vec<String> = file
+                .module_path
+                .iter()
+                .chain(&export.module)
+                .map(|s| unraw(s).to_owned())
+                .collect();
+            let path: Vec<String> = export.path.iter().map(|s| unraw(s).to_owned()).collect();
+            for resolved in resolve_use(&here, &path) {
+                paths.push((resolved, export.glob));
+            }
+        }
+    }
+    let is_lib = |file: &SourceFile| {
+        workspace.packages[file.package].targets[file.target].kind == TargetKind::Lib
+    };
+    // The types outside code can name: those of exposed files, and those re-exported (by
+    // name, or by a glob of their module). A method is API where its type is, whichever file
+    // its impl sits in.
+    let mut types: HashMap<usize, HashSet<String>> = HashMap::new();
+    for file in files.iter().filter(|f| is_lib(f)) {
+        let module: Vec<String> = file
+            .module_path
+            .iter()
+            .map(|s| unraw(s).to_owned())
+            .collect();
+        let paths = reexported.get(&file.package).map_or(&[][..], Vec::as_slice);
+        let globbed = paths.iter().any(|(path, glob)| *glob && *path == module);
+        let names = types.entry(file.package).or_default();
+        if file.exposed || globbed {
+            names.extend(file.analysis.public_names.iter().cloned());
+        }
+        names.extend(
+            paths
+                .iter()
+                .filter(|(_, glob)| !glob)
+                .filter_map(|(path, _)| path.last().cloned()),
+        );
+    }
+    for file in files.iter_mut() {
+        if file.exposed || !is_lib(file) {
+            continue;
+        }
+        let paths = reexported.get(&file.package).map_or(&[][..], Vec::as_slice);
+        let types = types.get(&file.package);
+        let module: Vec<String> = file
+            .module_path
+            .iter()
+            .map(|s| unraw(s).to_owned())
+            .collect();
+        file.analysis.items.retain(|item| {
+            let path = item_path(&module, &item.name);
+            let exposed = |name: &str| types.is_some_and(|t| t.contains(name));
+            let (ty, tr) = impl_names(&item.name);
+            let of_exposed_type =
+                item.impl_block.is_some() && (ty.is_some_and(exposed) || tr.is_some_and(exposed));
+            of_exposed_type
+                || paths.iter().any(|(export, glob)| {
+                    path.starts_with(export) && (!glob || export.len() < path.len())
+                })
+        });
+    }
+}
+
+/// Where a `use` path written in module `here` may point, from the crate root: `crate::`,
+/// `self::` and `super::` as Rust reads them; a plain path both relative to `here` (2018) and
+/// to the root (2015, or a path through the crate's own top level).
+fn resolve_use(here: &[String], path: &[String]) -> Vec<Vec<String>> {
+    match path.first().map(String::as_str) {
+        Some("crate") => vec![path[1..].to_vec()],
+        Some("self") => vec![[here, &path[1..]].concat()],
+        Some("super") => {
+            let supers = path.iter().take_while(|s| *s == "super").count();
+            let up = here.len().saturating_sub(supers);
+            vec![[&here[..up], &path[supers..]].concat()]
+        }
+        _ => vec![[here, path].concat(), path.to_vec()],
+    }
+}
+
+/// The type (or trait) a method's name puts it under, and the trait of a trait impl's:
+/// `Type` of `inner::Type::method`; `Type` and `Trait` of `<inner::Type<T> as Trait<U>>::m`.
+fn impl_names(name: &str) -> (Option<&str>, Option<&str>) {
+    // `&'a mut inner::Type<T>` → `Type`.
+    fn last(path: &str) -> Option<&str> {
+        let path = path.split('<').next()?.split_whitespace().last()?;
+        Some(unraw(path.trim_start_matches('&').rsplit("::").next()?))
+    }
+    match name.strip_prefix('<') {
+        Some(rest) => {
+            let (ty, rest) = rest.split_once(" as ").unwrap_or((rest, ""));
+            let tr = rest.rsplit_once(">::").map_or(rest, |(tr, _)| tr);
+            (last(ty), last(tr).filter(|t| !t.is_empty()))
+        }
+        None => (name.rsplit_once("::").and_then(|(ty, _)| last(ty)), None),
+    }
+}
+
+/// An item's path from the crate root: its module's, then its name's segments (a trait impl's
+/// method by its type's).
+fn item_path(module: &[String], name: &str) -> Vec<String> {
+    let name = match name.strip_prefix('<') {
+        Some(rest) => rest.split(" as ").next().unwrap_or(rest),
+        None => name,
+    };
+    let segments = name.split("::").map(|s| {
+        // A type's generic arguments are not part of its path.
+        let s = s.split('<').next().unwrap_or(s);
+        unraw(s.trim()).to_owned()
+    });
+    module.iter().cloned().chain(segments).collect()
 }
 
 /// The package's integration test files: `tests/**/*.rs` and the roots of `[[test]]` targets
@@ -297,6 +424,7 @@ impl Walk<'_> {
             path: &path,
             mod_rs: pending.mod_rs,
             module_path: &pending.module_path,
+            exposed: pending.exposed,
             cfgs: &pending.cfgs,
             package: pending.package,
             target: pending.target,
@@ -311,6 +439,7 @@ impl Walk<'_> {
             package: pending.package,
             target: pending.target,
             module_path: pending.module_path,
+            exposed: pending.exposed,
             rules,
             source,
             analysis,
@@ -418,6 +547,7 @@ impl Walk<'_> {
                 package: parent.package,
                 target: parent.target,
                 module_path: module_path.clone(),
+                exposed: parent.exposed && decl.public,
                 mod_rs,
                 tests_for: decl.is_test.then(|| parent.path.to_path_buf()),
                 declared: Some((parent.path.to_path_buf(), decl.clone(), candidates)),
@@ -482,6 +612,7 @@ struct Parent<'a> {
     path: &'a Path,
     mod_rs: bool,
     module_path: &'a [String],
+    exposed: bool,
     cfgs: &'a [String],
     package: usize,
     target: usize,

@@ -16,7 +16,8 @@ use super::imports::module_imports;
 use super::tested::is_scaffold;
 use super::text::{bound_text, compact, idents_of, self_type_display};
 use super::{
-    Constructor, ExistingModule, FileAnalysis, ImplBlock, MODULE_NAME, ModDecl, PublicFn, TraitRef,
+    Constructor, ExistingModule, FileAnalysis, ImplBlock, MODULE_NAME, ModDecl, PublicFn, ReExport,
+    TraitRef,
 };
 
 /// Walk the items of a parsed file into `out`.
@@ -114,6 +115,10 @@ impl Walker<'_> {
                 doc_test_calls(attrs, &mut self.out.doc_calls);
             }
             match item {
+                // Under any `cfg`: where it holds, the items are exposed.
+                Item::Use(u) if is_public(&u.vis) => {
+                    reexports(&u.tree, &mut Vec::new(), modules, &mut self.out.reexports);
+                }
                 // A `#[test]` fn outside a `#[cfg(test)]` module (as shlex writes them) is test
                 // code like any other: its calls count.
                 Item::Fn(f) if is_test_fn(&f.attrs) => {
@@ -204,6 +209,7 @@ impl Walker<'_> {
                 let start = m.ident.span().start();
                 self.out.mod_decls.push(ModDecl {
                     name,
+                    public: is_public(&m.vis),
                     path_attr: path_attr(&m.attrs),
                     inline_parents: modules.clone(),
                     is_test,
@@ -594,6 +600,37 @@ fn returns_self(sig: &Signature, type_name: &str) -> bool {
             _ => false,
         },
         ReturnType::Default => false,
+    }
+}
+
+/// The paths a `pub use` tree names, each with the inline modules it sits in.
+fn reexports(
+    tree: &syn::UseTree,
+    prefix: &mut Vec<String>,
+    modules: &[String],
+    out: &mut Vec<ReExport>,
+) {
+    let mut push = |path: Vec<String>, glob: bool| {
+        out.push(ReExport {
+            module: modules.to_vec(),
+            path,
+            glob,
+        })
+    };
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            reexports(&p.tree, prefix, modules, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => push([&prefix[..], &[n.ident.to_string()]].concat(), false),
+        syn::UseTree::Rename(r) => push([&prefix[..], &[r.ident.to_string()]].concat(), false),
+        syn::UseTree::Glob(_) => push(prefix.clone(), true),
+        syn::UseTree::Group(g) => {
+            for tree in &g.items {
+                reexports(tree, prefix, modules, out);
+            }
+        }
     }
 }
 

@@ -118,10 +118,22 @@ pub enum Constructor {
     Ambiguous,
 }
 
+/// A path a `pub use` names (`pub use private::{shown, Thing as Other}` names
+/// `private::shown` and `private::Thing`; `pub use private::*` names `private` as a glob), as
+/// written, and the inline modules of the file it sits in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReExport {
+    pub module: Vec<String>,
+    pub path: Vec<String>,
+    pub glob: bool,
+}
+
 /// An out-of-line `mod name;` declaration, to be resolved to a file by the scan.
 #[derive(Clone, Debug)]
 pub struct ModDecl {
     pub name: String,
+    /// Declared `pub`: its `pub` items can be named from outside the crate.
+    pub public: bool,
     /// The value of a `#[path = "…"]` attribute.
     pub path_attr: Option<String>,
     /// Inline modules around the declaration (`mod a { mod b; }` → `["a"]`).
@@ -152,6 +164,8 @@ pub enum ExistingModule {
 /// Everything the later stages need from one parsed file.
 pub struct FileAnalysis {
     pub items: Vec<PublicFn>,
+    /// The file's `pub use`s: what the crate re-exports from modules that are not `pub`.
+    pub reexports: Vec<ReExport>,
     /// Calls made by the file's test code, scaffolds left out.
     pub calls: Calls,
     pub scaffolds: Scaffolds,
@@ -232,6 +246,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
     let file = syn::parse_file(source).map_err(|err| ParseFailure::at(err.span(), &err))?;
     let mut out = FileAnalysis {
         items: Vec::new(),
+        reexports: Vec::new(),
         calls: Calls::default(),
         scaffolds: Scaffolds::default(),
         existing: None,

@@ -205,3 +205,44 @@ fn a_selected_file_that_cannot_be_read_or_parsed_fails_the_check() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn pub_fns_of_private_modules_are_items_only_where_the_crate_re_exports_them() {
+    let dir = common::package(
+        "reexports",
+        &[
+            (
+                "src/lib.rs",
+                "mod private;\npub use private::shown;\npub mod open;\nmod globbed;\npub use globbed::*;\nmod types;\npub use crate::types::{Shout, Thing};\nmod inner {\n    pub(crate) mod deeper;\n}\npub use self::inner::deeper::reached as renamed;\n",
+            ),
+            (
+                "src/private.rs",
+                "pub fn shown() -> u8 {\n    1\n}\n\npub fn hidden() -> u8 {\n    2\n}\n",
+            ),
+            ("src/open.rs", "pub fn opened() -> u8 {\n    3\n}\n"),
+            ("src/globbed.rs", "pub fn globbed() -> u8 {\n    4\n}\n"),
+            (
+                "src/types.rs",
+                "pub struct Thing;\n\nimpl Thing {\n    pub fn new() -> Thing {\n        Thing\n    }\n}\n\nimpl std::fmt::Display for Thing {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(\"thing\")\n    }\n}\n\npub fn helper() -> u8 {\n    5\n}\n\npub struct Hidden;\n\nimpl Hidden {\n    pub fn make() -> Hidden {\n        Hidden\n    }\n}\n\npub trait Shout {\n    fn shout(&self) -> String;\n}\n\nimpl Shout for str {\n    fn shout(&self) -> String {\n        self.to_uppercase()\n    }\n}\n",
+            ),
+            (
+                "src/inner/deeper.rs",
+                "pub fn reached() -> u8 {\n    6\n}\n\npub fn unreached() -> u8 {\n    7\n}\n",
+            ),
+        ],
+    );
+    let out = testsmith(dir.path()).arg("--check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for listed in [
+        "`shown`",
+        "`opened`",
+        "`globbed`",
+        "`Thing::new`",
+        "`reached`",
+    ] {
+        assert!(stdout.contains(listed), "{listed} missing from:\n{stdout}");
+    }
+    for hidden in ["hidden", "helper", "unreached", "Hidden::make"] {
+        assert!(!stdout.contains(hidden), "{hidden} listed:\n{stdout}");
+    }
+}
