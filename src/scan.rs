@@ -177,27 +177,14 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
 
 /// In a lib target, a `pub` item of a module that is not `pub` all the way up cannot be named
 /// from outside the crate: it is API only when the crate re-exports it (or its type, or a
-/// module around it) with a `pub use` (anywhere in the package: a chain of them counts).
+/// module around it) with a `pub use` that outside code can reach: one in an exposed module,
+/// or one in a private module whose export a reachable `pub use` names in turn. A glob
+/// re-exports its module's own names (and its `pub` inline modules) only.
 fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
-    let mut reexported: HashMap<usize, Vec<(Vec<String>, bool)>> = HashMap::new();
-    for file in files.iter() {
-        let paths = reexported.entry(file.package).or_default();
-        for export in &file.analysis.reexports {
-            let here: Vec<String> = file
-                .module_path
-                .iter()
-                .chain(&export.module)
-                .map(|s| unraw(s).to_owned())
-                .collect();
-            let path: Vec<String> = export.path.iter().map(|s| unraw(s).to_owned()).collect();
-            for resolved in resolve_use(&here, &path) {
-                paths.push((resolved, export.glob));
-            }
-        }
-    }
     let is_lib = |file: &SourceFile| {
         workspace.packages[file.package].targets[file.target].kind == TargetKind::Lib
     };
+    let reexported = reachable_reexports(files, &is_lib);
     // The types outside code can name: those of exposed files, and those re-exported (by
     // name, or by a glob of their module). A method is API where its type is, whichever file
     // its impl sits in.
@@ -240,9 +227,85 @@ fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
                 item.impl_block.is_some() && (ty.is_some_and(exposed) || tr.is_some_and(exposed));
             of_exposed_type
                 || paths.iter().any(|(export, glob)| {
-                    path.starts_with(export) && (!glob || export.len() < path.len())
+                    // A glob of this file's module reaches its names and its `pub` inline
+                    // modules; not the files of modules below it.
+                    path.starts_with(export)
+                        && (!glob || path.len() == export.len() + 1 || *export == module)
                 })
         });
+    }
+}
+
+/// A lib's `pub use`: its package, whether its module is exposed, the path it exports under,
+/// and what it points at (from the crate root).
+struct Use {
+    package: usize,
+    exposed: bool,
+    alias: Vec<String>,
+    target: Vec<String>,
+    glob: bool,
+}
+
+/// Per package, the re-exported paths outside code reaches (with whether each is a glob):
+/// those of `pub use`s in exposed modules, then, until none is added, those in private
+/// modules whose export a reached one names (`pub use unicode::Graphemes` in the root,
+/// `pub use self::grapheme::Graphemes` in the private `unicode`).
+fn reachable_reexports(
+    files: &[SourceFile],
+    is_lib: &dyn Fn(&SourceFile) -> bool,
+) -> HashMap<usize, Vec<(Vec<String>, bool)>> {
+    let mut uses: Vec<Use> = Vec::new();
+    for file in files.iter().filter(|f| is_lib(f)) {
+        for export in &file.analysis.reexports {
+            let here: Vec<String> = file
+                .module_path
+                .iter()
+                .chain(&export.module)
+                .map(|s| unraw(s).to_owned())
+                .collect();
+            let path: Vec<String> = export.path.iter().map(|s| unraw(s).to_owned()).collect();
+            let alias = match export.glob {
+                true => here.clone(),
+                false => [&here[..], &[unraw(&export.name).to_owned()]].concat(),
+            };
+            for target in resolve_use(&here, &path) {
+                uses.push(Use {
+                    package: file.package,
+                    exposed: file.exposed,
+                    alias: alias.clone(),
+                    target,
+                    glob: export.glob,
+                });
+            }
+        }
+    }
+    let mut reexported: HashMap<usize, Vec<(Vec<String>, bool)>> = HashMap::new();
+    let mut counted = vec![false; uses.len()];
+    loop {
+        let mut grew = false;
+        for (i, r) in uses.iter().enumerate() {
+            if counted[i] {
+                continue;
+            }
+            let paths = reexported.entry(r.package).or_default();
+            let reached = r.exposed
+                || paths.iter().any(|(export, export_glob)| {
+                    if r.glob {
+                        r.alias.starts_with(export) || export.starts_with(&r.alias)
+                    } else {
+                        r.alias.starts_with(export)
+                            && (!export_glob || r.alias.len() == export.len() + 1)
+                    }
+                });
+            if reached {
+                paths.push((r.target.clone(), r.glob));
+                counted[i] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            return reexported;
+        }
     }
 }
 

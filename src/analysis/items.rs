@@ -26,6 +26,7 @@ pub(super) fn walk(source: &str, file: &syn::File, out: FileAnalysis) -> FileAna
         source,
         offset: stripped_prefix_len(source, file.shebang.as_deref()),
         out,
+        private_depth: 0,
     };
     walker.items(&file.items, &mut Vec::new(), &mut Vec::new());
     walker.out
@@ -42,6 +43,9 @@ struct Walker<'s> {
     source: &'s str,
     offset: usize,
     out: FileAnalysis,
+    /// Inline modules around the walk that are not `pub`: a `pub mod x;` or `pub use` inside
+    /// one exposes nothing outside the crate.
+    private_depth: usize,
 }
 
 impl Walker<'_> {
@@ -116,7 +120,7 @@ impl Walker<'_> {
             }
             match item {
                 // Under any `cfg`: where it holds, the items are exposed.
-                Item::Use(u) if is_public(&u.vis) => {
+                Item::Use(u) if is_public(&u.vis) && self.private_depth == 0 => {
                     reexports(&u.tree, &mut Vec::new(), modules, &mut self.out.reexports);
                 }
                 // A `#[test]` fn outside a `#[cfg(test)]` module (as shlex writes them) is test
@@ -196,6 +200,8 @@ impl Walker<'_> {
             Some(_) if !modules.is_empty() && !is_public(&m.vis) => {}
             Some((_, items)) => {
                 let pushed = push_cfgs(cfgs, &m.attrs);
+                let private = usize::from(!is_public(&m.vis));
+                self.private_depth += private;
                 modules.push(name);
                 let imports = module_imports(items);
                 if !imports.is_empty() {
@@ -203,13 +209,14 @@ impl Walker<'_> {
                 }
                 self.items(items, modules, cfgs);
                 modules.pop();
+                self.private_depth -= private;
                 cfgs.truncate(cfgs.len() - pushed);
             }
             None => {
                 let start = m.ident.span().start();
                 self.out.mod_decls.push(ModDecl {
                     name,
-                    public: is_public(&m.vis),
+                    public: is_public(&m.vis) && self.private_depth == 0,
                     path_attr: path_attr(&m.attrs),
                     inline_parents: modules.clone(),
                     is_test,
@@ -610,11 +617,12 @@ fn reexports(
     modules: &[String],
     out: &mut Vec<ReExport>,
 ) {
-    let mut push = |path: Vec<String>, glob: bool| {
+    let mut push = |path: Vec<String>, glob: bool, name: String| {
         out.push(ReExport {
             module: modules.to_vec(),
             path,
             glob,
+            name,
         })
     };
     match tree {
@@ -623,9 +631,25 @@ fn reexports(
             reexports(&p.tree, prefix, modules, out);
             prefix.pop();
         }
-        syn::UseTree::Name(n) => push([&prefix[..], &[n.ident.to_string()]].concat(), false),
-        syn::UseTree::Rename(r) => push([&prefix[..], &[r.ident.to_string()]].concat(), false),
-        syn::UseTree::Glob(_) => push(prefix.clone(), true),
+        // `pub use a::{self}` is `a` itself.
+        syn::UseTree::Name(n) if n.ident == "self" => {
+            let name = prefix.last().cloned().unwrap_or_default();
+            push(prefix.clone(), false, name)
+        }
+        syn::UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            push(
+                [&prefix[..], std::slice::from_ref(&name)].concat(),
+                false,
+                name,
+            )
+        }
+        syn::UseTree::Rename(r) => push(
+            [&prefix[..], &[r.ident.to_string()]].concat(),
+            false,
+            r.rename.to_string(),
+        ),
+        syn::UseTree::Glob(_) => push(prefix.clone(), true, String::new()),
         syn::UseTree::Group(g) => {
             for tree in &g.items {
                 reexports(tree, prefix, modules, out);

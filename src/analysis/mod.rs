@@ -126,6 +126,8 @@ pub struct ReExport {
     pub module: Vec<String>,
     pub path: Vec<String>,
     pub glob: bool,
+    /// The name it is exported under (a rename's alias); empty for a glob.
+    pub name: String,
 }
 
 /// An out-of-line `mod name;` declaration, to be resolved to a file by the scan.

@@ -1427,6 +1427,11 @@ impl<'a> Verifier<'a> {
                     .filter(|name| !skip.contains(*name) && !crate::mutate::is_wrapper(name))
                     .cloned(),
             );
+            // Past this, a command line may not hold them all (Windows allows 32K): build.
+            const MAX_ARGS: usize = 24 * 1024;
+            if args.iter().map(|a| a.len() + 1).sum::<usize>() > MAX_ARGS {
+                return Ok(None);
+            }
             filters.insert(root, args);
         }
         Ok(Some(filters))

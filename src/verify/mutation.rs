@@ -518,7 +518,8 @@ fn keeps_state(dir: &std::path::Path) -> bool {
         };
         entries.flatten().any(|entry| {
             let path = entry.path();
-            if path.is_dir() {
+            // Not through symlinks: a link loop would never end.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 walk(&path)
             } else {
                 path.extension().is_some_and(|e| e == "rs")

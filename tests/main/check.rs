@@ -213,14 +213,29 @@ fn pub_fns_of_private_modules_are_items_only_where_the_crate_re_exports_them() {
         &[
             (
                 "src/lib.rs",
-                "mod private;\npub use private::shown;\npub mod open;\nmod globbed;\npub use globbed::*;\nmod types;\npub use crate::types::{Shout, Thing};\nmod inner {\n    pub(crate) mod deeper;\n}\npub use self::inner::deeper::reached as renamed;\n",
+                "mod private;\npub use private::shown;\npub mod open;\nmod globbed;\npub use globbed::*;\nmod types;\npub use crate::types::{Shout, Thing};\nmod inner {\n    pub(crate) mod deeper;\n}\npub use self::inner::deeper::reached as renamed;\nmod relay;\npub use relay::chained;\npub mod prelude {\n    pub use super::*;\n}\n",
             ),
             (
                 "src/private.rs",
                 "pub fn shown() -> u8 {\n    1\n}\n\npub fn hidden() -> u8 {\n    2\n}\n",
             ),
             ("src/open.rs", "pub fn opened() -> u8 {\n    3\n}\n"),
-            ("src/globbed.rs", "pub fn globbed() -> u8 {\n    4\n}\n"),
+            (
+                "src/globbed.rs",
+                "mod below;\n\npub fn globbed() -> u8 {\n    4\n}\n",
+            ),
+            (
+                "src/globbed/below.rs",
+                "pub fn too_deep() -> u8 {\n    8\n}\n",
+            ),
+            (
+                "src/relay/mod.rs",
+                "mod leaf;\npub use self::leaf::chained;\n",
+            ),
+            (
+                "src/relay/leaf.rs",
+                "pub fn chained() -> u8 {\n    9\n}\n\npub fn leaf_only() -> u8 {\n    10\n}\n",
+            ),
             (
                 "src/types.rs",
                 "pub struct Thing;\n\nimpl Thing {\n    pub fn new() -> Thing {\n        Thing\n    }\n}\n\nimpl std::fmt::Display for Thing {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(\"thing\")\n    }\n}\n\npub fn helper() -> u8 {\n    5\n}\n\npub struct Hidden;\n\nimpl Hidden {\n    pub fn make() -> Hidden {\n        Hidden\n    }\n}\n\npub trait Shout {\n    fn shout(&self) -> String;\n}\n\nimpl Shout for str {\n    fn shout(&self) -> String {\n        self.to_uppercase()\n    }\n}\n",
@@ -239,10 +254,21 @@ fn pub_fns_of_private_modules_are_items_only_where_the_crate_re_exports_them() {
         "`globbed`",
         "`Thing::new`",
         "`reached`",
+        // Through a private module's own `pub use`, which the root's names in turn.
+        "`chained`",
     ] {
         assert!(stdout.contains(listed), "{listed} missing from:\n{stdout}");
     }
-    for hidden in ["hidden", "helper", "unreached", "Hidden::make"] {
+    // A glob reaches its module's names, not the files below it; a glob of the root (a
+    // prelude) reaches no private module.
+    for hidden in [
+        "hidden",
+        "helper",
+        "unreached",
+        "Hidden::make",
+        "too_deep",
+        "leaf_only",
+    ] {
         assert!(!stdout.contains(hidden), "{hidden} listed:\n{stdout}");
     }
 }
