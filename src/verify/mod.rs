@@ -240,7 +240,6 @@ pub fn verify(
             }
             // What the written tests catch, after any replacement (and of items whose tests
             // are still kept).
-            (totals.caught, totals.total) = (0, 0);
             totals.isolated = verifier.isolated;
             for (file, items) in figures.iter_mut() {
                 items.retain(|i| {
@@ -491,6 +490,8 @@ struct Verifier<'a> {
     built_text: HashMap<usize, String>,
     /// Mutants ran one process each (the crate keeps global state).
     isolated: bool,
+    /// Per package directory: whether its sources keep state a test process shares.
+    keeps_state: HashMap<PathBuf, bool>,
     /// The binaries built last hold the kept tests and also these (by libtest name), which
     /// the next run together must leave out: set by the mutation stage, taken by `together`.
     not_together: Option<BTreeSet<String>>,
@@ -747,6 +748,7 @@ impl<'a> Verifier<'a> {
             tried: HashMap::new(),
             built_text: HashMap::new(),
             isolated: false,
+            keeps_state: HashMap::new(),
             not_together: None,
             workspace,
             options,
@@ -1145,7 +1147,20 @@ impl<'a> Verifier<'a> {
             plural(broken.len(), "test", "tests")
         ));
         let (asked, by_file) = self.failures(broken, ended);
-        let kept = &ended.kept;
+        let rendered = self.ask(files, &ended.kept, by_file, repairer)?;
+        Ok(self.replacements(asked, rendered, ended))
+    }
+
+    /// One call per file to the repairer for `by_file`'s failures (broken tests, or weak ones);
+    /// what it gave back per file, named and formatted like any candidate where they are made
+    /// (syn trees stay on their thread), apart from the module's fns and the `kept` tests.
+    fn ask(
+        &self,
+        files: &[FileUnderTest<'_>],
+        kept: &[Tracked],
+        by_file: BTreeMap<usize, Vec<Failure>>,
+        repairer: &dyn Repairer,
+    ) -> Result<BTreeMap<usize, Vec<Candidate>>, Error> {
         let order: Vec<usize> = by_file.keys().copied().collect();
         let requests: Vec<RepairRequest<'_>> = by_file
             .into_iter()
@@ -1154,9 +1169,6 @@ impl<'a> Verifier<'a> {
                 failures,
             })
             .collect();
-        // Replacements are named and formatted like any candidate, where they are made (syn
-        // trees stay on their thread); names must not clash with the module's fns or the
-        // tests already kept.
         let taken: Vec<BTreeSet<String>> = order
             .iter()
             .map(|&file| {
@@ -1175,13 +1187,11 @@ impl<'a> Verifier<'a> {
             let mut taken = taken[index].clone();
             *slots[index].lock().expect("lock") = Some(splice::prepare(output.tests, &mut taken));
         })?;
-        let mut rendered: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
-        for (slot, &file) in slots.into_iter().zip(&order) {
-            if let Some(candidates) = slot.into_inner().expect("lock") {
-                rendered.insert(file, candidates);
-            }
-        }
-        Ok(self.replacements(asked, rendered, ended))
+        Ok(order
+            .into_iter()
+            .zip(slots)
+            .filter_map(|(file, slot)| Some((file, slot.into_inner().expect("lock")?)))
+            .collect())
     }
 
     /// A test whose repairs ended without a passing one: kept failing (`--keep-failing`, when

@@ -14,7 +14,7 @@ use syn::visit::Visit;
 use super::run::{self, TestBinary, TestOutcome};
 use super::{FileUnderTest, Tracked, Verifier, build, plural, scratch, spawn_error};
 use crate::error::{Error, VerifyError};
-use crate::generate::{Candidate, Failure, FailureKind, FileOutput, RepairRequest, Repairer};
+use crate::generate::{Candidate, Failure, FailureKind, Repairer};
 use crate::mutate::{self, Mutant};
 use crate::splice;
 use crate::workspace::TargetKind;
@@ -136,14 +136,11 @@ impl Verifier<'_> {
             }
         };
         summary.time += started.elapsed();
-        let figures = match caught {
+        // The totals are the caller's to add up, once the items' tests are final.
+        Ok(match caught {
             Ok(caught) => figures(&schemas, &caught, None),
             Err(why) => figures(&schemas, &BTreeMap::new(), Some(&why)),
-        };
-        for items in figures.values() {
-            summary.add(items);
-        }
-        Ok(figures)
+        })
     }
 
     /// Build the schemata and take their test binaries; why not, when no mutant explains a
@@ -222,23 +219,23 @@ impl Verifier<'_> {
                 }
             }
             let all: Vec<&Candidate> = candidates.iter().copied().chain(&wrapper_fns).collect();
-            let text = splice::splice(
-                &source.source,
-                source.analysis.existing.as_ref(),
-                &all,
-                &source.rules,
-            )
-            .text;
-            // The same mutants where the text with the wrappers has them: items after a
-            // module of tests in mid-file moved down.
-            let (placed, _) = mutants_in(&text, &display, &tested);
-            let same = placed.len() == mutants.len()
-                && placed.iter().zip(&mutants).all(|(p, m)| p.id == m.id);
+            let text = spliced(source, &all);
+            // The same mutants where the text with the wrappers has them: only items after a
+            // module of tests in mid-file move down (a new module goes at the end).
+            let placed = source
+                .analysis
+                .existing
+                .as_ref()
+                .map(|_| mutants_in(&text, &display, &tested).0)
+                .filter(|placed| {
+                    placed.len() == mutants.len()
+                        && placed.iter().zip(&mutants).all(|(p, m)| p.id == m.id)
+                });
             schemas.push(Schema {
                 file,
                 text,
                 live: (1..=mutants.len() as u64).collect(),
-                placed: if same { placed } else { mutants.clone() },
+                placed: placed.unwrap_or_else(|| mutants.clone()),
                 mutants,
                 wrappers,
                 skipped: skipped
@@ -460,7 +457,13 @@ impl Verifier<'_> {
                 .package_dir
                 .strip_prefix(&self.scratch)
                 .unwrap_or(&binary.package_dir);
-            if keeps_state(&self.workspace.root.join(package)) {
+            let dir = self.workspace.root.join(package);
+            // Read once per run: each round asks again.
+            let stateful = *self
+                .keeps_state
+                .entry(dir)
+                .or_insert_with_key(|dir| keeps_state(dir));
+            if stateful {
                 self.isolated = true;
                 let names: Vec<String> = wrappers.iter().map(|(n, _)| n.clone()).collect();
                 mutant_of.extend(wrappers);
@@ -533,17 +536,21 @@ fn keeps_state(dir: &std::path::Path) -> bool {
 /// The text of file `file` with its `kept` tests in it: as it will be written, so the lines
 /// of mutants made from it are the written file's.
 fn written_text(files: &[FileUnderTest<'_>], file: usize, kept: &[Tracked]) -> String {
-    let source = files[file].file;
     let candidates: Vec<&Candidate> = kept
         .iter()
         .filter(|t| t.file == file)
         .map(|t| &t.candidate)
         .collect();
+    spliced(files[file].file, &candidates)
+}
+
+/// `file`'s text with `tests` spliced into its module of tests.
+fn spliced(file: &crate::scan::SourceFile, tests: &[&Candidate]) -> String {
     splice::splice(
-        &source.source,
-        source.analysis.existing.as_ref(),
-        &candidates,
-        &source.rules,
+        &file.source,
+        file.analysis.existing.as_ref(),
+        tests,
+        &file.rules,
     )
     .text
 }
@@ -659,7 +666,7 @@ impl Verifier<'_> {
             "asking the model again for {} that left mutants alive",
             plural(weak.values().map(Vec::len).sum(), "test", "tests")
         ));
-        let candidates = self.ask_again(files, &ended.kept, weak, repairer)?;
+        let candidates = self.ask(files, &ended.kept, weak, repairer)?;
         let pending = new_tests(&ended.kept, candidates);
         if pending.is_empty() {
             return Ok(false);
@@ -767,51 +774,6 @@ impl Verifier<'_> {
         summary.time += started.elapsed();
         Ok(Some((passed, figures(&schemas, &caught, None))))
     }
-
-    /// One call per file for the weak tests' items; the new candidates, named apart from the
-    /// module's fns and the tests kept, by file.
-    fn ask_again(
-        &mut self,
-        files: &[FileUnderTest<'_>],
-        kept: &[Tracked],
-        weak: BTreeMap<usize, Vec<Failure>>,
-        repairer: &dyn Repairer,
-    ) -> Result<Vec<(usize, Candidate)>, Error> {
-        let order: Vec<usize> = weak.keys().copied().collect();
-        let requests: Vec<RepairRequest<'_>> = weak
-            .into_iter()
-            .map(|(file, failures)| RepairRequest {
-                file: files[file].request,
-                failures,
-            })
-            .collect();
-        let taken: Vec<BTreeSet<String>> = order
-            .iter()
-            .map(|&file| {
-                let mut taken = splice::existing_fns(files[file].file);
-                taken.extend(
-                    kept.iter()
-                        .filter(|t| t.file == file)
-                        .map(|t| t.candidate.name.clone()),
-                );
-                taken
-            })
-            .collect();
-        let slots: Vec<std::sync::Mutex<Vec<Candidate>>> =
-            order.iter().map(|_| Default::default()).collect();
-        repairer.repair_all(&requests, self.progress, &|index, output: FileOutput| {
-            let mut taken = taken[index].clone();
-            *slots[index].lock().expect("lock") = splice::prepare(output.tests, &mut taken);
-        })?;
-        Ok(order
-            .into_iter()
-            .zip(slots)
-            .flat_map(|(file, slot)| {
-                let candidates = slot.into_inner().expect("lock");
-                candidates.into_iter().map(move |c| (file, c))
-            })
-            .collect())
-    }
 }
 
 /// What a round of asking again started from, to undo it.
@@ -848,9 +810,10 @@ impl Before {
 /// The model's new tests of weak items, tracked under the first of their item's kept tests
 /// (which stands for it in the report); a test that is one already kept, renamed, is left
 /// out: it catches nothing more and is not worth a build.
-fn new_tests(kept: &[Tracked], candidates: Vec<(usize, Candidate)>) -> Vec<Tracked> {
+fn new_tests(kept: &[Tracked], candidates: BTreeMap<usize, Vec<Candidate>>) -> Vec<Tracked> {
     candidates
         .into_iter()
+        .flat_map(|(file, tests)| tests.into_iter().map(move |c| (file, c)))
         .filter_map(|(file, candidate)| {
             let mut olds = kept
                 .iter()
