@@ -10,7 +10,7 @@
 mod schemata;
 mod values;
 
-pub use schemata::{VAR, is_no_std, is_wrapper, schemata, switch_fn, wrapper, wrapper_name};
+pub use schemata::{VAR, is_wrapper, schemata, switch_fn, wrapper, wrapper_name};
 
 use std::fmt;
 

@@ -24,34 +24,28 @@ const WRAPPER: &str = "__testsmith_m";
 /// What the crate root gets: the switch every mutated body reads, once per thread. libtest
 /// names each test's thread after the test, so a wrapper test runs its mutant and many
 /// mutants run in one process; any other thread (the crate's own tests, threads the code
-/// starts) runs the mutant `TESTSMITH_MUTANT` names, or none. A `#![no_std]` crate gets
-/// `extern crate std` in the fn (its tests link std anyway); any other crate plain `::std`
-/// paths, since `extern crate` trips `rust_2018_idioms`.
-pub fn switch_fn(no_std: bool) -> String {
-    let (import, std) = if no_std {
-        (
-            "    #[allow(unused_extern_crates)]\n    extern crate std;\n",
-            "std",
-        )
-    } else {
-        ("", "::std")
-    };
+/// starts) runs the mutant `TESTSMITH_MUTANT` names, or none. `extern crate std` in the fn
+/// makes `std` there in a `#![no_std]` crate too (its tests link std anyway), its lint
+/// allowed for crates under `rust_2018_idioms`.
+pub fn switch_fn() -> String {
     format!(
         r#"
 #[doc(hidden)]
 #[allow(dead_code, unused_qualifications)]
 pub(crate) fn __testsmith_mutant() -> u64 {{
-{import}    {std}::thread_local! {{
-        static ID: {std}::cell::Cell<u64> = const {{ {std}::cell::Cell::new(u64::MAX) }};
+    #[allow(unused_extern_crates)]
+    extern crate std;
+    std::thread_local! {{
+        static ID: std::cell::Cell<u64> = const {{ std::cell::Cell::new(u64::MAX) }};
     }}
     ID.with(|id| {{
         if id.get() == u64::MAX {{
-            let named = {std}::thread::current().name().and_then(|name| {{
+            let named = std::thread::current().name().and_then(|name| {{
                 let tail = name.rsplit("::").next()?.strip_prefix("{WRAPPER}")?;
                 tail.split('_').next()?.parse().ok()
             }});
             let chosen = named
-                .or_else(|| {std}::env::var("{VAR}").ok()?.parse().ok())
+                .or_else(|| std::env::var("{VAR}").ok()?.parse().ok())
                 .unwrap_or(0);
             id.set(chosen);
         }}
@@ -60,16 +54,6 @@ pub(crate) fn __testsmith_mutant() -> u64 {{
 }}
 "#
     )
-}
-
-/// Whether a crate root's text makes its crate `no_std` (in tests too, or only outside them:
-/// either way the switch must not rely on the prelude's `std`).
-pub fn is_no_std(root: &str) -> bool {
-    syn::parse_file(root).is_ok_and(|file| {
-        file.attrs
-            .iter()
-            .any(|a| a.to_token_stream().to_string().contains("no_std"))
-    })
 }
 
 /// Whether a libtest name (`module::test`) is a wrapper's.
@@ -504,7 +488,6 @@ mod tests {
         let items: Vec<&PublicFn> = analysis.items.iter().collect();
         let (mutants, _) = super::super::mutants(&source, "src/lib.rs", &items).unwrap();
         let (file, included) = schemata(&source, &mutants).unwrap();
-        assert!(is_no_std(&source) && !is_no_std(SOURCE));
         let mut text = crate::splice::unparse(&file);
         // A wrapper of `adds` per mutant of `add`: its thread's name turns the mutant on.
         let wrappers: Vec<String> = mutants
@@ -521,7 +504,7 @@ mod tests {
             .collect();
         let end = text.rfind('}').unwrap();
         text.insert_str(end, &wrappers.join("\n"));
-        text.push_str(&switch_fn(is_no_std(&text)));
+        text.push_str(&switch_fn());
         let (_dir, binary) = build(&text);
         assert!(passes(&binary, 0), "the original code fails its own tests");
         let number = |description: &str| {

@@ -350,8 +350,7 @@ impl Verifier<'_> {
                         .map_err(|source| VerifyError::Scratch { path, source })?
                 }
             };
-            let switch = mutate::switch_fn(mutate::is_no_std(&text));
-            texts.insert(root, text + &switch);
+            texts.insert(root, text + &mutate::switch_fn());
         }
         for (rel, text) in &texts {
             scratch::put(&self.scratch, rel, text).map_err(|source| VerifyError::Scratch {
