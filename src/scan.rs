@@ -220,11 +220,11 @@ fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
             .map(|s| unraw(s).to_owned())
             .collect();
         file.analysis.items.retain(|item| {
-            let path = item_path(&module, &item.name);
-            let exposed = |name: &str| types.is_some_and(|t| t.contains(name));
-            let (ty, tr) = impl_names(&item.name);
-            let of_exposed_type =
-                item.impl_block.is_some() && (ty.is_some_and(exposed) || tr.is_some_and(exposed));
+            let path = item_path(&module, item);
+            let exposed = |name: &str| types.is_some_and(|t| t.contains(unraw(name)));
+            let of_exposed_type = item.impl_block.as_ref().is_some_and(|block| {
+                exposed(&block.type_name) || block.trait_.as_ref().is_some_and(|t| exposed(&t.name))
+            });
             of_exposed_type
                 || paths.iter().any(|(export, glob)| {
                     // A glob of this file's module reaches its names and its `pub` inline
@@ -325,37 +325,19 @@ fn resolve_use(here: &[String], path: &[String]) -> Vec<Vec<String>> {
     }
 }
 
-/// The type (or trait) a method's name puts it under, and the trait of a trait impl's:
-/// `Type` of `inner::Type::method`; `Type` and `Trait` of `<inner::Type<T> as Trait<U>>::m`.
-fn impl_names(name: &str) -> (Option<&str>, Option<&str>) {
-    // `&'a mut inner::Type<T>` → `Type`.
-    fn last(path: &str) -> Option<&str> {
-        let path = path.split('<').next()?.split_whitespace().last()?;
-        Some(unraw(path.trim_start_matches('&').rsplit("::").next()?))
-    }
-    match name.strip_prefix('<') {
-        Some(rest) => {
-            let (ty, rest) = rest.split_once(" as ").unwrap_or((rest, ""));
-            let tr = rest.rsplit_once(">::").map_or(rest, |(tr, _)| tr);
-            (last(ty), last(tr).filter(|t| !t.is_empty()))
-        }
-        None => (name.rsplit_once("::").and_then(|(ty, _)| last(ty)), None),
-    }
-}
-
-/// An item's path from the crate root: its module's, then its name's segments (a trait impl's
-/// method by its type's).
-fn item_path(module: &[String], name: &str) -> Vec<String> {
-    let name = match name.strip_prefix('<') {
-        Some(rest) => rest.split(" as ").next().unwrap_or(rest),
-        None => name,
-    };
-    let segments = name.split("::").map(|s| {
-        // A type's generic arguments are not part of its path.
-        let s = s.split('<').next().unwrap_or(s);
-        unraw(s.trim()).to_owned()
-    });
-    module.iter().cloned().chain(segments).collect()
+/// An item's path from the crate root: its file's module, its inline modules, its impl's
+/// type for a method, its name.
+fn item_path(module: &[String], item: &analysis::PublicFn) -> Vec<String> {
+    let own = item
+        .module_path
+        .iter()
+        .chain(item.impl_block.as_ref().map(|b| &b.type_name))
+        .chain([&item.ident]);
+    module
+        .iter()
+        .cloned()
+        .chain(own.map(|s| unraw(s).to_owned()))
+        .collect()
 }
 
 /// The package's integration test files: `tests/**/*.rs` and the roots of `[[test]]` targets
