@@ -193,7 +193,21 @@ impl Verifier<'_> {
             let written = written_text(files, file, kept);
             let tested: BTreeSet<&str> = tests.iter().map(|t| t.candidate.item.as_str()).collect();
             let display = self.files[file].rel.to_string_lossy().replace('\\', "/");
-            let (mutants, skipped) = mutants_in(&written, &display, &tested);
+            // With the tests in a new module at the end, the items stand where the scan found
+            // them; a module of tests in mid-file moves those below it: find them again.
+            let (mutants, skipped) = match source.analysis.existing {
+                None => {
+                    let items: Vec<&crate::analysis::PublicFn> = files[file]
+                        .request
+                        .items
+                        .iter()
+                        .copied()
+                        .filter(|item| tested.contains(item.name.as_str()))
+                        .collect();
+                    mutate::mutants(&written, &display, &items).unwrap_or_default()
+                }
+                Some(_) => mutants_in(&written, &display, &tested),
+            };
             // Per mutant, a wrapper of each of its item's tests, spliced after them.
             let mut wrappers: Vec<Wrapper> = Vec::new();
             let mut wrapper_fns: Vec<Candidate> = Vec::new();
