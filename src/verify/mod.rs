@@ -231,7 +231,7 @@ pub fn verify(
     let mut ended = verifier.rounds(&files, tracked, repairer)?;
     let mut mutants = None;
     if !options.compile_only {
-        verifier.together(&mut ended)?;
+        verifier.together(&mut ended, None)?;
         if options.mutants && !ended.kept.is_empty() {
             let mut totals = MutationSummary::default();
             let mut figures = verifier.mutation(&files, &ended.kept, &mut totals)?;
@@ -492,9 +492,6 @@ struct Verifier<'a> {
     isolated: bool,
     /// Per package directory: whether its sources keep state a test process shares.
     keeps_state: HashMap<PathBuf, bool>,
-    /// The binaries built last hold the kept tests and also these (by libtest name), which
-    /// the next run together must leave out: set by the mutation stage, taken by `together`.
-    not_together: Option<BTreeSet<String>>,
     _lock: scratch::ScratchLock,
 }
 
@@ -749,7 +746,6 @@ impl<'a> Verifier<'a> {
             built_text: HashMap::new(),
             isolated: false,
             keeps_state: HashMap::new(),
-            not_together: None,
             workspace,
             options,
             runtime,
@@ -1304,7 +1300,13 @@ impl<'a> Verifier<'a> {
     /// The kept tests once more, all together with the rest of their crates' tests in the
     /// ordinary threaded harness, as `cargo test` will run them: one that fails only in
     /// company is flaky. Failing tests kept `#[ignore]`d are built in as they will be written.
-    fn together(&mut self, ended: &mut Ended) -> Result<(), Error> {
+    /// With `built_also`: the binaries built last hold the kept tests and also these (by
+    /// libtest name, with the mutation stage's wrappers), which must not run.
+    fn together(
+        &mut self,
+        ended: &mut Ended,
+        built_also: Option<BTreeSet<String>>,
+    ) -> Result<(), Error> {
         let Ended {
             kept,
             failing,
@@ -1319,9 +1321,8 @@ impl<'a> Verifier<'a> {
             .chain(failing.iter().map(|(t, _)| t))
             .map(|t| (t.file, t.candidate.name.clone()))
             .collect();
-        // The binaries built last may hold these tests among others not to run (the mutation
-        // stage's wrappers, tests it replaced): then those run by exact name, with no build.
-        let reuse = match self.not_together.take() {
+        // Then the kept tests run by exact name, with no build.
+        let reuse = match built_also {
             Some(skip) => self.exact_filters(kept, &skip)?,
             None => None,
         };

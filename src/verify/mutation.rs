@@ -720,10 +720,10 @@ impl Verifier<'_> {
         ended.kept = kept;
         ended.superseded.extend(old);
         let (new, _): (Vec<Tracked>, Vec<Tracked>) = passed.into_iter().partition(is_better);
-        if holds_all {
-            // Built in but not to run: the tests replaced, the new ones not taken.
+        // Built in but not to run: the tests replaced, the new ones not taken.
+        let built_also = holds_all.then(|| {
             let taken: BTreeSet<&str> = new.iter().map(|t| t.candidate.name.as_str()).collect();
-            let skip = ended.superseded[before.superseded..]
+            ended.superseded[before.superseded..]
                 .iter()
                 .chain(
                     pending
@@ -731,9 +731,8 @@ impl Verifier<'_> {
                         .filter(|t| !taken.contains(t.candidate.name.as_str())),
                 )
                 .map(|t| self.libtest_name(t))
-                .collect();
-            self.not_together = Some(skip);
-        }
+                .collect()
+        });
         let added: Vec<(usize, String)> = new
             .iter()
             .map(|t| (t.file, t.candidate.name.clone()))
@@ -743,7 +742,7 @@ impl Verifier<'_> {
         // cost any test (a new one flaky in company, or one they no longer build with), the
         // round is undone: the tests before it passed together already, and the new figures
         // counted every new test.
-        self.together(ended)?;
+        self.together(ended, built_also)?;
         if before.lost(ended, &better, &added) {
             ended.kept = before.kept;
             *figures = before.figures;
