@@ -40,6 +40,18 @@ pub struct Diagnostic {
     pub primary: usize,
 }
 
+impl Diagnostic {
+    /// The first of its places (`path`, first line, last line) that `hit` maps to something:
+    /// the primary spans first, then the others.
+    pub fn find_span<T>(&self, hit: impl Fn(&(PathBuf, usize, usize)) -> Option<T>) -> Option<T> {
+        let (primary, secondary) = self.spans.split_at(self.primary);
+        primary
+            .iter()
+            .find_map(&hit)
+            .or_else(|| secondary.iter().find_map(&hit))
+    }
+}
+
 pub struct Build {
     pub errors: Vec<Diagnostic>,
     /// Test binaries by the crate root they were built from (absolute, in the scratch copy).

@@ -983,11 +983,7 @@ impl<'a> Verifier<'a> {
                     && *last >= place.first
             })
         };
-        let (primary, secondary) = error.spans.split_at(error.primary);
-        primary
-            .iter()
-            .find_map(hit)
-            .or_else(|| secondary.iter().find_map(hit))
+        error.find_span(hit)
     }
 
     /// The package an error belongs to, by the file it points at, for the message.

@@ -416,11 +416,7 @@ impl Verifier<'_> {
                         .map(|(n, _, _)| (s, *n))
                 })
         };
-        let (primary, secondary) = error.spans.split_at(error.primary);
-        primary
-            .iter()
-            .find_map(hit)
-            .or_else(|| secondary.iter().find_map(hit))
+        error.find_span(hit)
     }
 
     /// The wrappers of the live mutants, split over one single-threaded process per core and
