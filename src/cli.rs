@@ -104,9 +104,13 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
 
-    /// Ask an LLM for real test bodies instead of scaffolds
+    /// Ask an LLM for real test bodies instead of tests observed by running the code
     #[arg(long, help_heading = "LLM")]
     pub llm: bool,
+
+    /// Offline: write #[ignore]d scaffolds that end in todo!() instead of running the code to observe what it returns
+    #[arg(long, conflicts_with = "llm")]
+    pub scaffolds: bool,
 
     /// Which API to speak [env: TESTSMITH_PROVIDER] [default: the one whose key is set, else ollama]
     #[arg(long, value_enum, requires = "llm", help_heading = "LLM")]
@@ -149,11 +153,11 @@ pub struct Args {
     pub no_verify: bool,
 
     /// Runs each test must pass before it is written; one that passes only some is flaky [default: 3]
-    #[arg(long, value_name = "N", requires = "llm", value_parser = positive_count::<u32>, help_heading = "Verification")]
+    #[arg(long, value_name = "N", value_parser = positive_count::<u32>, help_heading = "Verification")]
     pub runs: Option<u32>,
 
     /// Seconds a test may run before it is killed and dropped [default: 10]
-    #[arg(long, value_name = "SECS", requires = "llm", value_parser = positive_seconds, help_heading = "Verification")]
+    #[arg(long, value_name = "SECS", value_parser = positive_seconds, help_heading = "Verification")]
     pub test_timeout: Option<f64>,
 
     /// Times a failing test goes back to the model with the compiler's or the test's output, at most 10; 0: never [default: 2]. A repair that gives back a test already tried, or fails as the last one did, ends them early
@@ -190,7 +194,7 @@ pub struct Args {
     )]
     pub mutation_rounds: Option<u32>,
 
-    /// Run the model's tests even where this machine lacks a layer of containment (network and PID namespaces, Landlock); without it such a run stops before asking the model
+    /// Run tests (the model's, or the crate's code on chosen inputs) even where this machine lacks a layer of containment (network and PID namespaces, Landlock); without it, a --llm run stops before asking the model and an offline run writes scaffolds
     #[arg(long, help_heading = "Verification")]
     pub allow_uncontained: bool,
 }
@@ -460,6 +464,7 @@ fn run_options(args: &Args, console: ConsoleOptions) -> Options {
         paths: args.paths.clone(),
         mode,
         console,
+        scaffolds: args.scaffolds,
         verify: VerifyOptions {
             enabled: mode != Mode::Check && !args.no_verify,
             compile_only: llm.is_none(),

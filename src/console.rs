@@ -494,6 +494,23 @@ fn verification(tally: &Tally) -> Option<String> {
         (!parts.is_empty()).then(|| parts.join(", "))
     } else if let Some(counts) = tally.verified.map(|v| v.counts)
         && counts.candidates > 0
+        && counts.observed
+    {
+        // Offline: each candidate was a call on chosen inputs; its test is what it showed.
+        let mut parts = vec![format!("{} kept", counts.passed + counts.repaired)];
+        if counts.unchosen > 0 {
+            parts.push(format!("{} left out", counts.unchosen));
+        }
+        if counts.dropped > 0 {
+            parts.push(format!("{} dropped", counts.dropped));
+        }
+        Some(format!(
+            "{} observed: {}",
+            plural(counts.candidates, "call", "calls"),
+            parts.join(", ")
+        ))
+    } else if let Some(counts) = tally.verified.map(|v| v.counts)
+        && counts.candidates > 0
     {
         let mut parts = vec![format!("{} passed", counts.passed)];
         if counts.repaired > 0 {

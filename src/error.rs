@@ -190,6 +190,12 @@ pub enum Warning {
     /// Tests run with a layer of containment missing, as the user allowed.
     #[error("tests run without full containment (--allow-uncontained): {missing}")]
     RunUncontained { missing: String },
+    /// Offline, the code cannot run contained: scaffolds are written in place of the tests
+    /// its runs would show.
+    #[error(
+        "offline tests run the crate's code, which needs containment this machine lacks ({missing}); writing scaffolds instead (--allow-uncontained runs it anyway)"
+    )]
+    ScaffoldsOnly { missing: String },
     /// The file watcher's own trouble (a directory gone, too many watches).
     #[error("watching files: {message}")]
     Watcher { message: String },
@@ -216,6 +222,7 @@ impl Warning {
             Warning::Watcher { .. } => "watcher",
             Warning::RunUncontained { .. } => "uncontained",
             Warning::Unobserved { .. } => "unobserved",
+            Warning::ScaffoldsOnly { .. } => "scaffolds only",
         }
     }
 
@@ -235,6 +242,7 @@ impl Warning {
             | Warning::Unchecked { .. }
             | Warning::Watcher { .. }
             | Warning::RunUncontained { .. }
+            | Warning::ScaffoldsOnly { .. }
             | Warning::Unobserved { .. } => (None, None, None),
             Warning::NotUtf8 { file, .. }
             | Warning::Unreadable { file, .. }
@@ -257,6 +265,7 @@ impl Warning {
                 | Warning::Unchecked { .. }
                 | Warning::Watcher { .. }
                 | Warning::RunUncontained { .. }
+                | Warning::ScaffoldsOnly { .. }
                 | Warning::Unobserved { .. }
         )
     }

@@ -54,6 +54,8 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub mode: Mode,
     pub console: ConsoleOptions,
+    /// `--scaffolds`: offline, scaffolds instead of observed tests.
+    pub scaffolds: bool,
     /// `Some` with `--llm` (and not `--check`, which generates nothing).
     pub llm: Option<LlmFlags>,
     pub verify: VerifyOptions,

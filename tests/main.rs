@@ -20,6 +20,9 @@ mod generate;
 mod llm;
 #[path = "main/mutants.rs"]
 mod mutants;
+#[cfg(target_os = "linux")]
+#[path = "main/observe.rs"]
+mod observe;
 // `SSL_CERT_FILE` is how the platform verifier is given a root on Linux only (macOS and
 // Windows ask the system's store).
 #[cfg(target_os = "linux")]

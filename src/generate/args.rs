@@ -77,6 +77,98 @@ pub struct Env<'a> {
     /// module a type may be a private import that the test module cannot see.
     pub can_name_types: bool,
     pub std: &'a StdNames,
+    /// `Some(k)`: the `k`th of several values per type (an observed test's inputs), with
+    /// the item's own literals first; `None`: the one plain value a scaffold writes.
+    pub pick: Option<usize>,
+    pub literals: &'a Literals,
+}
+
+/// The literals an item's body holds: the values its code singles out come first among the
+/// inputs an observed test tries.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Literals {
+    pub ints: Vec<i128>,
+    pub floats: Vec<String>,
+    pub strs: Vec<String>,
+    pub chars: Vec<char>,
+}
+
+/// No literals: a scaffold's plain values.
+pub static NO_LITERALS: Literals = Literals {
+    ints: Vec::new(),
+    floats: Vec::new(),
+    strs: Vec::new(),
+    chars: Vec::new(),
+};
+
+/// How many of an item's own literals of each kind are tried.
+const MAX_LITERALS: usize = 3;
+
+impl Literals {
+    /// The literals in `source` (an item as written), deduplicated, at most a few of each.
+    pub fn of(source: &str) -> Literals {
+        fn walk(tokens: TokenStream, out: &mut Literals) {
+            for token in tokens {
+                match token {
+                    proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                    proc_macro2::TokenTree::Literal(lit) => {
+                        match syn::Lit::new(lit) {
+                            syn::Lit::Int(i) => {
+                                if let Ok(v) = i.base10_parse::<i128>()
+                                    && !out.ints.contains(&v)
+                                {
+                                    out.ints.push(v);
+                                }
+                            }
+                            syn::Lit::Float(f) => {
+                                let digits = f.base10_digits().to_owned();
+                                if !out.floats.contains(&digits) {
+                                    out.floats.push(digits);
+                                }
+                            }
+                            // Long strings are messages, not inputs.
+                            syn::Lit::Str(s) if s.value().chars().count() <= 12 => {
+                                let v = s.value();
+                                if !out.strs.contains(&v) && !v.contains('{') {
+                                    out.strs.push(v);
+                                }
+                            }
+                            syn::Lit::Char(c) if !out.chars.contains(&c.value()) => {
+                                out.chars.push(c.value());
+                            }
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Literals::default();
+        // The body only: a doc comment's text is a literal too.
+        let body = source.find('{').map_or("", |at| &source[at..]);
+        if let Ok(tokens) = body.parse::<TokenStream>() {
+            walk(tokens, &mut out);
+        }
+        out.ints.truncate(MAX_LITERALS);
+        out.floats.truncate(MAX_LITERALS);
+        out.strs.truncate(MAX_LITERALS);
+        out.chars.truncate(MAX_LITERALS);
+        out
+    }
+}
+
+/// A tuple expression of `elems` (a one-element tuple keeps its comma).
+pub fn tuple_of(elems: &[TokenStream]) -> TokenStream {
+    if elems.len() == 1 {
+        quote!((#(#elems),*,))
+    } else {
+        quote!((#(#elems),*))
+    }
+}
+
+/// The `k`th of `pool`, wrapping.
+fn nth<T: Clone>(pool: &[T], k: usize) -> T {
+    pool[k % pool.len()].clone()
 }
 
 /// How far `new(…)` arguments are followed into other `new(…)`s.
@@ -98,27 +190,24 @@ impl Env<'_> {
 
     /// An expression of type `ty` (already concrete), or `None` when none can be written.
     pub fn build(&self, ty: &Type) -> Option<TokenStream> {
-        self.build_at(ty, 0)
+        self.build_at(ty, 0, self.pick)
     }
 
-    fn build_at(&self, ty: &Type, depth: usize) -> Option<TokenStream> {
+    fn build_at(&self, ty: &Type, depth: usize, pick: Option<usize>) -> Option<TokenStream> {
         match ty {
-            Type::Paren(inner) => self.build_at(&inner.elem, depth),
-            Type::Group(inner) => self.build_at(&inner.elem, depth),
+            Type::Paren(inner) => self.build_at(&inner.elem, depth, pick),
+            Type::Group(inner) => self.build_at(&inner.elem, depth, pick),
             Type::Tuple(tuple) => {
                 let elems = tuple
                     .elems
                     .iter()
-                    .map(|t| self.build_at(t, depth))
+                    .enumerate()
+                    .map(|(i, t)| self.build_at(t, depth, pick.map(|k| k + i)))
                     .collect::<Option<Vec<_>>>()?;
-                Some(if elems.len() == 1 {
-                    quote!((#(#elems),*,))
-                } else {
-                    quote!((#(#elems),*))
-                })
+                Some(tuple_of(&elems))
             }
             Type::Array(array) => {
-                let elem = self.build_at(&array.elem, depth)?;
+                let elem = self.build_at(&array.elem, depth, pick)?;
                 let len = &array.len;
                 let core = self.std.core();
                 Some(if is_literal(&elem) {
@@ -127,7 +216,7 @@ impl Env<'_> {
                     quote!(#core::array::from_fn(|_| #elem))
                 })
             }
-            Type::Reference(reference) => self.build_reference(reference, depth),
+            Type::Reference(reference) => self.build_reference(reference, depth, pick),
             Type::Ptr(ptr) => {
                 let core = self.std.core();
                 Some(
@@ -138,7 +227,7 @@ impl Env<'_> {
                     },
                 )
             }
-            Type::Path(path) if path.qself.is_none() => self.build_path(&path.path, depth),
+            Type::Path(path) if path.qself.is_none() => self.build_path(&path.path, depth, pick),
             _ => None,
         }
     }
@@ -149,7 +238,7 @@ impl Env<'_> {
         let Type::Reference(reference) = ty else {
             return self.build(ty).map(Arg::Owned);
         };
-        if let Some(value) = literal_reference(reference) {
+        if let Some(value) = self.literal_reference(reference, self.pick) {
             return Some(Arg::AsIs(value));
         }
         if matches!(&*reference.elem, Type::TraitObject(_) | Type::ImplTrait(_)) {
@@ -162,14 +251,19 @@ impl Env<'_> {
     }
 
     /// Behind a reference; `&str`, `&[T]`, `&Path` and `&OsStr` have literal forms.
-    fn build_reference(&self, reference: &syn::TypeReference, depth: usize) -> Option<TokenStream> {
-        if let Some(value) = literal_reference(reference) {
+    fn build_reference(
+        &self,
+        reference: &syn::TypeReference,
+        depth: usize,
+        pick: Option<usize>,
+    ) -> Option<TokenStream> {
+        if let Some(value) = self.literal_reference(reference, pick) {
             return Some(value);
         }
         if matches!(&*reference.elem, Type::TraitObject(_) | Type::ImplTrait(_)) {
             return None;
         }
-        let value = self.build_at(&reference.elem, depth)?;
+        let value = self.build_at(&reference.elem, depth, pick)?;
         Some(if reference.mutability.is_some() {
             quote!(&mut #value)
         } else {
@@ -177,7 +271,12 @@ impl Env<'_> {
         })
     }
 
-    fn build_path(&self, path: &syn::Path, depth: usize) -> Option<TokenStream> {
+    fn build_path(
+        &self,
+        path: &syn::Path,
+        depth: usize,
+        pick: Option<usize>,
+    ) -> Option<TokenStream> {
         let last = path.segments.last()?;
         let name = last.ident.to_string();
         let first_arg = || match &last.arguments {
@@ -189,7 +288,12 @@ impl Env<'_> {
         };
         // A bare name the file defines or imports is the package's own, not std's.
         if path.leading_colon.is_none() && path.segments.len() == 1 && self.std.hides(&name) {
-            return self.build_crate_type(path, &name, depth);
+            return self.build_crate_type(path, &name, depth, pick);
+        }
+        if let Some(k) = pick
+            && let Some(value) = self.pooled(&name, k, first_arg(), depth)
+        {
+            return Some(value);
         }
         let default = self.std.path("Default");
         let value = match name.as_str() {
@@ -204,7 +308,7 @@ impl Env<'_> {
             }
             "Option" => self.std.path("None"),
             "Box" | "Rc" | "Arc" => {
-                let inner = self.build_at(first_arg()?, depth)?;
+                let inner = self.build_at(first_arg()?, depth, pick)?;
                 match name.as_str() {
                     "Box" => {
                         let ty = self.std.path("Box");
@@ -220,12 +324,161 @@ impl Env<'_> {
             | "AtomicU64" | "AtomicI64" | "AtomicU32" | "AtomicI32" => {
                 quote!(#default::default())
             }
-            _ => return self.build_crate_type(path, &name, depth),
+            _ => return self.build_crate_type(path, &name, depth, pick),
         };
         Some(value)
     }
 
-    fn build_crate_type(&self, path: &syn::Path, name: &str, depth: usize) -> Option<TokenStream> {
+    /// The `k`th value of a std type's pool (`None` where the type has none): the item's
+    /// own literals, then the boundaries that find bugs (`0`, `1`, `-1`, `MIN`, `MAX`, `""`, a
+    /// non-ASCII string, empty and one-element collections, `None`).
+    fn pooled(
+        &self,
+        name: &str,
+        k: usize,
+        arg: Option<&Type>,
+        depth: usize,
+    ) -> Option<TokenStream> {
+        let lits = self.literals;
+        let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+        let int = |v: i128| {
+            let lit = proc_macro2::Literal::i128_unsuffixed(v.abs());
+            if v < 0 { quote!(-#lit) } else { quote!(#lit) }
+        };
+        match name {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+            | "u128" | "usize" => {
+                let (min, max) = int_range(name);
+                let boundaries: &[i128] = if min < 0 {
+                    &[1, -1, 2, 0, -7, 10]
+                } else {
+                    &[1, 2, 0, 3, 10, 100]
+                };
+                let mut pool: Vec<TokenStream> = Vec::new();
+                let mut seen = BTreeSet::new();
+                for &v in lits.ints.iter().chain(boundaries) {
+                    if v >= min && v <= max && seen.insert(v) {
+                        pool.push(int(v));
+                    }
+                }
+                // The bounds of small types find overflows; those of wide ones (sizes, counts)
+                // mostly make loops that never end.
+                if max <= i128::from(u16::MAX) {
+                    if min < 0 {
+                        pool.push(quote!(#ident::MIN));
+                    }
+                    pool.push(quote!(#ident::MAX));
+                } else if seen.insert(1000) {
+                    pool.push(int(1000));
+                }
+                Some(nth(&pool, k))
+            }
+            "f32" | "f64" => {
+                let mut pool: Vec<String> = lits.floats.clone();
+                for v in ["1.5", "0.0", "-2.5", "100.0"] {
+                    if !pool.iter().any(|p| p == v) {
+                        pool.push(v.to_owned());
+                    }
+                }
+                syn::parse_str(&nth(&pool, k)).ok()
+            }
+            "bool" => Some(if k.is_multiple_of(2) {
+                quote!(true)
+            } else {
+                quote!(false)
+            }),
+            "char" => {
+                let mut pool = lits.chars.clone();
+                pool.extend(
+                    ['a', 'Z', '7', ' ', 'é']
+                        .iter()
+                        .filter(|c| !lits.chars.contains(c)),
+                );
+                let c = nth(&pool, k);
+                Some(quote!(#c))
+            }
+            "String" => {
+                let s = self.string(k);
+                let ty = self.std.path("String");
+                Some(quote!(#ty::from(#s)))
+            }
+            "Option" => {
+                if k % 3 == 1 {
+                    return Some(self.std.path("None"));
+                }
+                let inner = self.build_at(arg?, depth, Some(k))?;
+                Some(quote!(Some(#inner)))
+            }
+            "Vec" => {
+                let elems = self.elements(arg?, depth, k)?;
+                let vec = self.std.path("Vec");
+                Some(if elems.is_empty() {
+                    quote!(#vec::new())
+                } else {
+                    quote!(::std::vec![#(#elems),*])
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The `k`th string: the item's own, then `"a"`, `""`, digits, words, non-ASCII.
+    fn string(&self, k: usize) -> String {
+        let mut pool = self.literals.strs.clone();
+        for v in ["a", "", "42", "hello world", "é"] {
+            if !pool.iter().any(|p| p == v) {
+                pool.push(v.to_owned());
+            }
+        }
+        nth(&pool, k)
+    }
+
+    /// The `k`th collection's elements: two, none, one.
+    fn elements(&self, elem: &Type, depth: usize, k: usize) -> Option<Vec<TokenStream>> {
+        Some(match k % 3 {
+            0 => vec![
+                self.build_at(elem, depth, Some(k))?,
+                self.build_at(elem, depth, Some(k + 1))?,
+            ],
+            1 => Vec::new(),
+            _ => vec![self.build_at(elem, depth, Some(k))?],
+        })
+    }
+
+    /// References with a literal form of their own; with `pick`, the `k`th of several.
+    fn literal_reference(
+        &self,
+        reference: &syn::TypeReference,
+        pick: Option<usize>,
+    ) -> Option<TokenStream> {
+        let Some(k) = pick else {
+            return literal_reference(reference);
+        };
+        let mutable = reference.mutability.is_some();
+        match &*reference.elem {
+            Type::Slice(slice) => {
+                let elems = self.elements(&slice.elem, 0, k)?;
+                Some(if mutable {
+                    quote!(&mut [#(#elems),*])
+                } else {
+                    quote!(&[#(#elems),*])
+                })
+            }
+            Type::Path(p) if !mutable && p.path.is_ident("str") => {
+                let s = self.string(k);
+                Some(quote!(#s))
+            }
+            _ => literal_reference(reference),
+        }
+    }
+
+    fn build_crate_type(
+        &self,
+        path: &syn::Path,
+        name: &str,
+        depth: usize,
+        pick: Option<usize>,
+    ) -> Option<TokenStream> {
         match self.constructors.get(name)? {
             Constructor::Default => {
                 let default = self.std.path("Default");
@@ -239,10 +492,11 @@ impl Env<'_> {
                 let path = expr_path(path)?;
                 let args = args
                     .iter()
-                    .map(|ty| {
+                    .enumerate()
+                    .map(|(i, ty)| {
                         let ty: Type = syn::parse_str(ty).ok()?;
                         self.concrete(&ty)
-                            .and_then(|ty| self.build_at(&ty, depth + 1))
+                            .and_then(|ty| self.build_at(&ty, depth + 1, pick.map(|k| k + i)))
                     })
                     .collect::<Option<Vec<_>>>()?;
                 Some(quote!(#path::new(#(#args),*)))
@@ -324,6 +578,21 @@ pub fn elide_lifetimes(ty: &Type) -> Type {
     let mut ty = ty.clone();
     Elide.visit_type_mut(&mut ty);
     ty
+}
+
+/// The values an integer type holds, as `i128` (`u128::MAX` is clamped; only small values are
+/// written as literals).
+fn int_range(name: &str) -> (i128, i128) {
+    match name {
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "u128" | "usize" => (0, i128::MAX),
+        _ => (i128::MIN, i128::MAX),
+    }
 }
 
 fn last_ident(path: &syn::Path) -> Option<String> {
@@ -534,6 +803,8 @@ mod tests {
             consts: HashMap::from([("N".to_owned(), syn::parse_str("1").unwrap())]),
             can_name_types: true,
             std: &std,
+            pick: None,
+            literals: &NO_LITERALS,
         };
         let ty = env.concrete(&syn::parse_str(ty).unwrap())?;
         env.build(&ty).map(|t| t.to_string())

@@ -2,9 +2,18 @@
 //! the LLM) sits behind [`Generator`], so the stages around it do not change.
 
 mod args;
+mod observe;
 mod scaffold;
 
+pub use observe::ObservingGenerator;
 pub use scaffold::ScaffoldGenerator;
+
+/// The first line of what a probe (a test that reports what a call did, by failing) says; no
+/// test a person writes holds it.
+pub const PROBE_MARK: &str = "__testsmith_observed";
+
+/// What separates the outputs of a probe's runs, in the evidence it is handed back with.
+pub const PROBE_RUNS: &str = "\n__testsmith_next_run\n";
 
 /// What a generator is asked, and how test fns are named, are the plan's.
 pub use crate::plan::{FileRequest, test_fn_name, unique_name};
@@ -35,6 +44,18 @@ pub struct Candidate {
     pub uses_super: bool,
     /// Under a `#[cfg]`: compiled out, it uses nothing.
     pub gated: bool,
+}
+
+impl Candidate {
+    /// A probe: it fails on purpose, saying what its call did (see [`ObservingGenerator`]).
+    pub fn is_probe(&self) -> bool {
+        self.text.contains(PROBE_MARK)
+    }
+
+    /// An `#[ignore]`d scaffold: it compiles, and is never run.
+    pub fn is_scaffold(&self) -> bool {
+        self.text.contains("#[ignore = \"testsmith scaffold:")
+    }
 }
 
 /// One file's generated tests, and warnings about what was left out.
@@ -83,6 +104,14 @@ pub trait Repairer: Sync {
         progress: &dyn Progress,
         done: &Sink<'_>,
     ) -> Result<(), Error>;
+
+    /// The first tests are probes, which fail to say what their calls did: a probe's
+    /// replacement is its first real test, not a repair; every probe is answered, by the
+    /// probe's name; nothing is asked again for mutants; and of an item's tests, the fewest
+    /// that catch the most of its mutants are kept.
+    fn observes(&self) -> bool {
+        false
+    }
 }
 
 /// What a generator made of one file: its tests, and warnings about what it left out.

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredicate};
 
-use super::args::{Arg, Env, StdNames, choose, elide_lifetimes, expr_path};
+use super::args::{Arg, Env, Literals, NO_LITERALS, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
     FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
 };
@@ -37,14 +37,9 @@ impl Repairer for ScaffoldGenerator {
                     let file = request.file;
                     let at = file.items.iter().position(|i| i.name == failure.item)?;
                     let item = file.items[at];
-                    let stub = item.parse_stub();
-                    let task = format!(
-                        "choose the arguments of `{}`, call it and assert on the result",
-                        item.name
-                    );
                     Some(GeneratedTest {
                         item: item.name.clone(),
-                        function: lone(stub.as_ref(), &file.test_names[at], &task),
+                        function: fallback(item, &file.test_names[at]),
                     })
                 })
                 .collect();
@@ -68,55 +63,88 @@ impl Generator for ScaffoldGenerator {
         progress: &dyn Progress,
         done: &Sink<'_>,
     ) -> Result<(), Error> {
-        use rayon::prelude::*;
-        requests
-            .par_iter()
-            .enumerate()
-            .for_each(|(index, request)| {
-                // The methods of one impl share its header: parse it once.
-                let mut impls: HashMap<&str, Option<syn::ItemImpl>> = HashMap::new();
-                for block in request.items.iter().filter_map(|i| i.impl_block.as_ref()) {
-                    impls
-                        .entry(block.stub.as_str())
-                        .or_insert_with(|| block.parse_stub());
-                }
-                let std = StdNames::new(request.rules, request.type_defs);
-                let tests = request
-                    .items
-                    .iter()
-                    .zip(&request.test_names)
-                    .map(|(item, name)| GeneratedTest {
-                        item: item.name.clone(),
-                        function: scaffold(item, name, request, &impls, &std),
-                    })
-                    .collect();
-                done(
-                    index,
-                    FileOutput {
-                        tests,
-                        warnings: Vec::new(),
-                    },
-                );
-                progress.file_done(request.display);
-            });
+        each_item(
+            requests,
+            progress,
+            done,
+            &|item, name, request, impls, std| {
+                vec![GeneratedTest {
+                    item: item.name.clone(),
+                    function: scaffold(item, name, request, impls, std),
+                }]
+            },
+        );
         Ok(())
     }
 }
 
+/// What an offline generator makes of one item: its name's test fns.
+pub(super) type PerItem = dyn Fn(
+        &PublicFn,
+        &str,
+        &FileRequest<'_>,
+        &HashMap<&str, Option<syn::ItemImpl>>,
+        &StdNames,
+    ) -> Vec<GeneratedTest>
+    + Sync;
+
+/// Each file's tests, `make` called per item (files in parallel), handed to `done`.
+pub(super) fn each_item(
+    requests: &[FileRequest<'_>],
+    progress: &dyn Progress,
+    done: &Sink<'_>,
+    make: &PerItem,
+) {
+    use rayon::prelude::*;
+    requests
+        .par_iter()
+        .enumerate()
+        .for_each(|(index, request)| {
+            let impls = impls(request);
+            let std = StdNames::new(request.rules, request.type_defs);
+            let tests = request
+                .items
+                .iter()
+                .zip(&request.test_names)
+                .flat_map(|(item, name)| make(item, name, request, &impls, &std))
+                .collect();
+            done(
+                index,
+                FileOutput {
+                    tests,
+                    warnings: Vec::new(),
+                },
+            );
+            progress.file_done(request.display);
+        });
+}
+
+/// The impl headers of a request's methods: the methods of one impl share its header, parsed
+/// once.
+pub(super) fn impls<'r>(request: &'r FileRequest<'_>) -> HashMap<&'r str, Option<syn::ItemImpl>> {
+    let mut impls = HashMap::new();
+    for block in request.items.iter().filter_map(|i| i.impl_block.as_ref()) {
+        impls
+            .entry(block.stub.as_str())
+            .or_insert_with(|| block.parse_stub());
+    }
+    impls
+}
+
 /// What the body could not fill in, which decides the `todo!` text and the lints to allow.
 #[derive(Default, Debug, PartialEq, Eq)]
-struct Gaps {
+pub(super) struct Gaps {
     /// Arguments or a receiver stand in as `todo!()`, so the call is unreachable.
-    placeholders: bool,
+    pub placeholders: bool,
     /// The call is in an `unsafe` block.
-    unsafe_block: bool,
+    pub unsafe_block: bool,
     /// The test is an `async fn` under `#[tokio::test]`, awaiting the call.
-    awaits: bool,
+    pub awaits: bool,
 }
 
 /// A method of a std trait that std deprecated: calling a crate's impl of it by the trait's
 /// path warns, whatever the impl says (`Error::description` and `Error::cause`).
-fn deprecated_in_std(item: &PublicFn) -> bool {
+pub(super) fn deprecated_in_std(item: &PublicFn) -> bool {
     const DEPRECATED: &[(&str, &str)] = &[("Error", "description"), ("Error", "cause")];
     let trait_name = item
         .impl_block
@@ -127,7 +155,7 @@ fn deprecated_in_std(item: &PublicFn) -> bool {
 }
 
 /// `-> !`: whatever follows the call is unreachable.
-fn returns_never(item: &PublicFn) -> bool {
+pub(super) fn returns_never(item: &PublicFn) -> bool {
     item.parse_stub().is_some_and(
         |f| matches!(&f.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))),
     )
@@ -153,7 +181,7 @@ impl Gaps {
     }
 }
 
-fn scaffold(
+pub(super) fn scaffold(
     item: &PublicFn,
     name: &str,
     request: &FileRequest<'_>,
@@ -225,6 +253,33 @@ fn scaffold(
     }
 }
 
+/// The scaffold's `#[ignore]` reason with why it is a scaffold put first.
+pub(super) fn say_why(scaffold: &mut syn::ItemFn, why: &str) {
+    for attr in &mut scaffold.attrs {
+        if let syn::Meta::NameValue(nv) = &mut attr.meta
+            && nv.path.is_ident("ignore")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(reason),
+                ..
+            }) = &nv.value
+        {
+            let task = reason.value();
+            let task = task.strip_prefix("testsmith scaffold: ").unwrap_or(&task);
+            let text = format!("testsmith scaffold: {why}; {task}");
+            nv.value = syn::parse_quote!(#text);
+        }
+    }
+}
+
+/// The scaffold of a scaffold that did not compile: it names nothing but the item.
+pub(super) fn fallback(item: &PublicFn, name: &str) -> syn::ItemFn {
+    let task = format!(
+        "choose the arguments of `{}`, call it and assert on the result",
+        item.name
+    );
+    lone(item.parse_stub().as_ref(), name, &task)
+}
+
 /// The scaffold that only says what to do: when generic parameters could not be given concrete
 /// types, or when the full scaffold does not compile.
 fn lone(stub: Option<&syn::ItemFn>, name: &str, task: &str) -> syn::ItemFn {
@@ -278,7 +333,38 @@ fn call_body(
     std: &StdNames,
     gaps: &mut Gaps,
 ) -> Option<(TokenStream, String)> {
-    let mut body = Body::new(item, sig, request, impls, std)?;
+    let parts = parts(item, sig, request, impls, std, None, gaps)?;
+    Some(finish(
+        &item.name,
+        sig,
+        request.tokio_test,
+        &parts.stmts,
+        parts.call,
+        gaps,
+    ))
+}
+
+/// A call of an item, in pieces: the statements that build what it takes, the call, and the
+/// locals it may change (a `&mut` receiver or argument).
+pub(super) struct Parts {
+    pub stmts: Vec<TokenStream>,
+    pub call: TokenStream,
+    pub changed: Vec<syn::Ident>,
+}
+
+/// The call of `item` with its receiver and arguments built; with `values`, the `k`th of
+/// several (the item's literals first). `None` when generic parameters could not be given
+/// concrete types.
+pub(super) fn parts(
+    item: &PublicFn,
+    sig: &syn::Signature,
+    request: &FileRequest<'_>,
+    impls: &HashMap<&str, Option<syn::ItemImpl>>,
+    std: &StdNames,
+    values: Option<(usize, &Literals)>,
+    gaps: &mut Gaps,
+) -> Option<Parts> {
+    let mut body = Body::new(item, sig, request, impls, std, values)?;
     let callee = body.callee(request, impls, gaps)?;
     let call = match callee.sugar {
         // The sugar passes no arguments of its own (a `Formatter` is the trait's business).
@@ -290,14 +376,11 @@ fn call_body(
             quote!(#path(#(#receiver,)* #(#args),*))
         }
     };
-    Some(finish(
-        &item.name,
-        sig,
-        request.tokio_test,
-        &body.stmts,
+    Some(Parts {
+        stmts: body.stmts,
         call,
-        gaps,
-    ))
+        changed: body.changed,
+    })
 }
 
 /// A scaffold's body in the making: the item's signature with its generic parameters (and
@@ -316,6 +399,8 @@ struct Body<'a> {
     stmts: Vec<TokenStream>,
     /// Locals must not shadow what the call names.
     taken: HashSet<String>,
+    /// Locals the call may change: a `&mut` receiver or argument.
+    changed: Vec<syn::Ident>,
 }
 
 /// What the body calls: a path (or a method on `value`) given the receiver, when there is
@@ -334,6 +419,7 @@ impl<'a> Body<'a> {
         request: &'a FileRequest<'a>,
         impls: &HashMap<&str, Option<syn::ItemImpl>>,
         std: &'a StdNames,
+        values: Option<(usize, &'a Literals)>,
     ) -> Option<Body<'a>> {
         let mut substitutions = HashMap::new();
         let mut consts = HashMap::new();
@@ -364,6 +450,8 @@ impl<'a> Body<'a> {
                 consts: consts.clone(),
                 can_name_types: false,
                 std,
+                pick: None,
+                literals: &NO_LITERALS,
             }
             .concrete(&written)?;
             substitutions.insert("Self".to_owned(), self_ty);
@@ -374,6 +462,8 @@ impl<'a> Body<'a> {
             consts,
             can_name_types: item.module_path.is_empty(),
             std,
+            pick: values.map(|(k, _)| k),
+            literals: values.map_or(&NO_LITERALS, |(_, l)| l),
         };
         let module_prefix = item
             .module_path
@@ -396,6 +486,7 @@ impl<'a> Body<'a> {
             self_in_module,
             stmts: Vec::new(),
             taken,
+            changed: Vec::new(),
         })
     }
 
@@ -514,6 +605,9 @@ impl<'a> Body<'a> {
             }
             Some(value) => {
                 let mutable = (by_ref == Some(true)).then(|| quote!(mut));
+                if mutable.is_some() {
+                    self.changed.push(format_ident!("value"));
+                }
                 self.stmts
                     .push(quote!(let #mutable value: #value_ty = #value;));
                 false
@@ -560,7 +654,12 @@ impl<'a> Body<'a> {
             let local = local_name(&pat_type.pat, index, &mut self.taken);
             let written = resolve_imports(&pat_type.ty, &self.scope);
             let ty = self.env.concrete(&written)?;
-            let Some(arg) = self.env.argument(&ty) else {
+            let arg = self.env.argument(&ty);
+            // Each argument starts at its own place in the pools, so two of a type differ.
+            if let Some(k) = &mut self.env.pick {
+                *k += 1;
+            }
+            let Some(arg) = arg else {
                 gaps.placeholders = true;
                 let written = &pat_type.ty;
                 let what = format!("a `{}` for `{}`", compact(&quote!(#written)), local);
@@ -572,6 +671,9 @@ impl<'a> Body<'a> {
                 // Bind the owned value and lend it, so what the call returns may borrow from it.
                 Arg::Lent { owned, mutable } => {
                     let mutability = mutable.then(|| quote!(mut));
+                    if mutable {
+                        self.changed.push(local.clone());
+                    }
                     self.stmts.push(quote!(let #mutability #local = #owned;));
                     args.push(quote!(&#mutability #local));
                 }

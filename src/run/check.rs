@@ -73,6 +73,7 @@ mod tests {
             selection: Default::default(),
             paths: Vec::new(),
             mode: Mode::Check,
+            scaffolds: false,
             console: ConsoleOptions {
                 quiet: false,
                 verbose: false,

@@ -11,7 +11,8 @@ use crate::emit::FileTests;
 use crate::error::{Error, VerifyError, Warning};
 use crate::event::{Event, Mode, Reporter};
 use crate::generate::{
-    self, FileCandidates, FileOutput, FileRequest, Generator, Repairer, ScaffoldGenerator,
+    self, FileCandidates, FileOutput, FileRequest, Generator, ObservingGenerator, Repairer,
+    ScaffoldGenerator,
 };
 use crate::interrupt::Runtime;
 use crate::llm::{self, LlmGenerator};
@@ -130,12 +131,27 @@ pub(super) fn generate(
             result => result?,
         }
     }
+    // Offline, the code runs on chosen inputs where it can run contained; scaffolds where it
+    // cannot (loudly), with `--scaffolds`, and where nothing is built.
+    let observing = ObservingGenerator::default();
+    let observe = llm.generator.is_none()
+        && !options.scaffolds
+        && options.verify.enabled
+        && !requests.is_empty()
+        && match contain::layers().missing() {
+            Some(missing) if !allow_uncontained => {
+                console.report(&Event::Warning(&Warning::ScaffoldsOnly { missing }));
+                false
+            }
+            _ => contained(allow_uncontained, console).is_ok(),
+        };
     // The source file of each request, found once.
     let sources = sources(&requests, scan);
     let warm = warm_up(options, &llm, &sources, workspace)?;
     console.generating(requests.len(), llm.generator.is_some());
     let generator: &dyn Generator = match &llm.generator {
         Some(generator) => generator,
+        None if observe => &observing,
         None => &ScaffoldGenerator,
     };
     let mut rendered = render(&requests, &sources, generator, console);
@@ -150,7 +166,7 @@ pub(super) fn generate(
     }
     let rendered = rendered?;
     let verify_options = VerifyOptions {
-        compile_only: llm.generator.is_none(),
+        compile_only: llm.generator.is_none() && !observe,
         allow_uncontained,
         ..options.verify.clone()
     };
@@ -161,6 +177,7 @@ pub(super) fn generate(
     } else {
         let checker = match &llm.generator {
             Some(generator) => Checker::Llm { generator, warm },
+            None if observe => Checker::Observed(&observing),
             None => Checker::Scaffolds,
         };
         let under_test = UnderTest {
@@ -277,6 +294,8 @@ fn unverified(generated: FileCandidates) -> FileTests {
 enum Checker<'a> {
     /// Offline scaffolds: compile-checked, with the scaffold generator's fallback.
     Scaffolds,
+    /// Offline probes: run, and written as what they showed.
+    Observed(&'a ObservingGenerator),
     /// The model's tests: built, run and repaired by the model, maybe on a warm build.
     Llm {
         generator: &'a LlmGenerator,
@@ -303,8 +322,21 @@ fn verify_all(
     console: &Console,
 ) -> Result<(Vec<FileTests>, Option<verify::Summary>), Error> {
     let offline = matches!(checker, Checker::Scaffolds);
+    let observed = matches!(checker, Checker::Observed(_));
+    // What is written should the check not run at all: probes never are, their items get
+    // scaffolds.
     let unchecked: Vec<Vec<generate::Candidate>> = if offline {
         generated.iter().map(|f| f.candidates.clone()).collect()
+    } else if observed {
+        render(
+            under_test.requests,
+            under_test.sources,
+            &ScaffoldGenerator,
+            console,
+        )?
+        .into_iter()
+        .map(|f| f.candidates)
+        .collect()
     } else {
         Vec::new()
     };
@@ -330,6 +362,10 @@ fn verify_all(
             offline_runtime = Runtime::new()?;
             (&ScaffoldGenerator, &offline_runtime, None)
         }
+        Checker::Observed(generator) => {
+            offline_runtime = Runtime::new()?;
+            (generator, &offline_runtime, None)
+        }
     };
     let workspace = under_test.workspace;
     let verified = verify::verify(
@@ -343,7 +379,7 @@ fn verify_all(
     );
     let report = match verified {
         Ok(report) => report,
-        Err(Error::Verify(reason)) if offline => {
+        Err(Error::Verify(reason)) if offline || observed => {
             console.report(&Event::Warning(&Warning::Unchecked { reason }));
             let files = unchecked
                 .into_iter()

@@ -67,6 +67,10 @@ pub struct Counts {
     /// Compiled but failed; written `#[ignore]`d (`--keep-failing`).
     pub kept_failing: usize,
     pub dropped: usize,
+    /// Observed calls that passed, left out: they caught no mutant the chosen ones missed.
+    pub unchosen: usize,
+    /// The candidates were probes, whose first real test is what their runs showed.
+    pub observed: bool,
 }
 
 pub struct Report {
@@ -191,6 +195,9 @@ struct Ended {
     /// Passed, then replaced by a test that catches more of its item's mutants: its first
     /// candidate's verdict stands, its code is not written.
     superseded: Vec<Tracked>,
+    /// Passed, but caught no mutant the chosen tests of its item did not (observed tests):
+    /// neither written nor counted.
+    unchosen: Vec<Tracked>,
     failing: Vec<(Tracked, Reason)>,
     dropped: Vec<(Tracked, Reason)>,
 }
@@ -231,12 +238,27 @@ pub fn verify(
     let mut ended = verifier.rounds(&files, tracked, repairer)?;
     let mut mutants = None;
     if !options.compile_only {
+        let started = Instant::now();
         verifier.together(&mut ended, None)?;
+        // A mutant that makes a loop endless is caught when its test takes far longer than
+        // all the kept tests took together (as cargo-mutants scales its timeout from the
+        // baseline); `--test-timeout` bounds it.
+        verifier.mutant_timeout = (started.elapsed() * 5 + Duration::from_secs(1))
+            .clamp(Duration::from_secs(1), options.test_timeout);
+        let observes = repairer.is_some_and(|r| r.observes());
         if options.mutants && !ended.kept.is_empty() {
             let mut totals = MutationSummary::default();
-            let mut figures = verifier.mutation(&files, &ended.kept, &mut totals)?;
-            if let Some(repairer) = repairer {
-                verifier.strengthen(&files, &mut ended, &mut figures, repairer, &mut totals)?;
+            let (mut figures, catches) = verifier.mutation(&files, &ended.kept, &mut totals)?;
+            match repairer {
+                // The chosen tests catch what all of them did: the figures stand.
+                Some(_) if observes => {
+                    let unchosen = mutation::choose(&mut ended.kept, &catches);
+                    ended.unchosen.extend(unchosen);
+                }
+                Some(repairer) => {
+                    verifier.strengthen(&files, &mut ended, &mut figures, repairer, &mut totals)?
+                }
+                None => {}
             }
             // What the written tests catch, after any replacement (and of items whose tests
             // are still kept).
@@ -251,6 +273,10 @@ pub fn verify(
                 totals.add(items);
             }
             mutants = Some((figures, totals));
+        } else if observes {
+            // Nothing to choose by: the first of each item's tests.
+            let unchosen = mutation::choose(&mut ended.kept, &Default::default());
+            ended.unchosen.extend(unchosen);
         }
     }
     // The next run's warm-up builds the copy as this run leaves it, uncontained: leave it as
@@ -260,6 +286,7 @@ pub fn verify(
         compile_only: options.compile_only,
         counts: Counts {
             candidates: total,
+            observed: repairer.is_some_and(|r| r.observes()),
             ..Counts::default()
         },
         builds: verifier.builds,
@@ -315,10 +342,17 @@ fn report(files: &[FileUnderTest<'_>], ended: Ended, mut summary: Summary) -> Re
         let ignored = splice::with_ignore(&test.candidate, &format!("testsmith: {reason}"));
         verdicts[test.file].kept.push(ignored);
     }
+    // Observed tests that passed but were not chosen: neither kept nor dropped.
+    let unchosen: BTreeSet<usize> = ended
+        .unchosen
+        .iter()
+        .map(|t| t.origin)
+        .filter(|o| !origins.contains_key(o))
+        .collect();
     // The last reason of each first candidate that nothing replaced.
     let mut last: BTreeMap<usize, (usize, String, TestVerdict)> = BTreeMap::new();
     for (test, reason) in ended.dropped {
-        if !origins.contains_key(&test.origin) {
+        if !origins.contains_key(&test.origin) && !unchosen.contains(&test.origin) {
             let reason = if test.repaired {
                 Reason::AfterRepair(Box::new(reason))
             } else {
@@ -340,7 +374,9 @@ fn report(files: &[FileUnderTest<'_>], ended: Ended, mut summary: Summary) -> Re
         }
         verdicts[file].tests.push((item, verdict));
     }
-    counts.dropped = counts.candidates - counts.passed - counts.repaired - counts.kept_failing;
+    counts.unchosen = unchosen.len();
+    counts.dropped =
+        counts.candidates - counts.passed - counts.repaired - counts.kept_failing - counts.unchosen;
     // Kept tests go in the order the generator gave them.
     for (verdict, file) in verdicts.iter_mut().zip(files) {
         let order: HashMap<&str, usize> = file
@@ -361,7 +397,8 @@ fn report(files: &[FileUnderTest<'_>], ended: Ended, mut summary: Summary) -> Re
 
 /// What a test's runs add up to.
 fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
-    if options.compile_only && test.compile_error.is_none() {
+    // A scaffold is never run: built is all it can be.
+    if (options.compile_only || test.candidate.is_scaffold()) && test.compile_error.is_none() {
         return End::Passed;
     }
     if let Some(rendered) = &test.compile_error {
@@ -373,6 +410,25 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
         };
     }
     let runs = test.outcomes.len();
+    // A probe fails to say what its call did, in each run; whatever it did (a hang, a crash)
+    // is the observing generator's to write down.
+    if test.candidate.is_probe() && runs > 0 {
+        let outputs: Vec<String> = test
+            .outcomes
+            .iter()
+            .map(|o| match o {
+                TestOutcome::Failed { output } => output.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        return End::Broken {
+            evidence: outputs.join(crate::generate::PROBE_RUNS),
+            reason: Reason::Fails {
+                message: "a probe".to_owned(),
+            },
+            compiled: true,
+        };
+    }
     let passed = test
         .outcomes
         .iter()
@@ -490,6 +546,8 @@ struct Verifier<'a> {
     built_text: HashMap<usize, String>,
     /// Mutants ran one process each (the crate keeps global state).
     isolated: bool,
+    /// How long a test may run against a mutant before the mutant counts as caught.
+    mutant_timeout: Duration,
     /// Per package directory: whether its sources keep state a test process shares.
     keeps_state: HashMap<PathBuf, bool>,
     _lock: scratch::ScratchLock,
@@ -745,6 +803,7 @@ impl<'a> Verifier<'a> {
             tried: HashMap::new(),
             built_text: HashMap::new(),
             isolated: false,
+            mutant_timeout: options.test_timeout,
             keeps_state: HashMap::new(),
             workspace,
             options,
@@ -774,6 +833,9 @@ impl<'a> Verifier<'a> {
         let options = self.options;
         let repair_rounds = if options.compile_only {
             1
+        } else if repairer.is_some_and(|r| r.observes()) {
+            // A probe's record, its `Debug` form, the scaffold, the scaffold's lone form.
+            4
         } else {
             options.repair_rounds
         };
@@ -1134,13 +1196,21 @@ impl<'a> Verifier<'a> {
         repairer: &dyn Repairer,
         ended: &mut Ended,
     ) -> Result<Vec<Tracked>, Error> {
-        self.progress.phase(&format!(
-            "repairing {} with the model",
-            plural(broken.len(), "test", "tests")
-        ));
-        let (asked, by_file) = self.failures(broken, ended);
+        let per_test = repairer.observes();
+        self.progress.phase(&if per_test {
+            format!(
+                "writing what {} showed",
+                plural(broken.len(), "call", "calls")
+            )
+        } else {
+            format!(
+                "repairing {} with the model",
+                plural(broken.len(), "test", "tests")
+            )
+        });
+        let (asked, by_file) = self.failures(broken, ended, per_test);
         let rendered = self.ask(files, &ended.kept, by_file, repairer)?;
-        Ok(self.replacements(asked, rendered, ended))
+        Ok(self.replacements(asked, rendered, ended, per_test))
     }
 
     /// One call per file to the repairer for `by_file`'s failures (broken tests, or weak ones);
@@ -1209,13 +1279,15 @@ impl<'a> Verifier<'a> {
         &mut self,
         broken: Vec<Broken>,
         ended: &mut Ended,
+        per_test: bool,
     ) -> (Vec<Asked>, BTreeMap<usize, Vec<Failure>>) {
         let mut asked: Vec<Asked> = Vec::new();
         let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
         for (test, evidence, reason, compiled) in broken {
             let evidence = self.strip_scratch(&evidence);
             let tried = self.tried.entry(test.origin).or_default();
-            if !tried.evidence.insert(evidence.clone()) {
+            // What stopped a probe may stop its scaffold too: that is no lack of progress.
+            if !test.candidate.is_probe() && !tried.evidence.insert(evidence.clone()) {
                 let stuck = Reason::NoProgress {
                     reason: Box::new(reason.clone()),
                     repeated: "the same failure after a repair",
@@ -1225,7 +1297,7 @@ impl<'a> Verifier<'a> {
             }
             tried.codes.insert(test.candidate.text.clone());
             let failures = by_file.entry(test.file).or_default();
-            if failures.iter().any(|f| f.item == test.candidate.item) {
+            if !per_test && failures.iter().any(|f| f.item == test.candidate.item) {
                 ended.dropped.push((test, reason));
                 continue;
             }
@@ -1247,15 +1319,17 @@ impl<'a> Verifier<'a> {
         asked: Vec<Asked>,
         mut rendered: BTreeMap<usize, Vec<Candidate>>,
         ended: &mut Ended,
+        per_test: bool,
     ) -> Vec<Tracked> {
         let mut replaced: Vec<Tracked> = Vec::new();
         for (test, reason, compiled) in asked {
             let mine: Vec<Candidate> = rendered
                 .get_mut(&test.file)
                 .map(|candidates| {
-                    let (mine, rest) = std::mem::take(candidates)
-                        .into_iter()
-                        .partition(|c| c.item == test.candidate.item);
+                    let (mine, rest) = std::mem::take(candidates).into_iter().partition(|c| {
+                        c.item == test.candidate.item
+                            && (!per_test || c.name == test.candidate.name)
+                    });
                     *candidates = rest;
                     mine
                 })
@@ -1264,6 +1338,11 @@ impl<'a> Verifier<'a> {
             let (new, old): (Vec<Candidate>, Vec<Candidate>) = mine
                 .into_iter()
                 .partition(|candidate| tried.codes.insert(candidate.text.clone()));
+            // A probe with nothing to write down is one call of several: not a failure.
+            if new.is_empty() && per_test && test.candidate.is_probe() {
+                ended.unchosen.push(test);
+                continue;
+            }
             if new.is_empty() {
                 let why = match old.is_empty() {
                     true => Reason::NoRepair(Box::new(reason.clone())),
@@ -1275,12 +1354,14 @@ impl<'a> Verifier<'a> {
                 self.give_up(test, reason, compiled, why, ended);
                 continue;
             }
+            // What a probe showed is its first real test, not a repair of it.
+            let probe = test.candidate.is_probe();
             for candidate in new {
                 replaced.push(Tracked {
                     file: test.file,
                     origin: test.origin,
                     candidate,
-                    repaired: true,
+                    repaired: !probe,
                     compile_error: None,
                     replaced: Some(reason.clone()),
                     outcomes: Vec::new(),
@@ -1385,6 +1466,18 @@ impl<'a> Verifier<'a> {
                 outcomes.insert(format!("{}\0{name}", root.display()), outcome);
             }
         }
+        self.sort_together(kept, dropped, &outcomes);
+        Ok(())
+    }
+
+    /// Keep what passed with the crate's other tests (by crate root and libtest name in
+    /// `outcomes`); drop the rest.
+    fn sort_together(
+        &self,
+        kept: &mut Vec<Tracked>,
+        dropped: &mut Vec<(Tracked, Reason)>,
+        outcomes: &BTreeMap<String, TestOutcome>,
+    ) {
         let mut still = Vec::with_capacity(kept.len());
         for test in kept.drain(..) {
             let key = format!(
@@ -1394,12 +1487,13 @@ impl<'a> Verifier<'a> {
             );
             match outcomes.get(&key) {
                 Some(TestOutcome::Passed) => still.push(test),
+                // `#[ignore]`d: libtest says so, with no result of its own.
+                _ if test.candidate.is_scaffold() => still.push(test),
                 Some(_) => dropped.push((test, Reason::FlakyTogether)),
                 None => dropped.push((test, Reason::NoResultTogether)),
             }
         }
         *kept = still;
-        Ok(())
     }
 
     /// Per crate root of `kept`: `--exact` and every test its binary lists but `skip` and the

@@ -86,6 +86,12 @@ pub(super) type Figures = BTreeMap<usize, Vec<ItemMutants>>;
 /// A mutant as the stage tracks it: its schema and its number there.
 type MutantKey = (usize, u64);
 
+/// What a wrapper runs: its mutant, and the test (by name).
+type Wrapped = (MutantKey, String);
+
+/// Per mutant that ran, the tests (by name, in its schema's file) that caught it.
+pub(super) type Kills = BTreeMap<MutantKey, BTreeSet<String>>;
+
 /// The lines (1-based, first and last) of each mutant's arm in a schemata text.
 #[derive(Default)]
 struct Arms(Vec<(u64, usize, usize)>);
@@ -124,7 +130,7 @@ impl Verifier<'_> {
         files: &[FileUnderTest<'_>],
         kept: &[Tracked],
         summary: &mut MutationSummary,
-    ) -> Result<Figures, Error> {
+    ) -> Result<(Figures, Catches), Error> {
         let started = Instant::now();
         let mut schemas = self.schemas(files, kept, &[]);
         let caught = if schemas.iter().all(|s| s.live.is_empty()) {
@@ -138,8 +144,11 @@ impl Verifier<'_> {
         summary.time += started.elapsed();
         // The totals are the caller's to add up, once the items' tests are final.
         Ok(match caught {
-            Ok(caught) => figures(&schemas, &caught, None),
-            Err(why) => figures(&schemas, &BTreeMap::new(), Some(&why)),
+            Ok(caught) => (figures(&schemas, &caught, None), catches(&schemas, &caught)),
+            Err(why) => (
+                figures(&schemas, &BTreeMap::new(), Some(&why)),
+                Catches::new(),
+            ),
         })
     }
 
@@ -213,7 +222,11 @@ impl Verifier<'_> {
             let mut wrapper_fns: Vec<Candidate> = Vec::new();
             for (index, mutant) in mutants.iter().enumerate() {
                 let number = index as u64 + 1;
-                for test in tests.iter().filter(|t| t.candidate.item == mutant.item) {
+                // A scaffold is `#[ignore]`d: called by a wrapper, its `todo!()` would catch all.
+                let of_item = tests
+                    .iter()
+                    .filter(|t| t.candidate.item == mutant.item && !t.candidate.is_scaffold());
+                for test in of_item {
                     let Some(text) = mutate::wrapper(&test.candidate.text, number) else {
                         continue;
                     };
@@ -428,9 +441,9 @@ impl Verifier<'_> {
         &mut self,
         schemas: &[Schema],
         only: Option<&BTreeSet<(usize, String)>>,
-    ) -> Result<BTreeMap<MutantKey, bool>, Error> {
-        // Per binary: the binary, and each wrapper's libtest name with its mutant.
-        let mut by_binary: BTreeMap<PathBuf, (TestBinary, Vec<(String, MutantKey)>)> =
+    ) -> Result<Kills, Error> {
+        // Per binary: the binary, and each wrapper's libtest name with its mutant and test.
+        let mut by_binary: BTreeMap<PathBuf, (TestBinary, Vec<(String, Wrapped)>)> =
             BTreeMap::new();
         for (s, schema) in schemas.iter().enumerate() {
             let file = &self.files[schema.file];
@@ -445,9 +458,10 @@ impl Verifier<'_> {
                 let wanted =
                     only.is_none_or(|only| only.contains(&(schema.file, wrapper.test.clone())));
                 if wanted && schema.live.contains(&wrapper.number) {
-                    entry
-                        .1
-                        .push((format!("{module}::{}", wrapper.name), (s, wrapper.number)));
+                    entry.1.push((
+                        format!("{module}::{}", wrapper.name),
+                        ((s, wrapper.number), wrapper.test.clone()),
+                    ));
                 }
             }
         }
@@ -459,7 +473,7 @@ impl Verifier<'_> {
         ));
         // (binary, names, each alone)
         let mut jobs: Vec<(TestBinary, Vec<String>, bool)> = Vec::new();
-        let mut mutant_of: BTreeMap<String, MutantKey> = BTreeMap::new();
+        let mut mutant_of: BTreeMap<String, Wrapped> = BTreeMap::new();
         for (binary, wrappers) in by_binary.into_values() {
             // The workspace's own sources: the copy's hold the switch and the wrappers now.
             let package = binary
@@ -491,7 +505,7 @@ impl Verifier<'_> {
                     .map(|names| (binary.clone(), names, false)),
             );
         }
-        let timeout = self.options.test_timeout;
+        let timeout = self.mutant_timeout;
         let started = Instant::now();
         let outcomes = self.runtime.block_on(async {
             let threads = self.threads;
@@ -507,15 +521,18 @@ impl Verifier<'_> {
             futures_util::future::try_join_all(runs).await
         })?;
         self.run_time += started.elapsed();
-        let mut caught: BTreeMap<MutantKey, bool> = BTreeMap::new();
+        let mut caught: Kills = BTreeMap::new();
         for ((_, names, _), outcomes) in jobs.iter().zip(outcomes) {
             for name in names {
                 // A wrapper compiled out (its test's `cfg`), or with no outcome, is no verdict.
                 let Some(outcome) = outcomes.get(name).filter(|o| !o.not_found()) else {
                     continue;
                 };
-                let killed = *outcome != TestOutcome::Passed;
-                *caught.entry(mutant_of[name]).or_default() |= killed;
+                let (mutant, test) = &mutant_of[name];
+                let killers = caught.entry(*mutant).or_default();
+                if *outcome != TestOutcome::Passed {
+                    killers.insert(test.clone());
+                }
             }
         }
         Ok(caught)
@@ -582,12 +599,87 @@ fn mutants_in(
     mutate::mutants(text, display, &items).unwrap_or_default()
 }
 
+/// Per test (by file under test and name), the mutants it caught.
+pub(super) type Catches = BTreeMap<(usize, String), BTreeSet<MutantKey>>;
+
+fn catches(schemas: &[Schema], caught: &Kills) -> Catches {
+    let mut out = Catches::new();
+    for (&(s, number), tests) in caught {
+        for test in tests {
+            out.entry((schemas[s].file, test.clone()))
+                .or_default()
+                .insert((s, number));
+        }
+    }
+    out
+}
+
+/// Of each item's observed tests in `kept`, the fewest that catch the most of its mutants
+/// (greedy, as Pynguin keeps only assertions some mutant violates): the test that catches
+/// the most not yet caught, until none catches more. An item whose tests catch nothing keeps
+/// its first; a scaffold is kept only where its item has no other test. Returns the tests
+/// left out.
+pub(super) fn choose(kept: &mut Vec<Tracked>, catches: &Catches) -> Vec<Tracked> {
+    let mut by_item: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
+    for (index, test) in kept.iter().enumerate() {
+        by_item
+            .entry((test.file, test.candidate.item.clone()))
+            .or_default()
+            .push(index);
+    }
+    let mut chosen = vec![false; kept.len()];
+    let none = BTreeSet::new();
+    for indices in by_item.values() {
+        let real: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| !kept[i].candidate.is_scaffold())
+            .collect();
+        if real.is_empty() {
+            indices.iter().for_each(|&i| chosen[i] = true);
+            continue;
+        }
+        let caught_by = |i: usize| {
+            catches
+                .get(&(kept[i].file, kept[i].candidate.name.clone()))
+                .unwrap_or(&none)
+        };
+        let mut caught: BTreeSet<MutantKey> = BTreeSet::new();
+        loop {
+            // Ties go to the first: the plainest inputs come first.
+            let best = real
+                .iter()
+                .copied()
+                .filter(|&i| !chosen[i])
+                .map(|i| (caught_by(i).difference(&caught).count(), i))
+                .max_by_key(|&(gain, i)| (gain, std::cmp::Reverse(i)));
+            match best {
+                Some((gain, i)) if gain > 0 => {
+                    chosen[i] = true;
+                    caught.extend(caught_by(i).iter().copied());
+                }
+                _ => break,
+            }
+        }
+        if caught.is_empty() {
+            chosen[real[0]] = true;
+        }
+    }
+    let mut out = Vec::new();
+    let mut index = 0;
+    kept.retain_mut(|test| {
+        let keep = chosen[index];
+        index += 1;
+        if !keep {
+            out.push(test.fresh());
+        }
+        keep
+    });
+    out
+}
+
 /// Each file's items with what their tests caught; `failed` says why no mutant ran.
-fn figures(
-    schemas: &[Schema],
-    caught: &BTreeMap<MutantKey, bool>,
-    failed: Option<&str>,
-) -> Figures {
+fn figures(schemas: &[Schema], caught: &Kills, failed: Option<&str>) -> Figures {
     let mut out: Figures = BTreeMap::new();
     for (s, schema) in schemas.iter().enumerate() {
         let mut items: BTreeMap<&str, ItemMutants> = BTreeMap::new();
@@ -618,7 +710,7 @@ fn figures(
                 figures.note = Some(format!("its mutants did not build: {why}"));
                 continue;
             }
-            match caught.get(&(s, number)) {
+            match caught.get(&(s, number)).map(|k| !k.is_empty()) {
                 Some(true) => {
                     figures.total += 1;
                     figures.caught += 1;
@@ -690,7 +782,7 @@ impl Verifier<'_> {
             None => {
                 let fresh = pending.iter().map(Tracked::fresh).collect();
                 let passed = self.rounds(files, fresh, None)?.kept;
-                let new = self.mutation(files, &passed, &mut scratch_totals)?;
+                let (new, _) = self.mutation(files, &passed, &mut scratch_totals)?;
                 (passed, new)
             }
         };

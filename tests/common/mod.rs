@@ -47,6 +47,14 @@ pub fn testsmith(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// The binary writing offline scaffolds (`--scaffolds`), not tests observed by running the
+/// code.
+pub fn scaffolds(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = testsmith(dir);
+    cmd.arg("--scaffolds");
+    cmd
+}
+
 /// The binary with `--llm` against the scripted server at `url`, in Ollama's format (no key
 /// needed), with nothing of the caller's LLM settings.
 pub fn ollama(dir: &Path, url: &str) -> assert_cmd::Command {

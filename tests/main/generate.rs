@@ -1,7 +1,7 @@
 //! The offline pipeline end to end: the real binary on copies of the fixture crates, and real
 //! `cargo test` runs proving that what it writes compiles.
 
-use crate::common::{self, appended, cargo_test, changed, fixture, read, snapshot_tree, testsmith};
+use crate::common::{self, appended, cargo_test, changed, fixture, read, scaffolds, snapshot_tree};
 use predicates::prelude::*;
 
 #[test]
@@ -9,7 +9,7 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
     let dir = fixture("basic");
     let before = snapshot_tree(dir.path());
 
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -79,9 +79,9 @@ fn basic_crate_gets_scaffolds_that_compile_and_keep_every_original_byte() {
 #[test]
 fn a_second_run_changes_nothing() {
     let dir = fixture("basic");
-    testsmith(dir.path()).assert().success();
+    scaffolds(dir.path()).assert().success();
     let first = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -93,7 +93,7 @@ fn a_second_run_changes_nothing() {
 #[test]
 fn new_items_are_added_inside_the_existing_module_without_touching_edited_tests() {
     let dir = fixture("basic");
-    testsmith(dir.path()).arg("src/shapes").assert().success();
+    scaffolds(dir.path()).arg("src/shapes").assert().success();
     // The user fills in a generated test and adds a new public fn above the module.
     let path = dir.path().join("src/shapes/mod.rs");
     let generated = std::fs::read_to_string(&path).unwrap();
@@ -109,7 +109,7 @@ fn new_items_are_added_inside_the_existing_module_without_touching_edited_tests(
     assert_ne!(edited, generated);
     std::fs::write(&path, &edited).unwrap();
 
-    testsmith(dir.path()).arg("src/shapes").assert().success();
+    scaffolds(dir.path()).arg("src/shapes").assert().success();
     let after = std::fs::read_to_string(&path).unwrap();
     let close = edited.rfind('}').unwrap();
     assert!(
@@ -127,7 +127,7 @@ fn new_items_are_added_inside_the_existing_module_without_touching_edited_tests(
 fn check_lists_untested_items_and_writes_nothing() {
     let dir = fixture("basic");
     let before = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .arg("--check")
         .assert()
         .code(1)
@@ -144,8 +144,8 @@ fn check_lists_untested_items_and_writes_nothing() {
     assert!(changed(&before, &snapshot_tree(dir.path())).is_empty());
 
     // Scaffolds are work left, not tests: the gate still fails, naming them as such.
-    testsmith(dir.path()).assert().success();
-    testsmith(dir.path())
+    scaffolds(dir.path()).assert().success();
+    scaffolds(dir.path())
         .arg("--check")
         .assert()
         .code(1)
@@ -162,7 +162,7 @@ fn check_lists_untested_items_and_writes_nothing() {
 fn dry_run_prints_a_unified_diff_and_writes_nothing() {
     let dir = fixture("basic");
     let before = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .args(["--dry-run", "--color", "never", "src/shapes/mod.rs"])
         .assert()
         .success()
@@ -181,7 +181,7 @@ fn dry_run_prints_a_unified_diff_and_writes_nothing() {
 fn paths_restrict_the_files_written() {
     let dir = fixture("basic");
     let before = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .args(["src/shapes", "src/text.rs"])
         .assert()
         .success();
@@ -192,7 +192,7 @@ fn paths_restrict_the_files_written() {
         ["src/shapes/circle.rs", "src/shapes/mod.rs", "src/text.rs"]
     );
 
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .arg("src/nowhere")
         .assert()
         .code(2)
@@ -204,7 +204,7 @@ fn paths_restrict_the_files_written() {
 #[test]
 fn quiet_prints_nothing_and_no_progress_bar_without_a_terminal() {
     let dir = fixture("basic");
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .arg("-q")
         .assert()
         .success()
@@ -212,7 +212,7 @@ fn quiet_prints_nothing_and_no_progress_bar_without_a_terminal() {
         .stderr(predicate::str::is_empty());
     // Not a TTY: the only stderr line is the summary, with no progress bar or escape codes.
     let dir = fixture("basic");
-    let out = testsmith(dir.path())
+    let out = scaffolds(dir.path())
         .assert()
         .success()
         .get_output()
@@ -230,7 +230,7 @@ fn quiet_prints_nothing_and_no_progress_bar_without_a_terminal() {
 fn scaffolds_compile_under_each_crates_own_rules_and_every_module_file_is_found() {
     let dir = fixture("rules");
     let before = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .args(["--workspace", "--no-verify"])
         .assert()
         .success()
@@ -296,7 +296,7 @@ fn scaffolds_compile_under_each_crates_own_rules_and_every_module_file_is_found(
     assert_eq!(ignored, 17, "{out}");
 
     let settled = snapshot_tree(dir.path());
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .args(["--workspace", "--no-verify"])
         .assert()
         .success()
@@ -356,7 +356,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
         format!("{original}\n[package.metadata.testsmith]\nskip-traits = [\"Add\"]\n"),
     )
     .unwrap();
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .arg("--check")
         .assert()
         .code(1)
@@ -368,7 +368,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
 
     // Generation, compile-checked: every scaffold compiles as written.
     let before = read(dir.path(), "src/lib.rs");
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .assert()
         .success()
         .stderr(predicate::str::contains("warning").not())
@@ -392,7 +392,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
     let out = cargo_test(dir.path(), &["--lib"]);
     assert!(out.contains("3 passed; 0 failed; 15 ignored"), "{out}");
     let settled = snapshot_tree(dir.path());
-    testsmith(dir.path()).assert().success();
+    scaffolds(dir.path()).assert().success();
     assert!(changed(&settled, &snapshot_tree(dir.path())).is_empty());
 }
 
@@ -401,7 +401,7 @@ fn trait_impls_are_items_with_stable_names_and_their_sugar_counts_as_a_test() {
 #[test]
 fn async_items_are_awaited_where_tokio_can_run_them() {
     let dir = fixture("asyncs");
-    testsmith(dir.path())
+    scaffolds(dir.path())
         .args(["--workspace", "--no-verify"])
         .assert()
         .success()

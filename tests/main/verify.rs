@@ -308,7 +308,7 @@ fn interrupt_mid_verification(dir: &Path, server: &Server, signal: &str) {
 fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
     let dir = fixture("fallback");
     let before = read(dir.path(), "src/lib.rs");
-    testsmith(dir.path())
+    crate::common::scaffolds(dir.path())
         .assert()
         .success()
         .stderr(predicate::str::contains(

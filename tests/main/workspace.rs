@@ -174,7 +174,7 @@ fn clashing_test_names_and_inner_cfg_attributes() {
             ),
         ],
     );
-    testsmith(dir.path())
+    crate::common::scaffolds(dir.path())
         .assert()
         .success()
         .stderr(predicate::str::contains("generated 3 tests in 1 file"));
@@ -192,7 +192,7 @@ fn clashing_test_names_and_inner_cfg_attributes() {
         "{lib}"
     );
     // Each scaffold is found under its own name: both are work left, neither is a gap.
-    testsmith(dir.path())
+    crate::common::scaffolds(dir.path())
         .arg("--check")
         .assert()
         .code(1)

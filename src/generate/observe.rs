@@ -1,0 +1,901 @@
+//! The offline generator that runs the code: per item, several calls on chosen inputs (the
+//! item's own literals, then boundaries), each first written as a *probe* — a test that calls
+//! the item and fails on purpose, its message saying what the call returned (its `Debug`
+//! form, where it has one), what it panicked with, and what the `&mut` locals became.
+//! Verification runs the probes and hands their output back through [`Repairer`]; this module
+//! then writes each as the test a person reads: `assert_eq!(parse(“1k”), Ok(1024))`, a
+//! `Debug` comparison, a float within a tolerance, a `#[should_panic(expected = …)]`. What
+//! differed between runs, or what a type makes unstable (a `HashMap`'s order, a time), is not
+//! asserted. Where no input could be built, or nothing could be observed, the item gets the
+//! scaffold, saying which.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote};
+use syn::{ReturnType, Type};
+
+use super::args::{Literals, StdNames, tuple_of};
+use super::scaffold::{self, Gaps, Parts};
+use super::{
+    FileOutput, FileRequest, GeneratedTest, Generator, PROBE_MARK, PROBE_RUNS, Progress,
+    RepairRequest, Repairer, Sink,
+};
+use crate::analysis::PublicFn;
+use crate::error::Error;
+
+/// Calls tried per item; the mutation stage keeps the fewest that catch the most.
+const CALLS: usize = 6;
+
+/// What a recorded test says about itself, so a reader does not take a bug for the spec.
+const NOTE: &str =
+    " Observed behaviour, recorded by cargo-testsmith: review it, a bug is recorded too.";
+
+/// Writes probes, then the tests their runs show; needs no network and no configuration.
+#[derive(Default)]
+pub struct ObservingGenerator {
+    /// Per file and test name, the forms still to try should the one written not compile: a
+    /// literal needs `PartialEq`, the `Debug` text does not.
+    fallbacks: Mutex<HashMap<(String, String), Vec<String>>>,
+}
+
+impl Generator for ObservingGenerator {
+    fn generate_all(
+        &self,
+        requests: &[FileRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error> {
+        scaffold::each_item(requests, progress, done, &probes);
+        Ok(())
+    }
+}
+
+/// Whether running `item` on chosen inputs can be observed: not `async`, `unsafe`, `-> !`,
+/// deprecated, a trait's provided method, or in a `no_std` file (the probe needs std).
+fn observable(item: &PublicFn, sig: &syn::Signature, request: &FileRequest<'_>) -> bool {
+    let provided = item
+        .impl_block
+        .as_ref()
+        .and_then(|b| b.trait_.as_ref())
+        .is_some_and(|t| t.provided);
+    sig.asyncness.is_none()
+        && !matches!(sig.safety, syn::Safety::Unsafe(_))
+        && !provided
+        && !item.deprecated
+        && !scaffold::deprecated_in_std(item)
+        && !scaffold::returns_never(item)
+        && !request.rules.no_std
+}
+
+/// The probes of one item: up to [`CALLS`] distinct calls; the scaffold where none can be
+/// built.
+fn probes(
+    item: &PublicFn,
+    name: &str,
+    request: &FileRequest<'_>,
+    impls: &HashMap<&str, Option<syn::ItemImpl>>,
+    std: &StdNames,
+) -> Vec<GeneratedTest> {
+    let scaffold = || {
+        vec![GeneratedTest {
+            item: item.name.clone(),
+            function: scaffold::scaffold(item, name, request, impls, std),
+        }]
+    };
+    let Some(stub) = item.parse_stub() else {
+        return scaffold();
+    };
+    if !observable(item, &stub.sig, request) {
+        return scaffold();
+    }
+    let literals = Literals::of(&item.source);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for k in 0..CALLS {
+        let mut gaps = Gaps::default();
+        let parts = scaffold::parts(
+            item,
+            &stub.sig,
+            request,
+            impls,
+            std,
+            Some((k, &literals)),
+            &mut gaps,
+        );
+        let Some(parts) = parts.filter(|_| !gaps.placeholders && !gaps.unsafe_block) else {
+            return scaffold();
+        };
+        let stmts = &parts.stmts;
+        if !seen.insert(quote!(#(#stmts)* ; ).to_string() + &parts.call.to_string()) {
+            continue;
+        }
+        let test_name = match out.len() {
+            0 => name.to_owned(),
+            n => format!("{name}_{}", n + 1),
+        };
+        out.push(GeneratedTest {
+            item: item.name.clone(),
+            function: probe(&stub, &test_name, &parts, request),
+        });
+    }
+    out
+}
+
+/// Whether the type names a reference or a lifetime: what the call returns may borrow the
+/// locals, which are then not read again.
+fn borrows(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let text = ty.to_token_stream().to_string();
+    text.contains('&') || text.contains('\'')
+}
+
+/// The probe: build the inputs, call the item under `catch_unwind`, and fail with what was
+/// seen, each value as the string literal of its `Debug` text (`-` where it has none: the
+/// autoref pick between two local traits chooses at compile time, with no error).
+fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_>) -> syn::ItemFn {
+    let name = format_ident!("{}", name);
+    let cfgs = &stub.attrs;
+    let stmts = &parts.stmts;
+    let call = &parts.call;
+    let changed: &[syn::Ident] = if borrows(&stub.sig.output) {
+        &[]
+    } else {
+        &parts.changed
+    };
+    let labels = changed.iter().map(|c| format!("\nafter {c} "));
+    // The probe is never written; what the crate denies must not stop it building.
+    let allow = (!request.rules.forbids("warnings")).then(|| quote!(#[allow(warnings)]));
+    let tokens = quote! {
+        #(#cfgs)*
+        #[test]
+        #allow
+        fn #name() {
+            #(#stmts)*
+            let __testsmith_call =
+                ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| #call));
+            struct __TestsmithShow<'a, T: ?Sized>(&'a T);
+            trait __TestsmithDebug {
+                fn show(&self) -> ::std::string::String;
+            }
+            impl<T: ::std::fmt::Debug + ?Sized> __TestsmithDebug for __TestsmithShow<'_, T> {
+                fn show(&self) -> ::std::string::String {
+                    ::std::format!("{:?}", ::std::format!("{:?}", self.0))
+                }
+            }
+            trait __TestsmithOpaque {
+                fn show(&self) -> ::std::string::String;
+            }
+            impl<T: ?Sized> __TestsmithOpaque for &__TestsmithShow<'_, T> {
+                fn show(&self) -> ::std::string::String {
+                    ::std::string::String::from("-")
+                }
+            }
+            let mut __testsmith_seen = ::std::string::String::from(#PROBE_MARK);
+            match &__testsmith_call {
+                ::std::result::Result::Ok(value) => {
+                    __testsmith_seen.push_str("\nreturned ");
+                    __testsmith_seen.push_str(&(&__TestsmithShow(value)).show());
+                }
+                ::std::result::Result::Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| ::std::string::ToString::to_string(s))
+                        .or_else(|| payload.downcast_ref::<::std::string::String>().cloned())
+                        .unwrap_or_default();
+                    __testsmith_seen.push_str("\npanicked ");
+                    __testsmith_seen.push_str(&::std::format!("{:?}", message));
+                }
+            }
+            #(
+                __testsmith_seen.push_str(#labels);
+                __testsmith_seen.push_str(&(&__TestsmithShow(&#changed)).show());
+            )*
+            ::std::panic!("{}", __testsmith_seen);
+        }
+    };
+    syn::parse2(tokens).expect("generated probes are valid Rust")
+}
+
+/// What a probe's runs showed, where every run agreed.
+#[derive(Debug, Default, PartialEq)]
+struct Observation {
+    /// The `Debug` text of what the call returned; `Some(None)` when it has no `Debug`.
+    returned: Option<Option<String>>,
+    /// The panic's message.
+    panicked: Option<String>,
+    /// The `Debug` text of each changed local after the call.
+    after: Vec<(String, Option<String>)>,
+}
+
+/// The observation in a probe's output (one or more runs, each with its marker); `None`
+/// when no run got as far as the marker. A value that differs between runs is left out.
+fn observation(evidence: &str) -> Option<Observation> {
+    let runs: Vec<Observation> = evidence
+        .split(PROBE_RUNS)
+        .map(|run| {
+            // A run that did not get as far as the marker agrees on nothing.
+            let (_, run) = run.split_once(PROBE_MARK)?;
+            let mut seen = Observation::default();
+            for line in run.lines().skip(1) {
+                let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+                let text = |s: &str| {
+                    let s = s.trim();
+                    match s {
+                        "-" => Some(None),
+                        _ => syn::parse_str::<syn::LitStr>(s)
+                            .ok()
+                            .map(|l| Some(l.value())),
+                    }
+                };
+                match key {
+                    "returned" => seen.returned = text(rest),
+                    "panicked" => seen.panicked = text(rest).flatten(),
+                    "after" => {
+                        let (local, value) = rest.split_once(' ').unwrap_or((rest, ""));
+                        if let Some(value) = text(value) {
+                            seen.after.push((local.to_owned(), value));
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            Some(seen)
+        })
+        .collect::<Option<_>>()?;
+    let (first, rest) = runs.split_first()?;
+    let mut agreed = Observation {
+        returned: first
+            .returned
+            .clone()
+            .filter(|r| rest.iter().all(|o| o.returned.as_ref() == Some(r))),
+        panicked: first
+            .panicked
+            .clone()
+            .filter(|p| rest.iter().all(|o| o.panicked.as_ref() == Some(p))),
+        after: Vec::new(),
+    };
+    for (local, value) in &first.after {
+        let same = rest
+            .iter()
+            .all(|o| o.after.iter().any(|(l, v)| l == local && v == value));
+        if same {
+            agreed.after.push((local.clone(), value.clone()));
+        }
+    }
+    Some(agreed)
+}
+
+/// Types whose `Debug` text changes from run to run, or with the moment: not asserted.
+const UNSTABLE: &[&str] = &[
+    "HashMap",
+    "HashSet",
+    "RandomState",
+    "Instant",
+    "SystemTime",
+    "ThreadId",
+];
+
+fn unstable(ty: &Type) -> bool {
+    let text = ty.to_token_stream().to_string();
+    matches!(ty, Type::Ptr(_))
+        || UNSTABLE.iter().any(|u| {
+            text.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == *u)
+        })
+}
+
+/// The tests a probe's observation makes, best first: the literal form, then the `Debug`
+/// text. Empty when nothing stable was observed.
+fn forms(
+    stub: &syn::ItemFn,
+    probe: &syn::ItemFn,
+    seen: &Observation,
+    defs: &Defs,
+) -> Vec<syn::ItemFn> {
+    let Some((mut stmts, call)) = split_probe(probe) else {
+        return Vec::new();
+    };
+    // Inside a macro's arguments the code is not formatted: a call with more than names and
+    // literals in it is bound to a local first.
+    let plain = !call.to_token_stream().to_string().contains('&');
+    let call: syn::Expr = if plain {
+        call
+    } else {
+        stmts.push(syn::parse_quote!(let result = #call;));
+        syn::parse_quote!(result)
+    };
+    let name = &probe.sig.ident;
+    let cfgs = &stub.attrs;
+    let doc = quote!(#[doc = #NOTE]);
+    if let Some(message) = &seen.panicked {
+        let expected = expected(message);
+        let attr = match expected {
+            Some(expected) => quote!(#[should_panic(expected = #expected)]),
+            None => quote!(#[should_panic]),
+        };
+        let test: syn::ItemFn = syn::parse_quote! {
+            #doc
+            #(#cfgs)*
+            #[test]
+            #attr
+            fn #name() {
+                #(#stmts)*
+                let _ = #call;
+            }
+        };
+        return vec![test];
+    }
+    let after: Vec<TokenStream> = seen
+        .after
+        .iter()
+        .filter_map(|(local, value)| {
+            let local = format_ident!("{}", local);
+            let value = value.as_ref()?;
+            Some(quote!(assert_eq!(format!("{:?}", #local), #value);))
+        })
+        .collect();
+    let output = match &stub.sig.output {
+        ReturnType::Type(_, ty) if !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) => {
+            Some(&**ty)
+        }
+        _ => None,
+    };
+    let returned = match (output, &seen.returned) {
+        (Some(ty), Some(Some(text))) if !unstable(ty) => Some((ty, text)),
+        _ => None,
+    };
+    let test = |check: TokenStream| -> syn::ItemFn {
+        syn::parse_quote! {
+            #doc
+            #(#cfgs)*
+            #[test]
+            fn #name() {
+                #(#stmts)*
+                #check
+                #(#after)*
+            }
+        }
+    };
+    let Some((ty, text)) = returned else {
+        if after.is_empty() {
+            return Vec::new();
+        }
+        return vec![test(quote!(let _ = #call;))];
+    };
+    let mut out = Vec::new();
+    if let Some(check) = literal_check(ty, text, &call, defs) {
+        out.push(test(check));
+    }
+    out.push(test(quote!(assert_eq!(format!("{:?}", #call), #text);)));
+    out
+}
+
+/// A panic message as `should_panic` expects it: its first line, at most 80 characters
+/// (a substring match), or `None` when it is empty.
+fn expected(message: &str) -> Option<String> {
+    let line = message.lines().next().unwrap_or_default();
+    let cut: String = line.chars().take(80).collect();
+    (!cut.trim().is_empty()).then_some(cut)
+}
+
+/// A probe's statements before the call, and the call.
+fn split_probe(probe: &syn::ItemFn) -> Option<(Vec<syn::Stmt>, syn::Expr)> {
+    let mut stmts = Vec::new();
+    for stmt in &probe.block.stmts {
+        if let syn::Stmt::Local(local) = stmt
+            && let syn::Pat::Ident(pat) = &local.pat
+            && pat.ident == "__testsmith_call"
+        {
+            let init = local.init.as_ref()?;
+            // `catch_unwind(AssertUnwindSafe(|| CALL))`
+            let syn::Expr::Call(catch) = &*init.expr else {
+                return None;
+            };
+            let syn::Expr::Call(assert) = catch.args.first()? else {
+                return None;
+            };
+            let syn::Expr::Closure(closure) = assert.args.first()? else {
+                return None;
+            };
+            return Some((stmts, (*closure.body).clone()));
+        }
+        stmts.push(stmt.clone());
+    }
+    None
+}
+
+/// `assert_eq!(call, literal)` where the type has a literal form the `Debug` text reads as;
+/// a top-level float within a tolerance.
+fn literal_check(ty: &Type, text: &str, call: &syn::Expr, defs: &Defs) -> Option<TokenStream> {
+    if let Some(float) = float_name(ty) {
+        let ty = format_ident!("{}", float);
+        return Some(match text {
+            "NaN" => quote!(assert!(#call.is_nan());),
+            "inf" => quote!(assert_eq!(#call, #ty::INFINITY);),
+            "-inf" => quote!(assert_eq!(#call, #ty::NEG_INFINITY);),
+            _ => {
+                let value: f64 = text.parse().ok()?;
+                let lit: syn::Expr = syn::parse_str(text).ok()?;
+                let scale = if float == "f32" { 1e-5 } else { 1e-9 };
+                let tolerance: syn::Expr =
+                    syn::parse_str(&format!("{:.0e}", scale * value.abs().max(1.0))).ok()?;
+                quote!(assert!((#call - #lit).abs() <= #tolerance);)
+            }
+        });
+    }
+    let expr: syn::Expr = syn::parse_str(text).ok()?;
+    let literal = literal(ty, &expr, true, defs)?;
+    Some(quote!(assert_eq!(#call, #literal);))
+}
+
+/// The package's type definitions by name (as the analysis printed them).
+type Defs = std::collections::BTreeMap<String, String>;
+
+/// A value of the package's own type `path` from its derived `Debug` text: a unit variant
+/// (`Sign::Zero`), or a struct whose fields are all `pub` (`Point { x: 1, y: 2 }`).
+fn literal_own(path: &syn::Path, expr: &syn::Expr, defs: &Defs) -> Option<TokenStream> {
+    let segment = path.segments.last()?;
+    if !segment.arguments.is_none() {
+        return None;
+    }
+    let def: syn::Item = syn::parse_str(defs.get(&segment.ident.to_string())?).ok()?;
+    match (def, expr) {
+        (syn::Item::Enum(def), syn::Expr::Path(value)) => {
+            let variant = value.path.get_ident()?;
+            def.variants
+                .iter()
+                .any(|v| v.ident == *variant && matches!(v.fields, syn::Fields::Unit))
+                .then(|| quote!(#path::#variant))
+        }
+        (syn::Item::Struct(def), syn::Expr::Struct(value)) => {
+            let syn::Fields::Named(fields) = &def.fields else {
+                return None;
+            };
+            if value.path.get_ident()? != &def.ident
+                || value.fields.len() != fields.named.len()
+                || value.rest.is_some()
+            {
+                return None;
+            }
+            let mut out = Vec::new();
+            for (field, given) in fields.named.iter().zip(&value.fields) {
+                let name = field.ident.as_ref()?;
+                let syn::Member::Named(given_name) = &given.member else {
+                    return None;
+                };
+                if !matches!(field.vis, syn::Visibility::Public(_)) || given_name != name {
+                    return None;
+                }
+                let v = literal(&field.ty, &given.expr, false, defs)?;
+                out.push(quote!(#name: #v));
+            }
+            Some(quote!(#path { #(#out),* }))
+        }
+        _ => None,
+    }
+}
+
+fn float_name(ty: &Type) -> Option<&'static str> {
+    match ty {
+        Type::Path(p) if p.path.is_ident("f64") => Some("f64"),
+        Type::Path(p) if p.path.is_ident("f32") => Some("f32"),
+        _ => None,
+    }
+}
+
+/// The `Debug` text `expr` as a value of `ty` written in Rust, where the type has a literal
+/// form that compares equal to it (`top`: the value itself, not inside another).
+fn literal(ty: &Type, expr: &syn::Expr, top: bool, defs: &Defs) -> Option<TokenStream> {
+    use syn::{Expr, Lit};
+    match ty {
+        Type::Paren(p) => literal(&p.elem, expr, top, defs),
+        Type::Group(g) => literal(&g.elem, expr, top, defs),
+        Type::Reference(r) => match &*r.elem {
+            Type::Path(p) if p.path.is_ident("str") => match expr {
+                Expr::Lit(l) if matches!(l.lit, Lit::Str(_)) => Some(expr.to_token_stream()),
+                _ => None,
+            },
+            Type::Slice(slice) if top => {
+                let Expr::Array(array) = expr else {
+                    return None;
+                };
+                let elems = array
+                    .elems
+                    .iter()
+                    .map(|e| literal(&slice.elem, e, false, defs))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(quote!([#(#elems),*]))
+            }
+            // `&String` against a `&str`, `&u8` against `&1`.
+            Type::Path(p) if top && last(&p.path) == Some("String") => {
+                literal(&r.elem, expr, top, defs)
+            }
+            elem if top => {
+                let inner = literal(elem, expr, false, defs)?;
+                Some(quote!(&#inner))
+            }
+            _ => None,
+        },
+        Type::Tuple(tuple) => {
+            let Expr::Tuple(values) = expr else {
+                return None;
+            };
+            if values.elems.len() != tuple.elems.len() || tuple.elems.is_empty() {
+                return None;
+            }
+            let elems = tuple
+                .elems
+                .iter()
+                .zip(&values.elems)
+                .map(|(t, e)| literal(t, e, false, defs))
+                .collect::<Option<Vec<_>>>()?;
+            Some(tuple_of(&elems))
+        }
+        Type::Array(array) => {
+            let Expr::Array(values) = expr else {
+                return None;
+            };
+            let elems = values
+                .elems
+                .iter()
+                .map(|e| literal(&array.elem, e, false, defs))
+                .collect::<Option<Vec<_>>>()?;
+            Some(quote!([#(#elems),*]))
+        }
+        Type::Path(p) if p.qself.is_none() => literal_path(&p.path, expr, top, defs),
+        _ => None,
+    }
+}
+
+fn last(path: &syn::Path) -> Option<&str> {
+    // Idents cannot be borrowed as `&str`; compare through a small table instead.
+    let ident = &path.segments.last()?.ident;
+    [
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+        "f32", "f64", "bool", "char", "String", "Option", "Result", "Vec", "Cow",
+    ]
+    .into_iter()
+    .find(|name| ident == name)
+}
+
+fn literal_path(path: &syn::Path, expr: &syn::Expr, top: bool, defs: &Defs) -> Option<TokenStream> {
+    use syn::{Expr, Lit};
+    let args: Vec<&Type> = match &path.segments.last()?.arguments {
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    fn lit(expr: &syn::Expr) -> Option<&syn::Lit> {
+        match expr {
+            syn::Expr::Lit(l) => Some(&l.lit),
+            _ => None,
+        }
+    }
+    let Some(name) = last(path) else {
+        return literal_own(path, expr, defs);
+    };
+    match name {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" => match expr {
+            Expr::Lit(l) if matches!(l.lit, Lit::Int(_)) => Some(expr.to_token_stream()),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) && lit(&u.expr).is_some() => {
+                Some(expr.to_token_stream())
+            }
+            _ => None,
+        },
+        // Inside another value, exact: `Debug` prints the shortest text that reads back the same.
+        "f32" | "f64" => match expr {
+            Expr::Lit(l) if matches!(l.lit, Lit::Float(_) | Lit::Int(_)) => {
+                Some(expr.to_token_stream())
+            }
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) && lit(&u.expr).is_some() => {
+                Some(expr.to_token_stream())
+            }
+            _ => None,
+        },
+        "bool" => matches!(lit(expr)?, Lit::Bool(_)).then(|| expr.to_token_stream()),
+        "char" => matches!(lit(expr)?, Lit::Char(_)).then(|| expr.to_token_stream()),
+        "String" | "Cow" => {
+            let Lit::Str(s) = lit(expr)? else {
+                return None;
+            };
+            Some(if top {
+                quote!(#s)
+            } else {
+                quote!(#s.to_owned())
+            })
+        }
+        "Option" => match expr {
+            Expr::Path(p) if p.path.is_ident("None") => Some(quote!(None)),
+            Expr::Call(c) if is_ident(&c.func, "Some") && c.args.len() == 1 => {
+                let inner = literal(args.first()?, &c.args[0], false, defs)?;
+                Some(quote!(Some(#inner)))
+            }
+            _ => None,
+        },
+        "Result" => match expr {
+            Expr::Call(c) if is_ident(&c.func, "Ok") && c.args.len() == 1 => {
+                let inner = literal(args.first()?, &c.args[0], false, defs)?;
+                Some(quote!(Ok(#inner)))
+            }
+            Expr::Call(c) if is_ident(&c.func, "Err") && c.args.len() == 1 => {
+                let inner = literal(args.get(1)?, &c.args[0], false, defs)?;
+                Some(quote!(Err(#inner)))
+            }
+            _ => None,
+        },
+        "Vec" => {
+            let Expr::Array(array) = expr else {
+                return None;
+            };
+            let elems = array
+                .elems
+                .iter()
+                .map(|e| literal(args.first()?, e, false, defs))
+                .collect::<Option<Vec<_>>>()?;
+            Some(quote!(vec![#(#elems),*]))
+        }
+        _ => None,
+    }
+}
+
+fn is_ident(expr: &syn::Expr, name: &str) -> bool {
+    matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name))
+}
+
+/// A probe's runs become the test they show; a recorded test that did not build falls back
+/// to its `Debug` form; the first probe of an item with nothing to record becomes the
+/// scaffold.
+impl Repairer for ObservingGenerator {
+    fn repair_all(
+        &self,
+        requests: &[RepairRequest<'_>],
+        progress: &dyn Progress,
+        done: &Sink<'_>,
+    ) -> Result<(), Error> {
+        for (index, request) in requests.iter().enumerate() {
+            let file = request.file;
+            let impls = scaffold::impls(file);
+            let std = StdNames::new(file.rules, file.type_defs);
+            let mut tests = Vec::new();
+            for failure in &request.failures {
+                let Some(at) = file.items.iter().position(|i| i.name == failure.item) else {
+                    continue;
+                };
+                let item = file.items[at];
+                let Ok(failed) = syn::parse_str::<syn::ItemFn>(&failure.code) else {
+                    continue;
+                };
+                let name = failed.sig.ident.to_string();
+                let key = (file.display.to_owned(), name.clone());
+                let mut why = "its calls on chosen inputs did not build, or did not finish";
+                let next = if failure.code.contains(PROBE_MARK) {
+                    let made = match (item.parse_stub(), observation(&failure.evidence)) {
+                        (Some(stub), Some(seen)) => {
+                            why = "nothing its calls did could be observed the same in every run";
+                            forms(&stub, &failed, &seen, file.type_defs)
+                        }
+                        _ => Vec::new(),
+                    };
+                    let mut made: Vec<String> = made
+                        .iter()
+                        .map(|f| f.to_token_stream().to_string())
+                        .collect();
+                    let first = (!made.is_empty()).then(|| made.remove(0));
+                    self.fallbacks
+                        .lock()
+                        .expect("lock")
+                        .insert(key.clone(), made);
+                    first
+                } else {
+                    self.fallbacks
+                        .lock()
+                        .expect("lock")
+                        .get_mut(&key)
+                        .and_then(|rest| (!rest.is_empty()).then(|| rest.remove(0)))
+                };
+                let function = match next.and_then(|t| syn::parse_str::<syn::ItemFn>(&t).ok()) {
+                    Some(function) => function,
+                    // Only the item's first probe stands in as its scaffold.
+                    None if name != file.test_names[at] => continue,
+                    None if is_scaffold(&failure.code) => scaffold::fallback(item, &name),
+                    None => {
+                        let mut function = scaffold::scaffold(item, &name, file, &impls, &std);
+                        scaffold::say_why(&mut function, why);
+                        function
+                    }
+                };
+                tests.push(GeneratedTest {
+                    item: item.name.clone(),
+                    function,
+                });
+            }
+            done(
+                index,
+                FileOutput {
+                    tests,
+                    warnings: Vec::new(),
+                },
+            );
+            progress.file_done(file.display);
+        }
+        Ok(())
+    }
+
+    fn observes(&self) -> bool {
+        true
+    }
+}
+
+fn is_scaffold(code: &str) -> bool {
+    code.contains("testsmith scaffold:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &str) -> String {
+        format!(
+            "thread 't' panicked at src/lib.rs:9:5:\n{PROBE_MARK}\n{lines}\nnote: run with `RUST_BACKTRACE=1`"
+        )
+    }
+
+    #[test]
+    fn what_every_run_agrees_on_is_observed_and_what_differs_is_not() {
+        let one = run("returned \"Ok(42)\"\nafter value \"Counter { count: 1 }\"");
+        let two = run("returned \"Ok(42)\"\nafter value \"Counter { count: 2 }\"");
+        let seen = observation(&[one.clone(), two].join(PROBE_RUNS)).unwrap();
+        assert_eq!(seen.returned, Some(Some("Ok(42)".to_owned())));
+        assert!(seen.after.is_empty(), "{seen:?}");
+        let seen = observation(&[one.clone(), one.clone()].join(PROBE_RUNS)).unwrap();
+        assert_eq!(
+            seen.after,
+            vec![("value".to_owned(), Some("Counter { count: 1 }".to_owned()))]
+        );
+        // A run that never got to the marker (a hang) agrees on nothing.
+        assert!(observation(&[one, "TimedOut".to_owned()].join(PROBE_RUNS)).is_none());
+        let panicked = observation(&run("panicked \"n must be at least 1\"")).unwrap();
+        assert_eq!(panicked.panicked.as_deref(), Some("n must be at least 1"));
+        assert_eq!(
+            observation(&run("returned -")).unwrap().returned,
+            Some(None)
+        );
+    }
+
+    fn check(ty: &str, text: &str) -> Option<String> {
+        let defs = Defs::from([
+            (
+                "Sign".to_owned(),
+                "pub enum Sign { Negative, Zero, Positive(u8) }".to_owned(),
+            ),
+            (
+                "Point".to_owned(),
+                "pub struct Point { pub x: i32, pub name: String }".to_owned(),
+            ),
+            (
+                "Secret".to_owned(),
+                "pub struct Secret { x: i32 }".to_owned(),
+            ),
+        ]);
+        let ty: Type = syn::parse_str(ty).unwrap();
+        let call: syn::Expr = syn::parse_str("f()").unwrap();
+        literal_check(&ty, text, &call, &defs).map(|t| t.to_string().replace(' ', ""))
+    }
+
+    #[test]
+    fn debug_text_becomes_a_literal_of_the_type_where_it_has_one() {
+        assert_eq!(check("u64", "1024").unwrap(), "assert_eq!(f(),1024);");
+        assert_eq!(check("i8", "-1").unwrap(), "assert_eq!(f(),-1);");
+        assert_eq!(
+            check("String", "\"ab\"").unwrap(),
+            "assert_eq!(f(),\"ab\");"
+        );
+        assert_eq!(
+            check("Option<String>", "Some(\"ab\")").unwrap(),
+            "assert_eq!(f(),Some(\"ab\".to_owned()));"
+        );
+        assert_eq!(
+            check("Result<Vec<u8>, String>", "Ok([1, 2])").unwrap(),
+            "assert_eq!(f(),Ok(vec![1,2]));"
+        );
+        assert_eq!(
+            check("(bool, char)", "(true, 'x')").unwrap(),
+            "assert_eq!(f(),(true,'x'));"
+        );
+        assert_eq!(check("&[u8]", "[3]").unwrap(), "assert_eq!(f(),[3]);");
+        assert_eq!(check("&u8", "3").unwrap(), "assert_eq!(f(),&3);");
+        // The package's own: unit variants and structs whose fields are all pub.
+        assert_eq!(
+            check("Sign", "Zero").unwrap(),
+            "assert_eq!(f(),Sign::Zero);"
+        );
+        assert_eq!(
+            check("Point", "Point { x: 1, name: \"p\" }").unwrap(),
+            "assert_eq!(f(),Point{x:1,name:\"p\".to_owned()});"
+        );
+        for (ty, text) in [
+            ("Sign", "Positive(1)"),
+            ("Secret", "Secret { x: 1 }"),
+            ("Result<u8, MyError>", "Err(Bad)"),
+            ("Box<u8>", "1"),
+        ] {
+            assert_eq!(check(ty, text), None, "{ty}: {text}");
+        }
+    }
+
+    #[test]
+    fn floats_are_asserted_within_a_tolerance_and_nan_as_nan() {
+        assert_eq!(
+            check("f64", "50.0").unwrap(),
+            "assert!((f()-50.0).abs()<=5e-8);"
+        );
+        assert_eq!(
+            check("f32", "0.5").unwrap(),
+            "assert!((f()-0.5).abs()<=1e-5);"
+        );
+        assert_eq!(check("f64", "NaN").unwrap(), "assert!(f().is_nan());");
+        assert_eq!(
+            check("f64", "-inf").unwrap(),
+            "assert_eq!(f(),f64::NEG_INFINITY);"
+        );
+    }
+
+    fn probe_of(body: &str) -> syn::ItemFn {
+        syn::parse_str(&format!(
+            "fn test_f() {{ {body} let __testsmith_call = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| f(&x))); panic!() }}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_probe_becomes_the_test_of_what_it_showed_with_the_debug_form_to_fall_back_on() {
+        let stub: syn::ItemFn = syn::parse_str("pub fn f(x: &u8) -> Option<u8> {}").unwrap();
+        let probe = probe_of("let x = 3;");
+        let seen = Observation {
+            returned: Some(Some("Some(3)".to_owned())),
+            ..Observation::default()
+        };
+        let made: Vec<String> = forms(&stub, &probe, &seen, &Defs::new())
+            .iter()
+            .map(|f| f.to_token_stream().to_string().replace(' ', ""))
+            .collect();
+        assert_eq!(made.len(), 2, "{made:?}");
+        // The call lends a local: it is bound first, outside the macro.
+        assert!(
+            made[0].contains("letresult=f(&x);assert_eq!(result,Some(3));"),
+            "{}",
+            made[0]
+        );
+        assert!(made[1].contains("assert_eq!(format!(\"{:?}\",result),\"Some(3)\");"));
+        assert!(made.iter().all(|m| m.contains("Observedbehaviour")));
+        let seen = Observation {
+            panicked: Some("too big\nsecond line".to_owned()),
+            ..Observation::default()
+        };
+        let made = forms(&stub, &probe, &seen, &Defs::new());
+        let text = made[0].to_token_stream().to_string();
+        assert!(
+            text.contains("should_panic (expected = \"too big\")"),
+            "{text}"
+        );
+        // A map's order changes from run to run: nothing to assert.
+        let unstable: syn::ItemFn =
+            syn::parse_str("pub fn f(x: &u8) -> std::collections::HashMap<u8, u8> {}").unwrap();
+        let seen = Observation {
+            returned: Some(Some("{3: 3}".to_owned())),
+            ..Observation::default()
+        };
+        assert!(forms(&unstable, &probe, &seen, &Defs::new()).is_empty());
+    }
+}

@@ -1,0 +1,80 @@
+//! Offline tests that assert: the real binary, with no model and no network, runs the items of
+//! `fixtures/observe` on chosen inputs in the contained scratch copy and writes what they were
+//! seen to do, keeping the calls that catch the most mutants.
+
+use crate::common::{appended, cargo_test, fixture, read, testsmith};
+
+#[test]
+fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asserted() {
+    let dir = fixture("observe");
+    let before = std::fs::read(dir.path().join("src/lib.rs")).unwrap();
+    let out = testsmith(dir.path())
+        .args(["--message-format", "json", "-v"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let after = std::fs::read(dir.path().join("src/lib.rs")).unwrap();
+    let module = appended(&before, &after);
+
+    // Literal forms where the type has one, the package's unit variants, a float within a
+    // tolerance, a panic as `should_panic`, a `&mut self` method through its receiver after.
+    for expected in [
+        "assert_eq!(parse_size(",
+        "Ok(",
+        "assert_eq!(clamp_percent(",
+        "Sign::",
+        "assert!((result - ",
+        "#[should_panic(expected = \"a name is needed\")]",
+        "assert_eq!(value.bump(), ",
+        "assert_eq!(format!(\"{:?}\", value), \"Counter { count: ",
+    ] {
+        assert!(module.contains(expected), "no `{expected}` in:\n{module}");
+    }
+    // Each says what it is.
+    let observed = module
+        .matches("/// Observed behaviour, recorded by cargo-testsmith")
+        .count();
+    let tests = module.matches("#[test]").count();
+    let scaffolds = module.matches("#[ignore = \"testsmith scaffold:").count();
+    assert_eq!(observed + scaffolds, tests, "{module}");
+    assert!(observed >= 9, "{module}");
+    // A map's order and the time change from run to run: not asserted, the scaffold says why.
+    for unstable in ["word_counts", "stamp"] {
+        let test = module
+            .split("#[test]")
+            .find(|t| t.contains(&format!("fn test_{unstable}")))
+            .unwrap_or_else(|| panic!("no test of {unstable}:\n{module}"));
+        assert!(
+            test.contains("nothing its calls did could be observed the same in every run"),
+            "{test}"
+        );
+        assert!(
+            !test.contains("assert_eq!") && !test.contains("assert!("),
+            "{test}"
+        );
+    }
+    // Chosen by mutants: fewer tests than calls, and what they catch is reported.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|m: &serde_json::Value| m["reason"] == "summary")
+        .unwrap();
+    let caught = summary["mutants"]["caught"].as_u64().unwrap();
+    let total = summary["mutants"]["total"].as_u64().unwrap();
+    assert!(total > 20 && caught * 10 >= total * 7, "{summary}");
+    assert!(stderr.contains("calls observed:"), "{stderr}");
+    assert!(stderr.contains("left out"), "{stderr}");
+
+    // The user's `cargo test` passes, and a second run changes nothing.
+    let tested = cargo_test(dir.path(), &[]);
+    assert!(tested.contains("test result: ok"), "{tested}");
+    let again = testsmith(dir.path()).output().unwrap();
+    assert!(again.status.success());
+    assert_eq!(read(dir.path(), "src/lib.rs").as_bytes(), &after[..]);
+    let check = testsmith(dir.path()).arg("--check").output().unwrap();
+    let check_err = String::from_utf8_lossy(&check.stderr);
+    // Only the two scaffolds are left to fill in.
+    assert!(check_err.contains("2 with only a scaffold"), "{check_err}");
+}
