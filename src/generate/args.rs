@@ -425,7 +425,19 @@ impl Env<'_> {
     /// The `k`th string: the item's own, then `"a"`, `""`, digits, words, non-ASCII.
     fn string(&self, k: usize) -> String {
         let mut pool = self.literals.strs.clone();
-        for v in ["a", "", "42", "hello world", "é"] {
+        // Neighbours differ a little (a transposition, a substitution), as what compares two
+        // strings needs; then digits, spaces and non-ASCII.
+        for v in [
+            "a",
+            "",
+            "ab",
+            "ba",
+            "hello",
+            "hallo",
+            "42",
+            "hello world",
+            "é",
+        ] {
             if !pool.iter().any(|p| p == v) {
                 pool.push(v.to_owned());
             }

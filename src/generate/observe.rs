@@ -26,7 +26,7 @@ use crate::analysis::PublicFn;
 use crate::error::Error;
 
 /// Calls tried per item; the mutation stage keeps the fewest that catch the most.
-const CALLS: usize = 6;
+const CALLS: usize = 8;
 
 /// What a recorded test says about itself, so a reader does not take a bug for the spec.
 const NOTE: &str =
@@ -53,8 +53,8 @@ impl Generator for ObservingGenerator {
 }
 
 /// Whether running `item` on chosen inputs can be observed: not `async`, `unsafe`, `-> !`,
-/// deprecated, a trait's provided method, or in a `no_std` file (the probe needs std).
-fn observable(item: &PublicFn, sig: &syn::Signature, request: &FileRequest<'_>) -> bool {
+/// deprecated, or a trait's provided method.
+fn observable(item: &PublicFn, sig: &syn::Signature) -> bool {
     let provided = item
         .impl_block
         .as_ref()
@@ -66,7 +66,6 @@ fn observable(item: &PublicFn, sig: &syn::Signature, request: &FileRequest<'_>) 
         && !item.deprecated
         && !scaffold::deprecated_in_std(item)
         && !scaffold::returns_never(item)
-        && !request.rules.no_std
 }
 
 /// The probes of one item: up to [`CALLS`] distinct calls; the scaffold where none can be
@@ -87,7 +86,7 @@ fn probes(
     let Some(stub) = item.parse_stub() else {
         return scaffold();
     };
-    if !observable(item, &stub.sig, request) {
+    if !observable(item, &stub.sig) {
         return scaffold();
     }
     let literals = Literals::of(&item.source);
@@ -149,52 +148,65 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
     let labels = changed.iter().map(|c| format!("\nafter {c} "));
     // The probe is never written; what the crate denies must not stop it building.
     let allow = (!request.rules.forbids("warnings")).then(|| quote!(#[allow(warnings)]));
+    // A `no_std` crate's tests have no `::std`: the probe links it itself.
+    let (root, link) = if request.rules.no_std {
+        (
+            quote!(std),
+            quote!(
+                #[allow(unused_extern_crates)]
+                extern crate std;
+            ),
+        )
+    } else {
+        (quote!(::std), quote!())
+    };
     let tokens = quote! {
         #(#cfgs)*
         #[test]
         #allow
         fn #name() {
+            #link
             #(#stmts)*
             let __testsmith_call =
-                ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| #call));
+                #root::panic::catch_unwind(#root::panic::AssertUnwindSafe(|| #call));
             struct __TestsmithShow<'a, T: ?Sized>(&'a T);
             trait __TestsmithDebug {
-                fn show(&self) -> ::std::string::String;
+                fn show(&self) -> #root::string::String;
             }
-            impl<T: ::std::fmt::Debug + ?Sized> __TestsmithDebug for __TestsmithShow<'_, T> {
-                fn show(&self) -> ::std::string::String {
-                    ::std::format!("{:?}", ::std::format!("{:?}", self.0))
+            impl<T: #root::fmt::Debug + ?Sized> __TestsmithDebug for __TestsmithShow<'_, T> {
+                fn show(&self) -> #root::string::String {
+                    #root::format!("{:?}", #root::format!("{:?}", self.0))
                 }
             }
             trait __TestsmithOpaque {
-                fn show(&self) -> ::std::string::String;
+                fn show(&self) -> #root::string::String;
             }
             impl<T: ?Sized> __TestsmithOpaque for &__TestsmithShow<'_, T> {
-                fn show(&self) -> ::std::string::String {
-                    ::std::string::String::from("-")
+                fn show(&self) -> #root::string::String {
+                    #root::string::String::from("-")
                 }
             }
-            let mut __testsmith_seen = ::std::string::String::from(#PROBE_MARK);
+            let mut __testsmith_seen = #root::string::String::from(#PROBE_MARK);
             match &__testsmith_call {
-                ::std::result::Result::Ok(value) => {
+                #root::result::Result::Ok(value) => {
                     __testsmith_seen.push_str("\nreturned ");
                     __testsmith_seen.push_str(&(&__TestsmithShow(value)).show());
                 }
-                ::std::result::Result::Err(payload) => {
+                #root::result::Result::Err(payload) => {
                     let message = payload
                         .downcast_ref::<&str>()
-                        .map(|s| ::std::string::ToString::to_string(s))
-                        .or_else(|| payload.downcast_ref::<::std::string::String>().cloned())
+                        .map(|s| #root::string::ToString::to_string(s))
+                        .or_else(|| payload.downcast_ref::<#root::string::String>().cloned())
                         .unwrap_or_default();
                     __testsmith_seen.push_str("\npanicked ");
-                    __testsmith_seen.push_str(&::std::format!("{:?}", message));
+                    __testsmith_seen.push_str(&#root::format!("{:?}", message));
                 }
             }
             #(
                 __testsmith_seen.push_str(#labels);
                 __testsmith_seen.push_str(&(&__TestsmithShow(&#changed)).show());
             )*
-            ::std::panic!("{}", __testsmith_seen);
+            #root::panic!("{}", __testsmith_seen);
         }
     };
     syn::parse2(tokens).expect("generated probes are valid Rust")
@@ -374,6 +386,55 @@ fn forms(
     out
 }
 
+/// A test in a `no_std` crate links std where it uses `format!`, `vec!` or `to_owned`, and
+/// imports those.
+fn link_std(test: &mut syn::ItemFn) {
+    let text = test.block.to_token_stream().to_string();
+    let mut uses: Vec<syn::Stmt> = vec![syn::parse_quote!(
+        extern crate std;
+    )];
+    for (used, import) in [
+        (
+            "format !",
+            quote!(
+                use std::format;
+            ),
+        ),
+        (
+            "vec !",
+            quote!(
+                use std::vec;
+            ),
+        ),
+        (
+            "to_owned",
+            quote!(
+                use std::borrow::ToOwned;
+            ),
+        ),
+    ] {
+        if text.contains(used) {
+            uses.push(syn::parse2(import).expect("a use item"));
+        }
+    }
+    // Nothing of std used: no link, which `rust_2018_idioms` would call unused.
+    if uses.len() > 1 {
+        uses.append(&mut test.block.stmts);
+        test.block.stmts = uses;
+    }
+}
+
+/// Why an observation gave no test, for the scaffold.
+fn unobserved(stub: &syn::ItemFn, seen: &Observation) -> &'static str {
+    match (&stub.sig.output, &seen.returned) {
+        (ReturnType::Type(_, ty), _) if unstable(ty) => {
+            "what it returns changes from run to run, by its type"
+        }
+        (_, Some(None)) => "what it returns has no `Debug` form to record",
+        _ => "nothing its calls did could be observed the same in every run",
+    }
+}
+
 /// A panic message as `should_panic` expects it: its first line, at most 80 characters
 /// (a substring match), or `None` when it is empty.
 fn expected(message: &str) -> Option<String> {
@@ -403,7 +464,10 @@ fn split_probe(probe: &syn::ItemFn) -> Option<(Vec<syn::Stmt>, syn::Expr)> {
             };
             return Some((stmts, (*closure.body).clone()));
         }
-        stmts.push(stmt.clone());
+        // The probe's own link to std (a `no_std` crate's test gets its own).
+        if !matches!(stmt, syn::Stmt::Item(syn::Item::ExternCrate(_))) {
+            stmts.push(stmt.clone());
+        }
     }
     None
 }
@@ -682,8 +746,12 @@ impl Repairer for ObservingGenerator {
                 let next = if failure.code.contains(PROBE_MARK) {
                     let made = match (item.parse_stub(), observation(&failure.evidence)) {
                         (Some(stub), Some(seen)) => {
-                            why = "nothing its calls did could be observed the same in every run";
-                            forms(&stub, &failed, &seen, file.type_defs)
+                            why = unobserved(&stub, &seen);
+                            let mut made = forms(&stub, &failed, &seen, file.type_defs);
+                            if file.rules.no_std {
+                                made.iter_mut().for_each(link_std);
+                            }
+                            made
                         }
                         _ => Vec::new(),
                     };
@@ -897,5 +965,21 @@ mod tests {
             ..Observation::default()
         };
         assert!(forms(&unstable, &probe, &seen, &Defs::new()).is_empty());
+    }
+
+    #[test]
+    fn a_no_std_test_links_std_only_for_what_it_uses() {
+        let mut debug: syn::ItemFn =
+            syn::parse_str("fn t() { assert_eq!(format!(\"{:?}\", f()), \"A\"); }").unwrap();
+        link_std(&mut debug);
+        let text = debug.to_token_stream().to_string();
+        assert!(
+            text.contains("extern crate std ; use std :: format ; assert_eq !"),
+            "{text}"
+        );
+        assert!(!text.contains("vec") && !text.contains("ToOwned"), "{text}");
+        let mut plain: syn::ItemFn = syn::parse_str("fn t() { assert_eq!(f(), 1); }").unwrap();
+        link_std(&mut plain);
+        assert!(!plain.to_token_stream().to_string().contains("extern crate"));
     }
 }
