@@ -81,6 +81,9 @@ pub struct Env<'a> {
     /// the item's own literals first; `None`: the one plain value a scaffold writes.
     pub pick: Option<usize>,
     pub literals: &'a Literals,
+    /// The package's type definitions by name: a type with no constructor may be built as a
+    /// literal.
+    pub type_defs: &'a BTreeMap<String, String>,
 }
 
 /// The literals an item's body holds: the values its code singles out come first among the
@@ -491,7 +494,10 @@ impl Env<'_> {
         depth: usize,
         pick: Option<usize>,
     ) -> Option<TokenStream> {
-        match self.constructors.get(name)? {
+        let Some(constructor) = self.constructors.get(name) else {
+            return self.build_literal(path, name, depth, pick);
+        };
+        match constructor {
             Constructor::Default => {
                 let default = self.std.path("Default");
                 Some(quote!(#default::default()))
@@ -514,6 +520,97 @@ impl Env<'_> {
                 Some(quote!(#path::new(#(#args),*)))
             }
             Constructor::New { .. } | Constructor::Ambiguous => None,
+        }
+    }
+
+    /// A type with no constructor written as a literal, where its definition allows: a struct
+    /// whose fields are all `pub` (each field built in turn), or an enum's unit variant (the
+    /// `k`th, with a pick).
+    fn build_literal(
+        &self,
+        path: &syn::Path,
+        name: &str,
+        depth: usize,
+        pick: Option<usize>,
+    ) -> Option<TokenStream> {
+        if !self.can_name_types || depth >= MAX_DEPTH {
+            return None;
+        }
+        let def: syn::Item = syn::parse_str(self.type_defs.get(name)?).ok()?;
+        let written = expr_path(path)?;
+        match def {
+            syn::Item::Enum(def) => {
+                let units: Vec<&syn::Ident> = def
+                    .variants
+                    .iter()
+                    .filter(|v| matches!(v.fields, syn::Fields::Unit))
+                    .map(|v| &v.ident)
+                    .collect();
+                let variant = units.get(pick.unwrap_or(0) % units.len().max(1))?;
+                Some(quote!(#written::#variant))
+            }
+            syn::Item::Struct(def) => {
+                // The definition's type parameters are the path's arguments.
+                let args: Vec<&Type> = match &path.segments.last()?.arguments {
+                    PathArguments::AngleBracketed(a) => a
+                        .args
+                        .iter()
+                        .filter_map(|a| match a {
+                            GenericArgument::Type(t) => Some(t),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if def.generics.type_params().count() != args.len()
+                    || def.generics.const_params().next().is_some()
+                    || !def
+                        .fields
+                        .iter()
+                        .all(|f| matches!(f.vis, syn::Visibility::Public(_)))
+                {
+                    return None;
+                }
+                let mut substitutions = self.substitutions.clone();
+                for (param, arg) in def.generics.type_params().zip(args) {
+                    substitutions.insert(param.ident.to_string(), arg.clone());
+                }
+                let fields = Env {
+                    substitutions,
+                    consts: self.consts.clone(),
+                    ..*self
+                };
+                let value = |i: usize, ty: &Type| {
+                    let ty = fields.concrete(ty)?;
+                    fields.build_at(&ty, depth + 1, pick.map(|k| k + i))
+                };
+                Some(match &def.fields {
+                    syn::Fields::Named(named) => {
+                        let fields = named
+                            .named
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| {
+                                let name = f.ident.as_ref()?;
+                                let v = value(i, &f.ty)?;
+                                Some(quote!(#name: #v))
+                            })
+                            .collect::<Option<Vec<_>>>()?;
+                        quote!(#written { #(#fields),* })
+                    }
+                    syn::Fields::Unnamed(unnamed) => {
+                        let fields = unnamed
+                            .unnamed
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| value(i, &f.ty))
+                            .collect::<Option<Vec<_>>>()?;
+                        quote!(#written(#(#fields),*))
+                    }
+                    syn::Fields::Unit => quote!(#written),
+                })
+            }
+            _ => None,
         }
     }
 }
@@ -817,9 +914,63 @@ mod tests {
             std: &std,
             pick: None,
             literals: &NO_LITERALS,
+            type_defs: &BTreeMap::new(),
         };
         let ty = env.concrete(&syn::parse_str(ty).unwrap())?;
         env.build(&ty).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn picks_walk_pools_that_start_with_the_items_literals_and_types_without_constructors_are_literals()
+     {
+        let std = StdNames::new(&Rules::default(), &BTreeMap::new());
+        let literals = Literals::of("pub fn f(s: &str) -> u8 { if s == \"k\" { 7 } else { 0 } }");
+        assert_eq!(literals.strs, ["k"]);
+        assert_eq!(literals.ints, [7, 0]);
+        let type_defs = BTreeMap::from([
+            ("Wrap".to_owned(), "pub struct Wrap<T>(pub T);".to_owned()),
+            (
+                "Shade".to_owned(),
+                "enum Shade { Dark, Light, Mixed(u8) }".to_owned(),
+            ),
+            (
+                "Closed".to_owned(),
+                "pub struct Closed { secret: u8 }".to_owned(),
+            ),
+        ]);
+        let constructors = BTreeMap::new();
+        let at = |k: usize, ty: &str| {
+            let env = Env {
+                constructors: &constructors,
+                substitutions: HashMap::new(),
+                consts: HashMap::new(),
+                can_name_types: true,
+                std: &std,
+                pick: Some(k),
+                literals: &literals,
+                type_defs: &type_defs,
+            };
+            env.build(&syn::parse_str(ty).unwrap())
+                .map(|t| t.to_string())
+        };
+        // The item's own values first, then boundaries; a small type's bounds, a wide one's 1000.
+        let u8s: Vec<String> = (0..9).filter_map(|k| at(k, "u8")).collect();
+        assert_eq!(u8s[..4], ["7", "0", "1", "2"]);
+        assert!(u8s.contains(&"u8 :: MAX".to_owned()), "{u8s:?}");
+        assert!((0..12).filter_map(|k| at(k, "u64")).any(|v| v == "1000"));
+        assert!(
+            !(0..12)
+                .filter_map(|k| at(k, "u64"))
+                .any(|v| v.contains("MAX"))
+        );
+        assert_eq!(at(0, "&str").as_deref(), Some("\"k\""));
+        assert_eq!(at(1, "Option<u8>").as_deref(), Some("None"));
+        assert_eq!(at(1, "Vec<u8>").as_deref(), Some("Vec :: new ()"));
+        assert_eq!(at(2, "&[u8]").as_deref(), Some("& [1]"));
+        // No constructor: a literal, where every field is `pub`.
+        assert_eq!(at(0, "Wrap<u8>").as_deref(), Some("Wrap :: < u8 > (7)"));
+        assert_eq!(at(1, "Shade").as_deref(), Some("Shade :: Light"));
+        assert_eq!(at(0, "Closed"), None);
     }
 
     #[test]

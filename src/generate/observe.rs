@@ -155,6 +155,8 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
             quote!(
                 #[allow(unused_extern_crates)]
                 extern crate std;
+                use std::borrow::ToOwned as _;
+                use std::string::ToString as _;
             ),
         )
     } else {
@@ -350,7 +352,10 @@ fn forms(
             Some(quote!(assert_eq!(format!("{:?}", #local), #value);))
         })
         .collect();
+    // Trait sugar returns its own type: `value.to_string()` and `format!` a `String`.
+    let string: Type = syn::parse_quote!(String);
     let output = match &stub.sig.output {
+        _ if makes_string(&call) => Some(&string),
         ReturnType::Type(_, ty) if !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) => {
             Some(&**ty)
         }
@@ -386,8 +391,8 @@ fn forms(
     out
 }
 
-/// A test in a `no_std` crate links std where it uses `format!`, `vec!` or `to_owned`, and
-/// imports those.
+/// A test in a `no_std` crate links std where it uses `format!`, `vec!`, `to_owned` or
+/// `to_string`, and imports those.
 fn link_std(test: &mut syn::ItemFn) {
     let text = test.block.to_token_stream().to_string();
     let mut uses: Vec<syn::Stmt> = vec![syn::parse_quote!(
@@ -412,6 +417,12 @@ fn link_std(test: &mut syn::ItemFn) {
                 use std::borrow::ToOwned;
             ),
         ),
+        (
+            "to_string",
+            quote!(
+                use std::string::ToString;
+            ),
+        ),
     ] {
         if text.contains(used) {
             uses.push(syn::parse2(import).expect("a use item"));
@@ -432,6 +443,15 @@ fn unobserved(stub: &syn::ItemFn, seen: &Observation) -> &'static str {
         }
         (_, Some(None)) => "what it returns has no `Debug` form to record",
         _ => "nothing its calls did could be observed the same in every run",
+    }
+}
+
+/// `value.to_string()` or `format!(…)`: a `String`, whatever the item returns.
+fn makes_string(call: &syn::Expr) -> bool {
+    match call {
+        syn::Expr::MethodCall(m) => m.method == "to_string" && m.args.is_empty(),
+        syn::Expr::Macro(m) => m.mac.path.is_ident("format"),
+        _ => false,
     }
 }
 
@@ -465,7 +485,10 @@ fn split_probe(probe: &syn::ItemFn) -> Option<(Vec<syn::Stmt>, syn::Expr)> {
             return Some((stmts, (*closure.body).clone()));
         }
         // The probe's own link to std (a `no_std` crate's test gets its own).
-        if !matches!(stmt, syn::Stmt::Item(syn::Item::ExternCrate(_))) {
+        if !matches!(
+            stmt,
+            syn::Stmt::Item(syn::Item::ExternCrate(_) | syn::Item::Use(_))
+        ) {
             stmts.push(stmt.clone());
         }
     }

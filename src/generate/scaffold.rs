@@ -452,6 +452,7 @@ impl<'a> Body<'a> {
                 std,
                 pick: None,
                 literals: &NO_LITERALS,
+                type_defs: request.type_defs,
             }
             .concrete(&written)?;
             substitutions.insert("Self".to_owned(), self_ty);
@@ -464,6 +465,7 @@ impl<'a> Body<'a> {
             std,
             pick: values.map(|(k, _)| k),
             literals: values.map_or(&NO_LITERALS, |(_, l)| l),
+            type_defs: request.type_defs,
         };
         let module_prefix = item
             .module_path
@@ -539,7 +541,9 @@ impl<'a> Body<'a> {
                 // `to_string` and `format!` need std's prelude, which a `no_std` crate lacks;
                 // `drop` is in core's.
                 let call = analysis::sugar(&t.name, &ident.to_string()).and_then(|s| s.call);
-                if !request.rules.no_std || call == Some(SugarCall::Drop) {
+                // An observed call links std itself.
+                let std_linked = self.env.pick.is_some();
+                if !request.rules.no_std || std_linked || call == Some(SugarCall::Drop) {
                     consumed = call == Some(SugarCall::Drop);
                     sugar = call.map(|call| sugar_call(call, &value_ty));
                 }
