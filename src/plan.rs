@@ -221,7 +221,9 @@ pub fn request_for<'a>(
         items: plan.untested.clone(),
         test_names: plan.test_names.clone(),
         constructors: &scan.constructors[file.package],
+        own_constructors: &file.analysis.constructors,
         type_defs: &scan.type_defs[file.package],
+        own_type_defs: &file.analysis.type_defs,
         trait_defs: &scan.trait_defs[file.package],
         builders: &scan.builders[file.package],
         test_source: &file.analysis.test_source,
@@ -244,8 +246,13 @@ pub struct FileRequest<'a> {
     pub test_names: Vec<String>,
     /// How the package's own types can be built.
     pub constructors: &'a BTreeMap<String, Constructor>,
+    /// How the types this file defines can be built: a bare name in the file means its own
+    /// type, where the package has two of that name.
+    pub own_constructors: &'a BTreeMap<String, Constructor>,
     /// The package's type definitions by name.
     pub type_defs: &'a BTreeMap<String, String>,
+    /// The type definitions of this file.
+    pub own_type_defs: &'a BTreeMap<String, String>,
     /// The package's trait definitions by name.
     pub trait_defs: &'a BTreeMap<String, String>,
     /// How each of the package's types can be made: signatures and impl headers.
@@ -349,7 +356,9 @@ pub(crate) fn request_for_file<'a>(
             .map(|i| test_fn_name(&i.name))
             .collect(),
         constructors: &analysis.constructors,
+        own_constructors: &analysis.constructors,
         type_defs: &analysis.type_defs,
+        own_type_defs: &analysis.type_defs,
         trait_defs: &analysis.trait_defs,
         builders: &analysis.builders,
         test_source: "",

@@ -84,6 +84,9 @@ pub struct Env<'a> {
     /// The package's type definitions by name: a type with no constructor may be built as a
     /// literal.
     pub type_defs: &'a BTreeMap<String, String>,
+    /// The constructors and definitions of the types the file defines, which its bare names
+    /// mean first.
+    pub own: Option<OwnTypes<'a>>,
 }
 
 /// The literals an item's body holds: the values its code singles out come first among the
@@ -95,6 +98,12 @@ pub struct Literals {
     pub strs: Vec<String>,
     pub chars: Vec<char>,
 }
+
+/// The constructors and definitions of the types one file defines.
+pub type OwnTypes<'a> = (
+    &'a BTreeMap<String, Constructor>,
+    &'a BTreeMap<String, String>,
+);
 
 /// No literals: a scaffold's plain values.
 pub static NO_LITERALS: Literals = Literals {
@@ -418,7 +427,7 @@ impl Env<'_> {
                 Some(if elems.is_empty() {
                     quote!(#vec::new())
                 } else {
-                    quote!(::std::vec![#(#elems),*])
+                    quote!(vec![#(#elems),*])
                 })
             }
             _ => None,
@@ -494,7 +503,15 @@ impl Env<'_> {
         depth: usize,
         pick: Option<usize>,
     ) -> Option<TokenStream> {
-        let Some(constructor) = self.constructors.get(name) else {
+        // A bare name the file defines is the file's own type (the package may have two).
+        let own = self
+            .own
+            .filter(|(_, defs)| path.segments.len() == 1 && defs.contains_key(name));
+        let found = match own {
+            Some((constructors, _)) => constructors.get(name),
+            None => self.constructors.get(name),
+        };
+        let Some(constructor) = found else {
             return self.build_literal(path, name, depth, pick);
         };
         match constructor {
@@ -536,7 +553,11 @@ impl Env<'_> {
         if !self.can_name_types || depth >= MAX_DEPTH {
             return None;
         }
-        let def: syn::Item = syn::parse_str(self.type_defs.get(name)?).ok()?;
+        let defs = match self.own {
+            Some((_, defs)) if path.segments.len() == 1 && defs.contains_key(name) => defs,
+            _ => self.type_defs,
+        };
+        let def: syn::Item = syn::parse_str(defs.get(name)?).ok()?;
         let written = expr_path(path)?;
         match def {
             syn::Item::Enum(def) => {
@@ -854,6 +875,24 @@ const CANDIDATES: &[(&str, &[&str])] = &[
             "Borrow<str>",
         ],
     ),
+    // What takes words: `I: IntoIterator<Item = &'a str>`.
+    (
+        "Vec<&'static str>",
+        &[
+            "Clone",
+            "Debug",
+            "Default",
+            "PartialEq",
+            "Eq",
+            "Hash",
+            "Send",
+            "Sync",
+            "Unpin",
+            "Sized",
+            "IntoIterator",
+            "IntoIterator<Item=&str>",
+        ],
+    ),
 ];
 
 /// A concrete type meeting all `bounds`, or `None` when no candidate is known to. `String` is
@@ -865,7 +904,7 @@ pub fn choose<'b>(
     CANDIDATES.iter().find_map(|(ty, traits)| {
         let fits = bounds
             .clone()
-            .filter_map(bound_text)
+            .filter_map(|b| bound_text(&without_lifetimes(b)))
             .all(|bound| traits.contains(&bound.as_str()));
         fits.then(|| {
             if *ty == "String" {
@@ -877,9 +916,28 @@ pub fn choose<'b>(
     })
 }
 
+/// A bound with the lifetimes of its references left out (`IntoIterator<Item = &'a str>` →
+/// `IntoIterator<Item = &str>`): a candidate meets it whatever the lifetime is named.
+fn without_lifetimes(bound: &TypeParamBound) -> TypeParamBound {
+    struct Strip;
+    impl VisitMut for Strip {
+        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+            reference.lifetime = None;
+            syn::visit_mut::visit_type_reference_mut(self, reference);
+        }
+    }
+    let mut bound = bound.clone();
+    Strip.visit_type_param_bound_mut(&mut bound);
+    bound
+}
+
 /// Whether whichever candidate a test picks meets `bound`.
 fn met_by_every_candidate(bound: &str) -> bool {
-    CANDIDATES.iter().all(|(_, traits)| traits.contains(&bound))
+    // The scalars: a collection is picked only for bounds no scalar meets.
+    CANDIDATES
+        .iter()
+        .filter(|(ty, _)| !ty.starts_with("Vec"))
+        .all(|(_, traits)| traits.contains(&bound))
 }
 
 #[cfg(test)]
@@ -915,6 +973,7 @@ mod tests {
             pick: None,
             literals: &NO_LITERALS,
             type_defs: &BTreeMap::new(),
+            own: None,
         };
         let ty = env.concrete(&syn::parse_str(ty).unwrap())?;
         env.build(&ty).map(|t| t.to_string())
@@ -949,6 +1008,7 @@ mod tests {
                 pick: Some(k),
                 literals: &literals,
                 type_defs: &type_defs,
+                own: None,
             };
             env.build(&syn::parse_str(ty).unwrap())
                 .map(|t| t.to_string())
@@ -971,6 +1031,23 @@ mod tests {
         assert_eq!(at(0, "Wrap<u8>").as_deref(), Some("Wrap :: < u8 > (7)"));
         assert_eq!(at(1, "Shade").as_deref(), Some("Shade :: Light"));
         assert_eq!(at(0, "Closed"), None);
+    }
+
+    #[test]
+    fn a_generic_parameter_gets_the_first_candidate_meeting_its_bounds_whatever_its_lifetimes() {
+        let std = StdNames::new(&Rules::default(), &BTreeMap::new());
+        let chosen = |generics: &str| {
+            let generics: syn::Generics = syn::parse_str(generics).unwrap();
+            let param = generics.type_params().next().unwrap();
+            choose(param.bounds.iter(), &std).map(|t| t.to_token_stream().to_string())
+        };
+        assert_eq!(chosen("<T: Display + Copy>").as_deref(), Some("i32"));
+        assert_eq!(chosen("<T: AsRef<str>>").as_deref(), Some("& 'static str"));
+        assert_eq!(
+            chosen("<'a, I: IntoIterator<Item = &'a str>>").as_deref(),
+            Some("Vec < & 'static str >")
+        );
+        assert_eq!(chosen("<I: IntoIterator<Item = u8>>"), None);
     }
 
     #[test]

@@ -157,6 +157,8 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
                 extern crate std;
                 use std::borrow::ToOwned as _;
                 use std::string::ToString as _;
+                #[allow(unused_imports)]
+                use std::vec;
             ),
         )
     } else {

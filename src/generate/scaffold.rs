@@ -453,6 +453,7 @@ impl<'a> Body<'a> {
                 pick: None,
                 literals: &NO_LITERALS,
                 type_defs: request.type_defs,
+                own: Some((request.own_constructors, request.own_type_defs)),
             }
             .concrete(&written)?;
             substitutions.insert("Self".to_owned(), self_ty);
@@ -466,6 +467,7 @@ impl<'a> Body<'a> {
             pick: values.map(|(k, _)| k),
             literals: values.map_or(&NO_LITERALS, |(_, l)| l),
             type_defs: request.type_defs,
+            own: Some((request.own_constructors, request.own_type_defs)),
         };
         let module_prefix = item
             .module_path

@@ -167,6 +167,13 @@ pub(super) fn generate(
     let rendered = rendered?;
     let verify_options = VerifyOptions {
         compile_only: llm.generator.is_none() && !observe,
+        // What is observed once may be chance: a value is asserted only when two processes
+        // at least saw it alike.
+        runs: if observe {
+            options.verify.runs.max(2)
+        } else {
+            options.verify.runs
+        },
         allow_uncontained,
         ..options.verify.clone()
     };
