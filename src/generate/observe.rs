@@ -68,8 +68,44 @@ fn observable(item: &PublicFn, sig: &syn::Signature) -> bool {
         && !scaffold::returns_never(item)
 }
 
+/// What the body names that reads or changes the world outside the call: the environment,
+/// the clock, files, processes, sockets, randomness. Run contained, such a call sees the
+/// sandbox (its PID, its cleared environment, its paths) or writes into the user's tree when
+/// the test runs there; recorded, it would fail or do harm outside.
+const OUTSIDE: &[&str] = &[
+    "env::",
+    "env!",
+    "option_env!",
+    "process::",
+    "Command::",
+    "SystemTime",
+    "Instant",
+    "fs::",
+    "File::",
+    "OpenOptions",
+    "stdin",
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "thread_rng",
+    "rand::",
+    "getrandom",
+    "thread::sleep",
+];
+
+/// The first name of [`OUTSIDE`] the body of `source` (an item as written) holds.
+fn outside(source: &str) -> Option<&'static str> {
+    let body = source.find('{').map_or("", |at| &source[at..]);
+    let tokens = body
+        .parse::<TokenStream>()
+        .ok()?
+        .to_string()
+        .replace(' ', "");
+    OUTSIDE.iter().copied().find(|name| tokens.contains(name))
+}
+
 /// The probes of one item: up to [`CALLS`] distinct calls; the scaffold where none can be
-/// built.
+/// built, or where the item reaches outside itself.
 fn probes(
     item: &PublicFn,
     name: &str,
@@ -88,6 +124,14 @@ fn probes(
     };
     if !observable(item, &stub.sig) {
         return scaffold();
+    }
+    if let Some(what) = outside(&item.source) {
+        let mut scaffold = scaffold();
+        let why = format!(
+            "it reaches outside itself (`{what}`), so what it does in the scratch copy is not what it does in your tests"
+        );
+        scaffold::say_why(&mut scaffold[0].function, &why);
+        return scaffold;
     }
     let literals = Literals::of(&item.source);
     let mut seen = HashSet::new();
@@ -146,8 +190,24 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
         &parts.changed
     };
     let labels = changed.iter().map(|c| format!("\nafter {c} "));
-    // The probe is never written; what the crate denies must not stop it building.
-    let allow = (!request.rules.forbids("warnings")).then(|| quote!(#[allow(warnings)]));
+    // The probe is never written; what the crate denies must not stop it building (a lint
+    // denied by name is not allowed by `warnings`).
+    let lints: Vec<syn::Ident> = [
+        "warnings",
+        "unused_qualifications",
+        "unused_extern_crates",
+        "unused_imports",
+        "unused_mut",
+        "unused_variables",
+        "dead_code",
+        "non_camel_case_types",
+        "unreachable_code",
+    ]
+    .iter()
+    .filter(|l| !request.rules.forbids(l))
+    .map(|l| format_ident!("{}", l))
+    .collect();
+    let allow = (!lints.is_empty()).then(|| quote!(#[allow(#(#lints),*)]));
     // A `no_std` crate's tests have no `::std`: the probe links it itself.
     let (root, link) = if request.rules.no_std {
         (
@@ -311,6 +371,7 @@ fn forms(
     probe: &syn::ItemFn,
     seen: &Observation,
     defs: &Defs,
+    debug_only: bool,
 ) -> Vec<syn::ItemFn> {
     let Some((mut stmts, call)) = split_probe(probe) else {
         return Vec::new();
@@ -328,6 +389,10 @@ fn forms(
     let cfgs = &stub.attrs;
     let doc = quote!(#[doc = #NOTE]);
     if let Some(message) = &seen.panicked {
+        let overflow = message.starts_with("attempt to ") && message.ends_with("with overflow");
+        if overflow || debug_only {
+            return Vec::new();
+        }
         let expected = expected(message);
         let attr = match expected {
             Some(expected) => quote!(#[should_panic(expected = #expected)]),
@@ -350,7 +415,7 @@ fn forms(
         .iter()
         .filter_map(|(local, value)| {
             let local = format_ident!("{}", local);
-            let value = value.as_ref()?;
+            let value = value.as_ref().filter(|v| !unordered(v))?;
             Some(quote!(assert_eq!(format!("{:?}", #local), #value);))
         })
         .collect();
@@ -364,7 +429,9 @@ fn forms(
         _ => None,
     };
     let returned = match (output, &seen.returned) {
-        (Some(ty), Some(Some(text))) if !unstable(ty) => Some((ty, text)),
+        (Some(ty), Some(Some(text))) if !unstable(ty) && (!unordered(text) || sorted(ty)) => {
+            Some((ty, text))
+        }
         _ => None,
     };
     let test = |check: TokenStream| -> syn::ItemFn {
@@ -437,6 +504,42 @@ fn link_std(test: &mut syn::ItemFn) {
     }
 }
 
+/// Whether `Debug` text holds a map or a set (`{…}` after no type name), whose order may be a
+/// hash's: a value of the package's own type may hold one.
+fn unordered(text: &str) -> bool {
+    let mut previous = ' ';
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' if !(previous.is_alphanumeric() || previous == '_' || previous == '>') => {
+                return true;
+            }
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            previous = c;
+        }
+    }
+    false
+}
+
+/// A `BTreeMap` or `BTreeSet`: its `Debug` order is its keys'.
+fn sorted(ty: &Type) -> bool {
+    let text = ty.to_token_stream().to_string();
+    text.contains("BTreeMap") || text.contains("BTreeSet")
+}
+
 /// Why an observation gave no test, for the scaffold.
 fn unobserved(stub: &syn::ItemFn, seen: &Observation) -> &'static str {
     match (&stub.sig.output, &seen.returned) {
@@ -444,6 +547,9 @@ fn unobserved(stub: &syn::ItemFn, seen: &Observation) -> &'static str {
             "what it returns changes from run to run, by its type"
         }
         (_, Some(None)) => "what it returns has no `Debug` form to record",
+        (ReturnType::Default, Some(_)) if seen.after.is_empty() => {
+            "it returns nothing and changes nothing it is given: nothing to assert"
+        }
         _ => "nothing its calls did could be observed the same in every run",
     }
 }
@@ -757,56 +863,46 @@ impl Repairer for ObservingGenerator {
             let impls = scaffold::impls(file);
             let std = StdNames::new(file.rules, file.type_defs);
             let mut tests = Vec::new();
+            // Per item, its first failure this round with nothing to write, and why: the
+            // scaffold goes there, should none of the item's calls give a test.
+            let mut bare: Vec<(usize, String, &str, bool)> = Vec::new();
+            let mut recorded: HashSet<usize> = HashSet::new();
             for failure in &request.failures {
                 let Some(at) = file.items.iter().position(|i| i.name == failure.item) else {
                     continue;
                 };
-                let item = file.items[at];
                 let Ok(failed) = syn::parse_str::<syn::ItemFn>(&failure.code) else {
                     continue;
                 };
-                let name = failed.sig.ident.to_string();
-                let key = (file.display.to_owned(), name.clone());
-                let mut why = "its calls on chosen inputs did not build, or did not finish";
-                let next = if failure.code.contains(PROBE_MARK) {
-                    let made = match (item.parse_stub(), observation(&failure.evidence)) {
-                        (Some(stub), Some(seen)) => {
-                            why = unobserved(&stub, &seen);
-                            let mut made = forms(&stub, &failed, &seen, file.type_defs);
-                            if file.rules.no_std {
-                                made.iter_mut().for_each(link_std);
-                            }
-                            made
-                        }
-                        _ => Vec::new(),
-                    };
-                    let mut made: Vec<String> = made
-                        .iter()
-                        .map(|f| f.to_token_stream().to_string())
-                        .collect();
-                    let first = (!made.is_empty()).then(|| made.remove(0));
-                    self.fallbacks
-                        .lock()
-                        .expect("lock")
-                        .insert(key.clone(), made);
-                    first
-                } else {
-                    self.fallbacks
-                        .lock()
-                        .expect("lock")
-                        .get_mut(&key)
-                        .and_then(|rest| (!rest.is_empty()).then(|| rest.remove(0)))
-                };
-                let function = match next.and_then(|t| syn::parse_str::<syn::ItemFn>(&t).ok()) {
-                    Some(function) => function,
-                    // Only the item's first probe stands in as its scaffold.
-                    None if name != file.test_names[at] => continue,
-                    None if is_scaffold(&failure.code) => scaffold::fallback(item, &name),
-                    None => {
-                        let mut function = scaffold::scaffold(item, &name, file, &impls, &std);
-                        scaffold::say_why(&mut function, why);
-                        function
+                let (next, why) = self.next_form(file, at, &failed, failure);
+                match next.and_then(|t| syn::parse_str::<syn::ItemFn>(&t).ok()) {
+                    Some(function) => {
+                        recorded.insert(at);
+                        tests.push(GeneratedTest {
+                            item: failure.item.clone(),
+                            function,
+                        });
                     }
+                    None if bare.iter().any(|(a, ..)| *a == at) => {}
+                    None => bare.push((
+                        at,
+                        failed.sig.ident.to_string(),
+                        why,
+                        is_scaffold(&failure.code),
+                    )),
+                }
+            }
+            for (at, name, why, was_scaffold) in bare {
+                if recorded.contains(&at) {
+                    continue;
+                }
+                let item = file.items[at];
+                let function = if was_scaffold {
+                    scaffold::fallback(item, &name)
+                } else {
+                    let mut function = scaffold::scaffold(item, &name, file, &impls, &std);
+                    scaffold::say_why(&mut function, why);
+                    function
                 };
                 tests.push(GeneratedTest {
                     item: item.name.clone(),
@@ -827,6 +923,55 @@ impl Repairer for ObservingGenerator {
 
     fn observes(&self) -> bool {
         true
+    }
+}
+
+impl ObservingGenerator {
+    /// The next test for a failed probe or recorded test (as tokens), and why there is none
+    /// when there is none.
+    fn next_form(
+        &self,
+        file: &FileRequest<'_>,
+        at: usize,
+        failed: &syn::ItemFn,
+        failure: &super::Failure,
+    ) -> (Option<String>, &'static str) {
+        let item = file.items[at];
+        let key = (file.display.to_owned(), failed.sig.ident.to_string());
+        if !failure.code.contains(PROBE_MARK) {
+            let next = self
+                .fallbacks
+                .lock()
+                .expect("lock")
+                .get_mut(&key)
+                .and_then(|rest| (!rest.is_empty()).then(|| rest.remove(0)));
+            return (
+                next,
+                "what its calls were seen to do did not hold when run again",
+            );
+        }
+        let mut why = "its calls on chosen inputs did not build, or did not finish";
+        let made = match (item.parse_stub(), observation(&failure.evidence)) {
+            (Some(stub), Some(seen)) => {
+                why = unobserved(&stub, &seen);
+                // What only a debug build does (an overflow, a `debug_assert!`) is not what
+                // `cargo test --release` does.
+                let debug_only = item.source.contains("debug_assert");
+                let mut made = forms(&stub, failed, &seen, file.type_defs, debug_only);
+                if file.rules.no_std {
+                    made.iter_mut().for_each(link_std);
+                }
+                made
+            }
+            _ => Vec::new(),
+        };
+        let mut made: Vec<String> = made
+            .iter()
+            .map(|f| f.to_token_stream().to_string())
+            .collect();
+        let first = (!made.is_empty()).then(|| made.remove(0));
+        self.fallbacks.lock().expect("lock").insert(key, made);
+        (first, why)
     }
 }
 
@@ -959,7 +1104,7 @@ mod tests {
             returned: Some(Some("Some(3)".to_owned())),
             ..Observation::default()
         };
-        let made: Vec<String> = forms(&stub, &probe, &seen, &Defs::new())
+        let made: Vec<String> = forms(&stub, &probe, &seen, &Defs::new(), false)
             .iter()
             .map(|f| f.to_token_stream().to_string().replace(' ', ""))
             .collect();
@@ -976,7 +1121,7 @@ mod tests {
             panicked: Some("too big\nsecond line".to_owned()),
             ..Observation::default()
         };
-        let made = forms(&stub, &probe, &seen, &Defs::new());
+        let made = forms(&stub, &probe, &seen, &Defs::new(), false);
         let text = made[0].to_token_stream().to_string();
         assert!(
             text.contains("should_panic (expected = \"too big\")"),
@@ -989,7 +1134,7 @@ mod tests {
             returned: Some(Some("{3: 3}".to_owned())),
             ..Observation::default()
         };
-        assert!(forms(&unstable, &probe, &seen, &Defs::new()).is_empty());
+        assert!(forms(&unstable, &probe, &seen, &Defs::new(), false).is_empty());
     }
 
     #[test]
@@ -1006,5 +1151,42 @@ mod tests {
         let mut plain: syn::ItemFn = syn::parse_str("fn t() { assert_eq!(f(), 1); }").unwrap();
         link_std(&mut plain);
         assert!(!plain.to_token_stream().to_string().contains("extern crate"));
+    }
+
+    #[test]
+    fn what_reaches_outside_or_holds_a_hash_order_or_only_panics_in_debug_is_not_recorded() {
+        assert_eq!(
+            outside("pub fn pid() -> u32 { std::process::id() }"),
+            Some("process::")
+        );
+        assert_eq!(
+            outside("pub fn dir() -> &'static str { env!(\"CARGO_MANIFEST_DIR\") }"),
+            Some("env!")
+        );
+        // A doc comment's words are not the body's.
+        assert_eq!(
+            outside("/// Reads fs::read\npub fn f(x: u8) -> u8 { x }"),
+            None
+        );
+        assert!(unordered("{\"a\": 1, \"b\": 2}"));
+        assert!(unordered("Config { names: {\"a\"} }"));
+        assert!(!unordered("Counter { count: 1 }"));
+        assert!(!unordered("\"{not a map}\""));
+        let stub: syn::ItemFn = syn::parse_str("pub fn f(x: &u8) -> u8 {}").unwrap();
+        let probe = probe_of("let x = 3;");
+        let overflow = Observation {
+            panicked: Some("attempt to multiply with overflow".to_owned()),
+            ..Observation::default()
+        };
+        assert!(forms(&stub, &probe, &overflow, &Defs::new(), false).is_empty());
+        let assertion = Observation {
+            panicked: Some("x too big".to_owned()),
+            ..Observation::default()
+        };
+        assert!(forms(&stub, &probe, &assertion, &Defs::new(), true).is_empty());
+        assert_eq!(
+            forms(&stub, &probe, &assertion, &Defs::new(), false).len(),
+            1
+        );
     }
 }

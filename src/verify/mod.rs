@@ -243,8 +243,10 @@ pub fn verify(
         // A mutant that makes a loop endless is caught when its test takes far longer than
         // all the kept tests took together (as cargo-mutants scales its timeout from the
         // baseline); `--test-timeout` bounds it.
-        verifier.mutant_timeout = (started.elapsed() * 5 + Duration::from_secs(1))
-            .clamp(Duration::from_secs(1), options.test_timeout);
+        verifier.mutant_timeout = (started.elapsed() * 5 + Duration::from_secs(1)).clamp(
+            Duration::from_secs(1).min(options.test_timeout),
+            options.test_timeout,
+        );
         let observes = repairer.is_some_and(|r| r.observes());
         if options.mutants && !ended.kept.is_empty() {
             let mut totals = MutationSummary::default();
@@ -1284,7 +1286,15 @@ impl<'a> Verifier<'a> {
         let mut asked: Vec<Asked> = Vec::new();
         let mut by_file: BTreeMap<usize, Vec<Failure>> = BTreeMap::new();
         for (test, evidence, reason, compiled) in broken {
-            let evidence = self.strip_scratch(&evidence);
+            // What a probe saw is data: a value that names the scratch copy (a path from
+            // `env!`, the working directory) would differ in the user's own run.
+            let evidence = if !test.candidate.is_probe() {
+                self.strip_scratch(&evidence)
+            } else if evidence.contains(&*self.scratch.to_string_lossy()) {
+                "its output names the scratch copy, so it would differ outside it".to_owned()
+            } else {
+                evidence
+            };
             let tried = self.tried.entry(test.origin).or_default();
             // What stopped a probe may stop its scaffold too: that is no lack of progress.
             if !test.candidate.is_probe() && !tried.evidence.insert(evidence.clone()) {
