@@ -51,12 +51,17 @@ pub(super) fn hint(options: &Options, given: &[&PathBuf], tally: &Tally) -> Opti
     words.extend(options.selection_args());
     words.extend(given.iter().map(|path| path.display().to_string()));
     let command: Vec<String> = words.iter().map(|word| shell_word(word)).collect();
+    let them = if tally.scaffolded > 0 {
+        "the missing ones"
+    } else {
+        "them"
+    };
     let mut hint = format!(
-        "run `{}` (add --llm for real assertions) to write them",
+        "run `{}` to write {them} from what the code does (or add --llm for a model's)",
         command.join(" ")
     );
     if tally.scaffolded > 0 {
-        hint = hint.replace(" to write them", " to write the missing ones, and ");
+        hint.push_str(", and ");
         hint.push_str(scaffolds);
     }
     Some(hint)
@@ -99,7 +104,7 @@ mod tests {
         assert_eq!(
             hint(&options, &[&path], &tally).as_deref(),
             Some(
-                "run `cargo testsmith -p 'my app' --since origin/main src/lib.rs` (add --llm for real assertions) to write them"
+                "run `cargo testsmith -p 'my app' --since origin/main src/lib.rs` to write them from what the code does (or add --llm for a model's)"
             )
         );
         let both = Tally {
@@ -108,7 +113,7 @@ mod tests {
             ..Tally::default()
         };
         let text = hint(&options, &[], &both).unwrap();
-        assert!(text.ends_with("to write the missing ones, and replace the `todo!()` of each scaffold with assertions"), "{text}");
+        assert!(text.ends_with("to write the missing ones from what the code does (or add --llm for a model's), and replace the `todo!()` of each scaffold with assertions"), "{text}");
         let only_scaffolds = Tally {
             tests: 1,
             scaffolded: 1,

@@ -131,20 +131,9 @@ pub(super) fn generate(
             result => result?,
         }
     }
-    // Offline, the code runs on chosen inputs where it can run contained; scaffolds where it
-    // cannot (loudly), with `--scaffolds`, and where nothing is built.
     let observing = ObservingGenerator::default();
-    let observe = llm.generator.is_none()
-        && !options.scaffolds
-        && options.verify.enabled
-        && !requests.is_empty()
-        && match contain::layers().missing() {
-            Some(missing) if !allow_uncontained => {
-                console.report(&Event::Warning(&Warning::ScaffoldsOnly { missing }));
-                false
-            }
-            _ => contained(allow_uncontained, console).is_ok(),
-        };
+    let observe =
+        llm.generator.is_none() && observes(options, &requests, allow_uncontained, console);
     // The source file of each request, found once.
     let sources = sources(&requests, scan);
     let warm = warm_up(options, &llm, &sources, workspace)?;
@@ -204,6 +193,26 @@ pub(super) fn generate(
         unverified: any && !verify_options.enabled && llm.generator.is_some(),
     };
     Ok((generated, llm.generator))
+}
+
+/// Offline, the code runs on chosen inputs where it can run contained; scaffolds where it
+/// cannot (loudly), with `--scaffolds`, and where nothing is built.
+fn observes(
+    options: &Options,
+    requests: &[FileRequest<'_>],
+    allow_uncontained: bool,
+    console: &Console,
+) -> bool {
+    if options.scaffolds || !options.verify.enabled || requests.is_empty() {
+        return false;
+    }
+    match contain::layers().missing() {
+        Some(missing) if !allow_uncontained => {
+            console.report(&Event::Warning(&Warning::ScaffoldsOnly { missing }));
+            false
+        }
+        _ => contained(allow_uncontained, console).is_ok(),
+    }
 }
 
 /// The model's tests will run: say how they are contained, and refuse before the first call

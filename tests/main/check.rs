@@ -78,18 +78,18 @@ fn check_ends_with_the_command_that_writes_the_tests_for_the_same_selection() {
         .assert()
         .code(1)
         .stderr(predicate::str::ends_with(
-            "hint: run `cargo testsmith` (add --llm for real assertions) to write them\n",
+            "hint: run `cargo testsmith` to write them from what the code does (or add --llm for a model's)\n",
         ));
     testsmith(dir.path())
         .args(["--check", "src/lib.rs"])
         .assert()
         .code(1)
         .stderr(predicate::str::ends_with(
-            "hint: run `cargo testsmith src/lib.rs` (add --llm for real assertions) to write them\n",
+            "hint: run `cargo testsmith src/lib.rs` to write them from what the code does (or add --llm for a model's)\n",
         ));
     let manifest = dir.path().join("Cargo.toml");
     let hint = format!(
-        "hint: run `cargo testsmith --manifest-path {} -p gate` (add --llm for real assertions) to write them\n",
+        "hint: run `cargo testsmith --manifest-path {} -p gate` to write them from what the code does (or add --llm for a model's)\n",
         manifest.display()
     );
     testsmith(&std::env::temp_dir())
@@ -112,7 +112,7 @@ fn check_ends_with_the_command_that_writes_the_tests_for_the_same_selection() {
         .code(1)
         .stdout(predicate::str::starts_with("src/lib.rs:1: `four` has no test\n"))
         .stderr(predicate::str::ends_with(
-            "hint: run `cargo testsmith` (add --llm for real assertions) to write the missing ones, and replace the `todo!()` of each scaffold with assertions\n",
+            "hint: run `cargo testsmith` to write the missing ones from what the code does (or add --llm for a model's), and replace the `todo!()` of each scaffold with assertions\n",
         ));
 }
 

@@ -89,7 +89,7 @@ fn staged_looks_only_at_what_the_index_adds_or_edits() {
         .code(1)
         .stdout("src/lib.rs:9: `fresh` has no test\n")
         .stderr(predicate::str::contains(
-            "hint: run `cargo testsmith --staged` (add --llm",
+            "hint: run `cargo testsmith --staged` to write them from what the code does (or add --llm",
         ));
 
     // Unstaged lines above it move it: the staged item is found where it is now.
