@@ -166,6 +166,33 @@ fn probes(
     out
 }
 
+/// The item type of an `impl Iterator<Item = T>` (or a `DoubleEndedIterator`,
+/// `ExactSizeIterator`) return type.
+fn iterated(output: &ReturnType) -> Option<&Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let Type::ImplTrait(imp) = &**ty else {
+        return None;
+    };
+    imp.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        let iterator = ["Iterator", "DoubleEndedIterator", "ExactSizeIterator"]
+            .iter()
+            .any(|name| last.ident == name);
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(a) if iterator && a.ident == "Item" => Some(&a.ty),
+            _ => None,
+        })
+    })
+}
+
 /// Whether the type names a reference or a lifetime: what the call returns may borrow the
 /// locals, which are then not read again.
 fn borrows(output: &ReturnType) -> bool {
@@ -184,6 +211,11 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
     let cfgs = &stub.attrs;
     let stmts = &parts.stmts;
     let call = &parts.call;
+    // An iterator shows what it yields: collected, its items are the value.
+    let call = match iterated(&stub.sig.output) {
+        Some(_) => quote!(#call.collect::<Vec<_>>()),
+        None => quote!(#call),
+    };
     let changed: &[syn::Ident] = if borrows(&stub.sig.output) {
         &[]
     } else {
@@ -219,6 +251,8 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
                 use std::string::ToString as _;
                 #[allow(unused_imports)]
                 use std::vec;
+                #[allow(unused_imports)]
+                use std::vec::Vec;
             ),
         )
     } else {
@@ -376,9 +410,9 @@ fn forms(
     let Some((mut stmts, call)) = split_probe(probe) else {
         return Vec::new();
     };
-    // Inside a macro's arguments the code is not formatted: a call with more than names and
-    // literals in it is bound to a local first.
-    let plain = !call.to_token_stream().to_string().contains('&');
+    // Inside a macro's arguments the code is not formatted: a call that lends or names a
+    // type (`&x`, `::<Vec<_>>`) is bound to a local first.
+    let plain = !call.to_token_stream().to_string().contains(['&', '<']);
     let call: syn::Expr = if plain {
         call
     } else {
@@ -421,8 +455,10 @@ fn forms(
         .collect();
     // Trait sugar returns its own type: `value.to_string()` and `format!` a `String`.
     let string: Type = syn::parse_quote!(String);
+    let items: Option<Type> = iterated(&stub.sig.output).map(|item| syn::parse_quote!(Vec<#item>));
     let output = match &stub.sig.output {
         _ if makes_string(&call) => Some(&string),
+        _ if items.is_some() => items.as_ref(),
         ReturnType::Type(_, ty) if !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) => {
             Some(&**ty)
         }
@@ -490,6 +526,12 @@ fn link_std(test: &mut syn::ItemFn) {
             "to_string",
             quote!(
                 use std::string::ToString;
+            ),
+        ),
+        (
+            "Vec <",
+            quote!(
+                use std::vec::Vec;
             ),
         ),
     ] {
@@ -1188,5 +1230,21 @@ mod tests {
             forms(&stub, &probe, &assertion, &Defs::new(), false).len(),
             1
         );
+    }
+
+    #[test]
+    fn an_iterator_is_observed_through_what_it_yields() {
+        let output = |sig: &str| syn::parse_str::<syn::ItemFn>(sig).unwrap().sig.output;
+        let item = |sig: &str| iterated(&output(sig)).map(|t| t.to_token_stream().to_string());
+        assert_eq!(
+            item("fn f(s: &str) -> impl Iterator<Item = &str> + '_ {}").as_deref(),
+            Some("& str")
+        );
+        assert_eq!(
+            item("fn f() -> impl DoubleEndedIterator<Item = u8> {}").as_deref(),
+            Some("u8")
+        );
+        assert_eq!(item("fn f() -> impl Display {}"), None);
+        assert_eq!(item("fn f() -> Vec<u8> {}"), None);
     }
 }

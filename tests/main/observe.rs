@@ -18,7 +18,8 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
     let module = appended(&before, &after);
 
     // Literal forms where the type has one, the package's unit variants, a float within a
-    // tolerance, a panic as `should_panic`, a `&mut self` method through its receiver after.
+    // tolerance, a panic as `should_panic`, a `&mut self` method through its receiver after,
+    // an iterator through what it yields.
     for expected in [
         "assert_eq!(parse_size(",
         "Ok(",
@@ -27,6 +28,8 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
         "assert!((result - ",
         "#[should_panic(expected = \"a name is needed\")]",
         "assert_eq!(value.bump(), ",
+        ".collect::<Vec<_>>();",
+        "assert_eq!(result, vec![",
         "assert_eq!(format!(\"{:?}\", value), \"Counter { count: ",
     ] {
         assert!(module.contains(expected), "no `{expected}` in:\n{module}");
