@@ -605,29 +605,17 @@ impl Env<'_> {
                     let ty = fields.concrete(ty)?;
                     fields.build_at(&ty, depth + 1, pick.map(|k| k + i))
                 };
+                // `Fields` iterates named and unnamed fields alike; each value is built once.
+                let values = def
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| value(i, &f.ty))
+                    .collect::<Option<Vec<_>>>()?;
+                let names = def.fields.iter().filter_map(|f| f.ident.as_ref());
                 Some(match &def.fields {
-                    syn::Fields::Named(named) => {
-                        let fields = named
-                            .named
-                            .iter()
-                            .enumerate()
-                            .map(|(i, f)| {
-                                let name = f.ident.as_ref()?;
-                                let v = value(i, &f.ty)?;
-                                Some(quote!(#name: #v))
-                            })
-                            .collect::<Option<Vec<_>>>()?;
-                        quote!(#written { #(#fields),* })
-                    }
-                    syn::Fields::Unnamed(unnamed) => {
-                        let fields = unnamed
-                            .unnamed
-                            .iter()
-                            .enumerate()
-                            .map(|(i, f)| value(i, &f.ty))
-                            .collect::<Option<Vec<_>>>()?;
-                        quote!(#written(#(#fields),*))
-                    }
+                    syn::Fields::Named(_) => quote!(#written { #(#names: #values),* }),
+                    syn::Fields::Unnamed(_) => quote!(#written(#(#values),*)),
                     syn::Fields::Unit => quote!(#written),
                 })
             }

@@ -132,6 +132,25 @@ pub trait Progress: Sync {
 /// it: syn's trees cannot cross threads, so the output is rendered where it was made.
 pub type Sink<'a> = dyn Fn(usize, FileOutput) + Sync + 'a;
 
+/// Hand one file's tests to `done` (no warnings: the offline generators leave nothing out)
+/// and tell `progress` the file is done.
+fn hand_over(
+    done: &Sink<'_>,
+    progress: &dyn Progress,
+    index: usize,
+    display: &str,
+    tests: Vec<GeneratedTest>,
+) {
+    done(
+        index,
+        FileOutput {
+            tests,
+            warnings: Vec::new(),
+        },
+    );
+    progress.file_done(display);
+}
+
 /// Writes tests for the items of many files at once, so that a generator that waits on a
 /// network can keep several calls in flight.
 pub trait Generator: Sync {

@@ -19,8 +19,8 @@ use syn::{ReturnType, Type};
 use super::args::{Literals, StdNames, tuple_of};
 use super::scaffold::{self, Gaps, Parts};
 use super::{
-    FileOutput, FileRequest, GeneratedTest, Generator, PROBE_MARK, PROBE_RUNS, Progress,
-    RepairRequest, Repairer, Sink,
+    FileRequest, GeneratedTest, Generator, PROBE_MARK, PROBE_RUNS, Progress, RepairRequest,
+    Repairer, Sink, hand_over,
 };
 use crate::analysis::PublicFn;
 use crate::error::Error;
@@ -951,14 +951,7 @@ impl Repairer for ObservingGenerator {
                     function,
                 });
             }
-            done(
-                index,
-                FileOutput {
-                    tests,
-                    warnings: Vec::new(),
-                },
-            );
-            progress.file_done(file.display);
+            hand_over(done, progress, index, file.display, tests);
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use syn::{FnArg, GenericParam, Pat, ReceiverKind, ReturnType, Type, WherePredica
 
 use super::args::{Arg, Env, Literals, NO_LITERALS, StdNames, choose, elide_lifetimes, expr_path};
 use super::{
-    FileOutput, FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink,
+    FileRequest, GeneratedTest, Generator, Progress, RepairRequest, Repairer, Sink, hand_over,
 };
 use crate::analysis::{self, Import, PublicFn, SugarCall, compact};
 use crate::error::Error;
@@ -43,14 +43,7 @@ impl Repairer for ScaffoldGenerator {
                     })
                 })
                 .collect();
-            done(
-                index,
-                FileOutput {
-                    tests,
-                    warnings: Vec::new(),
-                },
-            );
-            progress.file_done(request.file.display);
+            hand_over(done, progress, index, request.file.display, tests);
         }
         Ok(())
     }
@@ -108,14 +101,7 @@ pub(super) fn each_item(
                 .zip(&request.test_names)
                 .flat_map(|(item, name)| make(item, name, request, &impls, &std))
                 .collect();
-            done(
-                index,
-                FileOutput {
-                    tests,
-                    warnings: Vec::new(),
-                },
-            );
-            progress.file_done(request.display);
+            hand_over(done, progress, index, request.display, tests);
         });
 }
 
@@ -1256,7 +1242,7 @@ impl Iterator for Countdown {
         // Each test's item, the calls of the whole fn (as the analysis reads a module), whether
         // its body calls anything, and its text.
         let written: Mutex<Vec<(String, Calls, bool, String)>> = Mutex::new(Vec::new());
-        let done = |_: usize, output: FileOutput| {
+        let done = |_: usize, output: super::super::FileOutput| {
             for test in output.tests {
                 let mut calls = Calls::default();
                 let tokens = test.function.to_token_stream();
