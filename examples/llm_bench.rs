@@ -12,6 +12,10 @@
 //! prompts: a copy of the crate, every public item asked for (no cache, no verification), by
 //! this build or by the binary given (an older one, for a before and after).
 
+// Only its in-process run is used here.
+#[allow(dead_code)]
+#[path = "../tests/common/bench.rs"]
+mod bench;
 #[path = "../tests/common/llm_server.rs"]
 mod llm_server;
 
@@ -19,7 +23,6 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cargo_testsmith::options::Invocation;
 use llm_server::{Reply, Server};
 
 const FILES: usize = 40;
@@ -202,12 +205,7 @@ fn prompts(dir: &Path, binary: Option<&Path>) {
             assert!(status.success(), "{} failed", binary.display());
         }
         None => {
-            let mut args = vec![OsString::from("cargo-testsmith")];
-            args.extend(words);
-            let Invocation::Run(options) = cargo_testsmith::cli::parse_from(args) else {
-                unreachable!("the words of a run")
-            };
-            cargo_testsmith::run::run(&options).expect("the run succeeds");
+            bench::run_library(words);
         }
     }
     let calls = server.calls();
@@ -245,19 +243,13 @@ fn add_dependency(root: &Path) {
 
 /// The library's own entry point, as `cargo testsmith --llm --dry-run …` would run it.
 fn run(dir: &Path, url: &str, extra: &[&str]) -> cargo_testsmith::Outcome {
-    let mut args: Vec<OsString> = ["cargo-testsmith", "testsmith", "--llm", "--dry-run", "-q"]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    args.extend(["--provider", "ollama", "--base-url", url].map(OsString::from));
-    args.push("--manifest-path".into());
-    args.push(dir.join("Cargo.toml").into());
-    args.extend(extra.iter().map(OsString::from));
-    let Invocation::Run(options) = cargo_testsmith::cli::parse_from(args) else {
-        unreachable!("the words of a run")
-    };
+    let manifest = dir.join("Cargo.toml");
+    let mut words = vec!["testsmith", "--llm", "--dry-run", "-q"];
+    words.extend(["--provider", "ollama", "--base-url", url]);
+    words.extend(["--manifest-path", manifest.to_str().unwrap()]);
+    words.extend(extra);
     // The diff goes to stdout; the benchmark's table is what matters here.
-    let outcome = cargo_testsmith::run::run(&options).expect("the run succeeds");
+    let outcome = bench::run_library(words);
     assert_eq!(outcome.tally.skipped.len(), 0, "no file failed");
     outcome
 }

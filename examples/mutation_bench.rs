@@ -8,16 +8,16 @@
 //! generated module judges them. Run with `cargo run --release --example mutation_bench`;
 //! figures go in the README. `BENCH_LATENCY_MS` sets the model's time per call (200 ms).
 
+#[path = "../tests/common/bench.rs"]
+mod bench;
 #[path = "../tests/common/llm_server.rs"]
 mod llm_server;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cargo_testsmith::options::Invocation;
 use llm_server::{Call, Reply, Server, tests_for};
 use serde_json::Value;
 
@@ -35,11 +35,17 @@ fn latency() -> Duration {
 }
 
 fn main() {
-    // The verify stage runs tests through this binary as their launcher.
-    cargo_testsmith::contain::serve_if_asked();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("run") {
-        run(&args[1..]);
+    // One run, as `cargo testsmith --llm -v --message-format json …`.
+    let fixed = [
+        "testsmith",
+        "--llm",
+        "-v",
+        "--provider",
+        "ollama",
+        "--message-format",
+        "json",
+    ];
+    if bench::serve(&fixed) {
         return;
     }
     let latency = latency();
@@ -243,44 +249,22 @@ fn write_crate(root: &Path) {
 /// This benchmark again, as `run`: its stdout (the JSON messages) and stderr, and the wall.
 fn testsmith(dir: &Path, url: &str, extra: &[&str]) -> (Duration, Vec<Value>, String) {
     let started = Instant::now();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .arg("run")
-        .args(["--manifest-path", dir.join("Cargo.toml").to_str().unwrap()])
-        .args(["--base-url", url])
-        .args(extra)
-        .output()
-        .expect("the benchmark runs itself");
+    let manifest = dir.join("Cargo.toml");
+    let mut args = vec![
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--base-url",
+        url,
+    ];
+    args.extend(extra);
+    let out = bench::run_again(&args);
     let wall = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
     let messages = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     (wall, messages, stderr)
-}
-
-/// `run …`: one run of the library, as `cargo testsmith --llm -v --message-format json …`.
-fn run(extra: &[String]) {
-    let mut args: Vec<OsString> = [
-        "cargo-testsmith",
-        "testsmith",
-        "--llm",
-        "-v",
-        "--provider",
-        "ollama",
-        "--message-format",
-        "json",
-    ]
-    .iter()
-    .map(OsString::from)
-    .collect();
-    args.extend(extra.iter().map(OsString::from));
-    let Invocation::Run(options) = cargo_testsmith::cli::parse_from(args) else {
-        unreachable!("the words of a run")
-    };
-    let outcome = cargo_testsmith::run::run(&options).expect("the run succeeds");
-    assert_eq!(outcome.tally.skipped.len(), 0, "no file failed");
 }
 
 /// The seconds of the mutation stage, from `-v`'s `mutation: … X s in all`.

@@ -8,24 +8,25 @@
 //! scratch build). Run with `cargo run --release --example offline_bench [CRATE-DIR…]`;
 //! figures go in the README.
 
-use std::ffi::OsString;
+#[path = "../tests/common/bench.rs"]
+mod bench;
+#[path = "../tests/common/tree.rs"]
+mod tree;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cargo_testsmith::options::Invocation;
+use tree::copy_tree;
 
 /// Crates tried when none are named (name-version, as the registry unpacks them).
 const DEFAULT: &[&str] = &["strsim-0.11.1", "shlex-2.0.1", "heck-0.5.0"];
 
 fn main() {
-    // The verify stage runs tests through this binary as their launcher.
-    cargo_testsmith::contain::serve_if_asked();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("run") {
-        run(&args[1..]);
+    if bench::serve(&["testsmith", "-q"]) {
         return;
     }
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let crates: Vec<PathBuf> = if args.is_empty() {
         DEFAULT.iter().filter_map(|name| registry(name)).collect()
     } else {
@@ -106,46 +107,10 @@ fn timed(f: impl FnOnce()) -> Duration {
     started.elapsed()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if name == "target" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// One offline run in `dir`, as `cargo testsmith` runs it there, through this binary.
+/// One offline run in `dir`, as `cargo testsmith` runs it there, in a process of its own.
 fn testsmith(dir: &Path, extra: &[&str]) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .arg("run")
-        .args(["--manifest-path", dir.join("Cargo.toml").to_str().unwrap()])
-        .args(extra)
-        .output()
-        .expect("the benchmark runs itself");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `run …`: one run of the library, as `cargo testsmith -q …`.
-fn run(extra: &[String]) {
-    let mut args: Vec<OsString> = ["cargo-testsmith", "testsmith", "-q"]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    args.extend(extra.iter().map(OsString::from));
-    let Invocation::Run(options) = cargo_testsmith::cli::parse_from(args) else {
-        unreachable!("the words of a run")
-    };
-    cargo_testsmith::run::run(&options).expect("the run succeeds");
+    let manifest = dir.join("Cargo.toml");
+    let mut args = vec!["--manifest-path", manifest.to_str().unwrap()];
+    args.extend(extra);
+    bench::run_again(&args);
 }

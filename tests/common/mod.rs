@@ -2,6 +2,9 @@
 //! binary, and real `cargo test` runs inside the copies.
 
 pub mod llm_server;
+mod tree;
+
+pub use tree::copy_tree;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,23 +20,6 @@ pub fn fixture(name: &str) -> TempDir {
         .join(name);
     copy_tree(&from, dir.path());
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The binary, run as cargo runs it (`cargo-testsmith testsmith …`) in `dir`.
