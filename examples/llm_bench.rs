@@ -32,7 +32,7 @@ const CONCURRENCY: usize = 5;
 
 fn main() {
     // The verify stage runs tests through this binary as their launcher.
-    cargo_testsmith::contain::serve_if_asked();
+    cargo_testsmith::verify::serve_if_asked();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [mode, dir, rest @ ..] = args.as_slice()
         && mode == "prompts"

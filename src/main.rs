@@ -7,8 +7,9 @@ use cargo_testsmith::options::Invocation;
 use cargo_testsmith::{cache_command, cli, console, hook, run, watch};
 
 fn main() -> ExitCode {
-    // Started as the launcher of a contained test process: that, and nothing else.
-    cargo_testsmith::contain::serve_if_asked();
+    // Started as the launcher of a contained test process or as cargo's compiler wrapper:
+    // that, and nothing else.
+    cargo_testsmith::verify::serve_if_asked();
     let done = match cli::parse() {
         Invocation::Run(options) => run::run(&options),
         Invocation::Watch(options) => watch::watch(&options),

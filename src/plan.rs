@@ -1,13 +1,17 @@
 //! Which items of each file need a test, and what their test fns are named: an item is tested
-//! when the file's test code calls it, `mod testsmith_tests` already holds its test's name, a
-//! doc test of the file calls it (libs only), or an integration test that names the crate does.
+//! when the file's test code calls it, `mod testsmith_tests` already holds its test's name, or
+//! other test code of the package does: another file's unit tests, any doc test of the lib
+//! (libs only), or an integration test that names the crate. What counts as a call is
+//! `analysis`'s rule (methods and sugar credited by the light type flow).
 //! A scaffold (an `#[ignore]`d test still holding its `todo!()`) is a to-do, not a test: its
 //! item is not generated for again, but `--check` lists it. The [`FileRequest`] a generator
 //! is asked for a file's untested items is made here too.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::analysis::{Calls, Constructor, ExistingModule, Import, PublicFn};
+use crate::analysis::{
+    Calls, Constructor, ExistingModule, Import, PublicFn, Signatures, TypedUses,
+};
 use crate::error::Warning;
 use crate::git::ChangedLines;
 use crate::rules::Rules;
@@ -21,10 +25,25 @@ pub enum Found {
     TestCode,
     /// `mod testsmith_tests` holds a test by its name.
     Generated,
-    /// A doc test in the file.
+    /// The unit tests of another file of the package (its display path).
+    OtherTests(String),
+    /// A doc test of the lib (rustdoc runs them all, wherever they are).
     DocTest,
     /// An integration test file (its path relative to the workspace root).
     Integration(String),
+}
+
+/// Test code of the package outside the file being planned.
+pub struct Elsewhere<'a> {
+    pub found: Found,
+    pub calls: &'a Calls,
+    pub typed: TypedUses,
+    /// The source file whose unit tests these are (not looked at for its own items).
+    pub file: Option<&'a std::path::Path>,
+    /// Doc tests, run for a lib's items only.
+    pub lib_only: bool,
+    /// The names of the items of `file`.
+    pub own_names: HashSet<&'a str>,
 }
 
 impl std::fmt::Display for Found {
@@ -32,6 +51,7 @@ impl std::fmt::Display for Found {
         match self {
             Found::TestCode => f.write_str("in the file's tests"),
             Found::Generated => f.write_str("in `testsmith_tests`"),
+            Found::OtherTests(file) => write!(f, "in the tests of {file}"),
             Found::DocTest => f.write_str("in a doc test"),
             Found::Integration(file) => write!(f, "in {file}"),
         }
@@ -71,7 +91,7 @@ pub fn plan_file<'a>(
         test_names: Vec::new(),
     };
     let scaffolds = &analysis.scaffolds;
-    let no_makers = BTreeSet::new();
+    let typed = analysis.calls.typed(package.signatures);
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
         if !package.is_api(item) {
             continue;
@@ -83,25 +103,20 @@ pub fn plan_file<'a>(
         {
             continue;
         }
-        let makers = item
-            .impl_block
-            .as_ref()
-            .and_then(|b| package.makers.get(&b.type_name))
-            .unwrap_or(&no_makers);
         let is_scaffold = scaffolds.fns.contains(&test_name);
-        let found = if analysis.calls.covers_with(item, makers) {
+        let found = if analysis.calls.covers_with(item, &typed) {
             Some(Found::TestCode)
         } else if existing_fns.contains(&test_name) && !is_scaffold {
             Some(Found::Generated)
-        } else if package.lib && analysis.doc_calls.covers_with(item, makers) {
-            // rustdoc tests the docs of a lib only.
-            Some(Found::DocTest)
         } else {
             package
-                .integration
+                .elsewhere
                 .iter()
-                .find(|(_, calls)| calls.covers_with(item, makers))
-                .map(|(file, _)| Found::Integration(file.clone()))
+                .filter(|e| e.file != Some(file.path.as_path()) && (package.lib || !e.lib_only))
+                // Another file's tests call their own file's item of the same name.
+                .filter(|e| !e.own_names.contains(item.name.as_str()))
+                .find(|e| e.calls.covers_with(item, &e.typed))
+                .map(|e| e.found.clone())
         };
         if let Some(found) = found {
             plan.tested.push((item, found));
@@ -138,17 +153,65 @@ pub fn plan_all<'a>(
 ) -> Vec<(&'a scan::SourceFile, Result<FilePlan<'a>, Warning>)> {
     use rayon::prelude::*;
     let skip_traits = skip_traits(workspace);
+    // A lib's doc tests, wherever they are, test any of its items; not those of a module
+    // only rustdoc's documentation pass compiles (`cfg(all(doc, not(doctest)))`).
+    let mut docs: Vec<Calls> = vec![Calls::default(); workspace.packages.len()];
+    for file in &scan.files {
+        if workspace.packages[file.package].targets[file.target].kind
+            == crate::workspace::TargetKind::Lib
+            && !file.mod_cfgs.iter().any(|c| c.contains("doctest"))
+        {
+            docs[file.package].extend(file.analysis.doc_calls.clone());
+        }
+    }
+    // Typed once per package: every file of it is judged against them.
+    let elsewhere: Vec<Vec<Elsewhere<'_>>> = (0..workspace.packages.len())
+        .map(|package| {
+            let signatures = &scan.signatures[package];
+            let unit = scan
+                .files
+                .iter()
+                .filter(|f| f.package == package)
+                .map(|f| Elsewhere {
+                    found: Found::OtherTests(f.display.clone()),
+                    calls: &f.analysis.calls,
+                    typed: f.analysis.calls.typed(signatures),
+                    file: Some(f.path.as_path()),
+                    lib_only: false,
+                    own_names: f.analysis.items.iter().map(|i| i.name.as_str()).collect(),
+                });
+            let doc = std::iter::once(Elsewhere {
+                found: Found::DocTest,
+                calls: &docs[package],
+                typed: docs[package].typed(signatures),
+                file: None,
+                lib_only: true,
+                own_names: HashSet::new(),
+            });
+            let integration = scan.integration[package]
+                .iter()
+                .map(|(path, calls)| Elsewhere {
+                    found: Found::Integration(path.clone()),
+                    calls,
+                    typed: calls.typed(signatures),
+                    file: None,
+                    lib_only: false,
+                    own_names: HashSet::new(),
+                });
+            unit.chain(doc).chain(integration).collect()
+        })
+        .collect();
     scan.files
         .par_iter()
         .filter(|file| file.selected)
         .filter(|file| changed.is_none_or(|c| c.has(&file.path)))
         .map(|file| {
             let package = Package {
-                integration: &scan.integration[file.package],
+                elsewhere: &elsewhere[file.package],
                 lib: workspace.packages[file.package].targets[file.target].kind
                     == crate::workspace::TargetKind::Lib,
                 public_names: &scan.public_names[file.package],
-                makers: &scan.makers[file.package],
+                signatures: &scan.signatures[file.package],
                 skip_traits: &skip_traits,
                 changed,
             };
@@ -175,14 +238,15 @@ pub fn skip_traits(workspace: &Workspace) -> Vec<String> {
 
 /// What the plan of a file needs to know about its package.
 pub struct Package<'a> {
-    /// The calls of the package's integration test files that name the crate.
-    pub integration: &'a [(String, Calls)],
+    /// The package's test code outside the file: other files' unit tests, the lib's doc
+    /// tests, the integration test files that name the crate.
+    pub elsewhere: &'a [Elsewhere<'a>],
     /// The file belongs to a lib target, whose doc tests rustdoc runs.
     pub lib: bool,
     /// The package's public types and traits.
     pub public_names: &'a BTreeSet<String>,
-    /// For each type, the package's fns that return it.
-    pub makers: &'a BTreeMap<String, BTreeSet<String>>,
+    /// What the package's fns return.
+    pub signatures: &'a Signatures,
     pub skip_traits: &'a [String],
     /// With `--staged`/`--since`: the lines the change touched; other items are not looked at.
     pub changed: Option<&'a ChangedLines>,
@@ -438,6 +502,7 @@ mod testsmith_tests {
             source: source.to_owned(),
             analysis: analyze(source).unwrap(),
             selected: true,
+            mod_cfgs: Vec::new(),
         }
     }
 
@@ -445,12 +510,31 @@ mod testsmith_tests {
     fn plan_in(file: &scan::SourceFile, lib: bool) -> FilePlan<'_> {
         let calls =
             test_file_calls("use krate::in_integration; #[test] fn t() { in_integration(); }");
-        let integration = [("tests/api.rs".to_owned(), calls.unwrap())];
+        let calls = calls.unwrap();
+        let docs = file.analysis.doc_calls.clone();
+        let elsewhere = [
+            Elsewhere {
+                found: Found::DocTest,
+                typed: docs.typed(&file.analysis.signatures),
+                calls: &docs,
+                file: None,
+                lib_only: true,
+                own_names: HashSet::new(),
+            },
+            Elsewhere {
+                found: Found::Integration("tests/api.rs".to_owned()),
+                typed: calls.typed(&file.analysis.signatures),
+                calls: &calls,
+                file: None,
+                lib_only: false,
+                own_names: HashSet::new(),
+            },
+        ];
         let package = Package {
-            integration: &integration,
+            elsewhere: &elsewhere,
             lib,
             public_names: &file.analysis.public_names,
-            makers: &file.analysis.returns,
+            signatures: &file.analysis.signatures,
             skip_traits: &["Debug".to_owned()],
             changed: None,
         };
@@ -519,12 +603,11 @@ mod testsmith_tests {
     #[test]
     fn a_file_with_an_out_of_line_testsmith_module_is_not_planned() {
         let file = file("pub fn f() {}\n#[cfg(test)]\nmod testsmith_tests;\n");
-        let calls = Vec::new();
         let package = Package {
-            integration: &calls,
+            elsewhere: &[],
             lib: true,
             public_names: &BTreeSet::new(),
-            makers: &BTreeMap::new(),
+            signatures: &Signatures::default(),
             skip_traits: &[],
             changed: None,
         };

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl};
+use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl, Signatures};
 use crate::error::Warning;
 use crate::rules::{LintAttr, Rules, unraw};
 use crate::workspace::{TargetKind, Workspace};
@@ -32,6 +32,9 @@ pub struct SourceFile {
     pub analysis: FileAnalysis,
     /// Within the `PATH…` arguments (all files when none were given).
     pub selected: bool,
+    /// The `#[cfg(…)]`s of the `mod` declarations that lead to the file (`feature =
+    /// "extra"`), as written: the file is compiled only under all of them.
+    pub mod_cfgs: Vec<String>,
 }
 
 /// What the walk found.
@@ -49,8 +52,8 @@ pub struct Scan {
     pub integration: Vec<Vec<(String, Calls)>>,
     /// Per package: the names of its public types and traits.
     pub public_names: Vec<BTreeSet<String>>,
-    /// Per package: for each type, the fns whose return type names it.
-    pub makers: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// Per package: what each of its fns returns (the light type flow's evidence).
+    pub signatures: Vec<Signatures>,
     /// Per package: its trait definitions by name.
     pub trait_defs: Vec<BTreeMap<String, String>>,
     /// Per package: how each type can be made (signatures and impl headers).
@@ -81,6 +84,8 @@ struct Pending {
     cfgs: Vec<String>,
     /// `false` for a file that one platform or feature may lack: no warning when it is missing.
     required: bool,
+    /// The `#[cfg(…)]`s of the `mod` declarations that lead to the file.
+    mod_cfgs: Vec<String>,
 }
 
 /// Walk all selected packages. `filter` holds canonical files or directories; empty means all.
@@ -95,7 +100,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
             type_defs: vec![BTreeMap::new(); workspace.packages.len()],
             integration: (0..workspace.packages.len()).map(|_| Vec::new()).collect(),
             public_names: vec![BTreeSet::new(); workspace.packages.len()],
-            makers: vec![BTreeMap::new(); workspace.packages.len()],
+            signatures: vec![Signatures::default(); workspace.packages.len()],
             trait_defs: vec![BTreeMap::new(); workspace.packages.len()],
             builders: vec![BTreeMap::new(); workspace.packages.len()],
         },
@@ -131,6 +136,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
                     no_std: None,
                     cfgs: Vec::new(),
                     required: true,
+                    mod_cfgs: Vec::new(),
                 };
                 scope.spawn(move |scope| walk.visit(scope, pending));
             }
@@ -471,6 +477,7 @@ impl Walk<'_> {
             module_path: &pending.module_path,
             exposed: pending.exposed,
             cfgs: &pending.cfgs,
+            mod_cfgs: &pending.mod_cfgs,
             package: pending.package,
             target: pending.target,
             rules: &rules,
@@ -489,6 +496,7 @@ impl Walk<'_> {
             source,
             analysis,
             selected,
+            mod_cfgs: pending.mod_cfgs,
         });
     }
 
@@ -600,6 +608,7 @@ impl Walk<'_> {
                 no_std: Some(rules.no_std),
                 cfgs,
                 required: condition.is_some() || decl.cfg_paths.is_empty(),
+                mod_cfgs: parent.mod_cfgs.iter().chain(&decl.cfgs).cloned().collect(),
             };
             scope.spawn(move |scope| self.visit(scope, child));
         }
@@ -617,10 +626,7 @@ impl Walk<'_> {
             defs.entry(name.clone()).or_insert_with(|| def.clone());
         }
         state.scan.public_names[package].extend(analysis.public_names.iter().cloned());
-        for (ty, fns) in &analysis.returns {
-            let makers = state.scan.makers[package].entry(ty.clone()).or_default();
-            makers.extend(fns.iter().cloned());
-        }
+        state.scan.signatures[package].extend(&analysis.signatures);
         for (ty, ways) in &analysis.builders {
             let known = state.scan.builders[package].entry(ty.clone()).or_default();
             known.extend(ways.iter().cloned());
@@ -659,6 +665,7 @@ struct Parent<'a> {
     module_path: &'a [String],
     exposed: bool,
     cfgs: &'a [String],
+    mod_cfgs: &'a [String],
     package: usize,
     target: usize,
     rules: &'a Rules,

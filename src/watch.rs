@@ -308,6 +308,7 @@ mod tests {
             }],
             unknown_excludes: Vec::new(),
             target_dir: PathBuf::from("/w/target"),
+            build_dir: PathBuf::from("/w/target"),
             config: serde_json::Value::Null,
         };
         assert_eq!(

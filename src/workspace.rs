@@ -26,6 +26,9 @@ pub struct Workspace {
     pub unknown_excludes: Vec<String>,
     /// Cargo's target directory (where the LLM cache lives by default).
     pub target_dir: PathBuf,
+    /// Cargo's build directory (`build.build-dir`, the target dir unless configured): the
+    /// intermediate artifacts, dependencies included, that the scratch build shares.
+    pub build_dir: PathBuf,
     /// `[workspace.metadata.testsmith]`, overlaid with `[package.metadata.testsmith]` when a
     /// single package is selected.
     pub config: serde_json::Value,
@@ -143,6 +146,13 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
         packages,
         unknown_excludes,
         target_dir: metadata.target_directory.clone().into_std_path_buf(),
+        // Cargo before 1.91 does not say; its build dir is the target dir.
+        build_dir: metadata
+            .build_directory
+            .as_ref()
+            .unwrap_or(&metadata.target_directory)
+            .clone()
+            .into_std_path_buf(),
         config,
     })
 }

@@ -8,6 +8,7 @@ use super::tested::Calls;
 /// Record the calls in a token stream. Tokens rather than syn's expression tree, because most
 /// test calls sit inside macros (`assert_eq!(add(1, 2), 3)`) whose bodies syn leaves unparsed.
 pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
+    super::flow::scan_uses(&tokens, &mut calls.uses, &mut calls.signatures);
     scan_tokens(tokens, calls, Context::Code);
 }
 

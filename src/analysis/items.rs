@@ -14,7 +14,7 @@ use super::calls::scan_calls;
 use super::doctests::doc_test_calls;
 use super::imports::module_imports;
 use super::tested::is_scaffold;
-use super::text::{bound_text, compact, idents_of, self_type_display};
+use super::text::{bound_text, compact, self_type_display};
 use super::{
     Constructor, ExistingModule, FileAnalysis, ImplBlock, MODULE_NAME, ModDecl, PublicFn, ReExport,
     TraitRef,
@@ -221,6 +221,14 @@ impl Walker<'_> {
                     inline_parents: modules.clone(),
                     is_test,
                     cfg_paths: cfg_paths(&m.attrs),
+                    cfgs: cfgs
+                        .iter()
+                        .chain(m.attrs.iter().filter(|a| a.path().is_ident("cfg")))
+                        .filter_map(|a| match &a.meta {
+                            syn::Meta::List(list) => Some(compact(&list.tokens)),
+                            _ => None,
+                        })
+                        .collect(),
                     lints: lint_attrs(&m.attrs),
                     line: start.line,
                     column: start.column + 1,
@@ -410,15 +418,6 @@ impl Walker<'_> {
             None => {}
         }
         name.push(sig.ident.to_string());
-        if let (None, ReturnType::Type(_, ty)) = (&impl_block, &sig.output) {
-            for ident in idents_of(&ty.to_token_stream()) {
-                self.out
-                    .returns
-                    .entry(ident)
-                    .or_default()
-                    .insert(sig.ident.to_string());
-            }
-        }
         let sig_text = self.text_between(sig_start(sig), body.span.open());
         let sig_owned = sig_text.trim().to_owned();
         self.builder(sig, &sig_owned, modules, impl_block.as_ref());

@@ -6,6 +6,7 @@
 mod attributes;
 mod calls;
 mod doctests;
+mod flow;
 mod imports;
 mod items;
 mod sugar;
@@ -18,6 +19,7 @@ use proc_macro2::{Span, TokenStream};
 
 pub(crate) use attributes::is_cfg_test;
 pub use calls::scan_calls;
+pub use flow::{Signatures, TypedUses};
 pub use imports::Import;
 pub use sugar::{Sugar, SugarCall, sugar};
 pub use tested::{Calls, Scaffolds};
@@ -145,6 +147,9 @@ pub struct ModDecl {
     /// `#[cfg_attr(<cfg>, path = "…")]`s: the file each platform or feature compiles, with
     /// the condition as written (`unix`).
     pub cfg_paths: Vec<(String, String)>,
+    /// The `#[cfg(…)]` conditions on the declaration and its inline parents, as written
+    /// (`feature = "extra"`): the file is compiled only under them.
+    pub cfgs: Vec<String>,
     /// Lint attributes on the declaration: they apply to the module file.
     pub lints: Vec<LintAttr>,
     pub line: usize,
@@ -196,9 +201,8 @@ pub struct FileAnalysis {
     pub public_names: BTreeSet<String>,
     /// Trait definitions by name, as written, for a model's context.
     pub trait_defs: BTreeMap<String, String>,
-    /// For each type the file's fns return (by the identifiers of the return type), those fns:
-    /// calling one is evidence that a test holds a value of the type.
-    pub returns: BTreeMap<String, BTreeSet<String>>,
+    /// What every fn of the file returns (the light type flow's evidence).
+    pub signatures: Signatures,
     /// How a test can make each type (by the identifiers its makers return): the signatures
     /// of public associated fns without a receiver that return it (`Money::new(cents: i64) ->
     /// Self`), of free fns that return it, and the headers of its `Default`, `From`,
@@ -265,7 +269,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         doc_calls: Calls::default(),
         public_names: BTreeSet::new(),
         trait_defs: BTreeMap::new(),
-        returns: BTreeMap::new(),
+        signatures: flow::signatures(&file),
         builders: BTreeMap::new(),
     };
     doc_test_calls(&file.attrs, &mut out.doc_calls);

@@ -121,13 +121,11 @@ const ITERATE: &[&str] = &[
     "rev",
 ];
 
+/// `<` and its kin call `partial_cmp`, whatever else the type implements.
+const COMPARE: &[&str] = &["<", ">", "<=", ">=", "partial_cmp"];
+
 const ORDER: &[&str] = &[
-    "<",
-    ">",
-    "<=",
-    ">=",
     "cmp",
-    "partial_cmp",
     "max",
     "min",
     "clamp",
@@ -168,7 +166,7 @@ static TABLE: &[Sugar] = &[
     Sugar::of("Default", "default", &["default", "unwrap_or_default"]),
     Sugar::of("Drop", "drop", &["drop"]).written(SugarCall::Drop),
     Sugar::any("PartialEq", &["==", "!=", "assert_eq!", "assert_ne!"]),
-    Sugar::any("PartialOrd", ORDER),
+    Sugar::any("PartialOrd", COMPARE),
     Sugar::any("Ord", ORDER),
     Sugar::of("Hash", "hash", &["HashMap", "HashSet", "hash"]),
     Sugar::any("Clone", &["clone", "cloned"]),

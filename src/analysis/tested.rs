@@ -5,10 +5,11 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::PublicFn;
+use super::flow::{MADE_PREFIX, Signatures, TypedUses, Use, resolve_uses};
 use super::sugar::sugar;
 
 /// Names the file's test code calls or mentions.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct Calls {
     /// The last segment of every called path: `foo` in `foo()`, `a::foo()`, `Type::foo()`.
     pub paths: HashSet<String>,
@@ -26,6 +27,10 @@ pub struct Calls {
     pub mentions: HashSet<String>,
     /// Names the code binds with `let` or `for`.
     pub bound: HashSet<String>,
+    /// What the code does to which value (the light type flow), typed by [`Calls::typed`].
+    pub uses: HashSet<Use>,
+    /// What the fns the test code defines return (helpers that make values).
+    pub signatures: Signatures,
 }
 
 /// Methods that std's types have too: `v.len()` alone says nothing about the crate's `len`.
@@ -132,21 +137,37 @@ impl Calls {
         self.signals.extend(other.signals);
         self.mentions.extend(other.mentions);
         self.bound.extend(other.bound);
+        self.uses.extend(other.uses);
+        self.signatures.extend(&other.signatures);
     }
 
-    /// Whether the test code calls `item`: a free fn by any path ending in its name (not one
-    /// rooted in std), a method by `Type::name`, or by method-call syntax (the receiver's type
-    /// is not known to syn) — for a name std's types share, only where the type is named too.
+    /// The uses whose values' types the package's `signatures` (and the test code's own) tell.
+    pub fn typed(&self, package: &Signatures) -> TypedUses {
+        let mut signatures = package.clone();
+        signatures.extend(&self.signatures);
+        resolve_uses(&self.uses, &signatures)
+    }
+
+    /// Whether code written for `item` (a model's test, a scaffold) calls it: a free fn by
+    /// any path ending in its name (not one rooted in std), a method by `Type::name`, or by
+    /// method-call syntax — for a name std's types share, or a trait's sugar, only where the
+    /// type is named too. Loose, since the code is known to be about the item.
     pub fn covers(&self, item: &PublicFn) -> bool {
-        self.covers_with(item, &BTreeSet::new())
+        self.covers_by(item, None)
     }
 
-    /// [`Calls::covers`], where calling one of `makers` (fns that return the item's type) is
-    /// evidence, like naming the type, that the code holds a value of it. A trait method also
-    /// counts as called through `Trait::name`, `<Type as Trait>::name`, or the sugar the
-    /// trait exists for (`to_string()` and `format!` for `Display`, `parse` for `FromStr`, a
-    /// `for` loop for `Iterator`, `+` for `Add`, …) where the type is in evidence.
-    pub fn covers_with(&self, item: &PublicFn, makers: &BTreeSet<String>) -> bool {
+    /// Whether the test code calls `item`, by `typed` (what it does to values whose types the
+    /// package's signatures tell, [`Calls::typed`]): a method named like std's (`len`,
+    /// `next`), or a trait's sugar (`to_string()` and `{}` for `Display`, `parse` for
+    /// `FromStr`, a `for` loop for `Iterator`, `+` for `Add`, …), counts only on a value of
+    /// the item's type, never for a mere mention of the type. A trait method also counts as
+    /// called through `Trait::name` or `<Type as Trait>::name`, and a method whose name std's
+    /// types do not share by a call on any value.
+    pub fn covers_with(&self, item: &PublicFn, typed: &TypedUses) -> bool {
+        self.covers_by(item, Some(typed))
+    }
+
+    fn covers_by(&self, item: &PublicFn, typed: Option<&TypedUses>) -> bool {
         let ident = &item.ident;
         let Some(block) = &item.impl_block else {
             return self.paths.contains(ident)
@@ -163,28 +184,67 @@ impl Calls {
         if trait_name.is_some_and(by) {
             return true;
         }
-        // A maker shared with std's types (`new`, `from`) says nothing: `Vec::new()` is not a
-        // `Money`.
-        let named = self.idents.contains(&block.type_name)
-            || trait_name.is_some_and(|t| self.idents.contains(t))
-            || makers.iter().any(|m| {
-                !STD_METHODS.contains(&m.as_str())
-                    && !matches!(m.as_str(), "new" | "default" | "with_capacity")
-                    && self.paths.contains(m)
-            });
         let distinctive = !STD_METHODS.contains(&ident.as_str());
-        if item.has_receiver && self.methods.contains(ident) && (distinctive || named) {
+        // Called on some value, unless every call of the name the flow saw was on a value of
+        // another type.
+        let on_some_value = typed.is_none_or(|typed| {
+            typed.untyped.contains(ident) || !typed.typed.iter().any(|(_, what, _)| what == ident)
+        });
+        if item.has_receiver && self.methods.contains(ident) && distinctive && on_some_value {
             return true;
         }
-        named
-            && trait_name.and_then(|t| sugar(t, ident)).is_some_and(|s| {
-                s.uses.iter().any(|u| {
-                    self.signals.contains(*u)
-                        || self.methods.contains(*u)
-                        || self.idents.contains(*u)
-                })
+        let sugar = trait_name.and_then(|t| sugar(t, ident));
+        let uses = sugar.map_or(&[][..], |s| s.uses);
+        // `Hash` is used by putting the value in a `HashMap`: a word, not an act on a value.
+        let named = self.idents.contains(&block.type_name)
+            || trait_name.is_some_and(|t| self.idents.contains(t));
+        if named && uses.iter().any(|u| is_word(u) && self.idents.contains(*u)) {
+            return true;
+        }
+        let Some(typed) = typed else {
+            return named
+                && ((item.has_receiver && self.methods.contains(ident))
+                    || uses.iter().any(|u| {
+                        self.signals.contains(*u)
+                            || self.methods.contains(*u)
+                            || self.idents.contains(*u)
+                    }));
+        };
+        // An impl for `&Bag` is used through a reference only; any other impl either way.
+        let by_ref = block
+            .trait_
+            .as_ref()
+            .is_some_and(|t| t.self_display.starts_with('&'));
+        let on = |what: String| {
+            let typed = &typed.typed;
+            typed.contains(&(block.type_name.clone(), what.clone(), true))
+                || (!by_ref && typed.contains(&(block.type_name.clone(), what, false)))
+        };
+        // A method call finds the type's inherent method before any trait's.
+        let shadowed = trait_name.is_some()
+            && typed
+                .inherent
+                .contains(&(block.type_name.clone(), ident.clone()));
+        // `From`, `FromStr`, `FromIterator`, `TryFrom`: the sugar is on the value made
+        // (`let m: Money = 5.into()`), not on the receiver.
+        let made = trait_name.is_some_and(|t| MADE_SIDE.contains(&t));
+        (item.has_receiver && !shadowed && on(ident.clone()))
+            || uses.iter().any(|u| {
+                if made {
+                    on(format!("{MADE_PREFIX}{u}"))
+                } else {
+                    on((*u).to_owned())
+                }
             })
     }
+}
+
+/// The traits whose sugar acts on the value it makes.
+const MADE_SIDE: &[&str] = &["From", "FromStr", "FromIterator", "TryFrom"];
+
+/// A word among a sugar's uses (`HashMap`), not something done to a value.
+fn is_word(what: &str) -> bool {
+    what.chars().next().is_some_and(char::is_uppercase)
 }
 
 /// The scaffolds in `mod testsmith_tests`: `#[ignore]`d tests that still hold a `todo!()`.

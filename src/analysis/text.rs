@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Token, Type};
@@ -102,19 +102,6 @@ pub(super) fn self_type_display(ty: &Type, generics: &syn::Generics) -> String {
         }
     }
     compact(&ty.to_token_stream())
-}
-
-/// The identifiers in a token stream.
-pub(super) fn idents_of(tokens: &TokenStream) -> Vec<String> {
-    let mut out = Vec::new();
-    for tree in tokens.clone() {
-        match tree {
-            TokenTree::Ident(ident) => out.push(ident.to_string()),
-            TokenTree::Group(group) => out.extend(idents_of(&group.stream())),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cargo_metadata::Message;
 use cargo_metadata::diagnostic::{Diagnostic as RustcDiagnostic, DiagnosticLevel, DiagnosticSpan};
@@ -22,8 +23,13 @@ pub struct BuildRequest {
     pub cargo: OsString,
     /// The scratch copy of the workspace root.
     pub scratch: PathBuf,
-    /// The scratch build's target dir.
+    /// The scratch build's own target dir: the final artifacts cargo copies out of the build
+    /// dir (a lib's `.rlib` beside its bins), which would otherwise replace the user's.
     pub target_dir: PathBuf,
+    /// The user's build dir, shared: the dependencies the user built are fresh for the copy
+    /// too (their fingerprints do not depend on the workspace's path), and the copy's own
+    /// package gets artifacts of its own, hashed from its path.
+    pub build_dir: PathBuf,
     pub packages: Vec<String>,
     pub lib: bool,
     pub bins: bool,
@@ -65,6 +71,77 @@ pub struct Build {
 /// Bytes of cargo's stderr kept: its last lines hold the reason.
 const STDERR_KEPT: usize = 16 * 1024;
 
+/// Set when this binary can serve as cargo's `RUSTC_WORKSPACE_WRAPPER` ([`wrap_rustc_if_asked`]
+/// ran first in its `main`).
+static WRAPS_RUSTC: AtomicBool = AtomicBool::new(false);
+
+/// Tells the binary it was started as cargo's workspace wrapper; its value is the wrapper the
+/// user had, if any, run in turn.
+const WRAPPER_VAR: &str = "TESTSMITH_RUSTC_WRAPPER";
+
+/// Run first in `main` (through `verify::serve_if_asked`): started by cargo as the workspace
+/// wrapper, run the compiler (through the user's own wrapper, if any) and exit with its status;
+/// otherwise note that this binary can be the wrapper and return.
+pub fn wrap_rustc_if_asked() {
+    let Some(inner) = std::env::var_os(WRAPPER_VAR) else {
+        WRAPS_RUSTC.store(true, Ordering::Relaxed);
+        return;
+    };
+    let mut args = std::env::args_os().skip(1);
+    let program = if inner.is_empty() {
+        args.next()
+    } else {
+        Some(inner)
+    };
+    let Some(program) = program else {
+        eprintln!("cargo-testsmith: started as the compiler wrapper with no compiler to run");
+        std::process::exit(101);
+    };
+    let mut command = std::process::Command::new(&program);
+    command.args(args).env_remove(WRAPPER_VAR);
+    let error = run_in_place(command);
+    eprintln!(
+        "cargo-testsmith: cannot run {} as the compiler: {error}",
+        Path::new(&program).display()
+    );
+    std::process::exit(101);
+}
+
+#[cfg(unix)]
+fn run_in_place(mut command: std::process::Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    command.exec()
+}
+
+#[cfg(not(unix))]
+fn run_in_place(mut command: std::process::Command) -> std::io::Error {
+    match command.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(101)),
+        Err(err) => err,
+    }
+}
+
+/// Let the build share the user's build dir: their dependencies are then fresh for the copy
+/// too. The copy's own packages must not get the file names of the user's (cargo hashes a
+/// member by its path relative to the workspace root, the same in the copy): cargo mixes a
+/// workspace wrapper into its members' hashes alone, so this binary wraps rustc for them. A
+/// binary that cannot wrap builds everything in the scratch target dir instead.
+fn share_build_dir(command: &mut tokio::process::Command, build_dir: &Path) {
+    if !WRAPS_RUSTC.load(Ordering::Relaxed) {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let theirs = std::env::var_os("RUSTC_WORKSPACE_WRAPPER").unwrap_or_default();
+    command
+        .env("RUSTC_WORKSPACE_WRAPPER", exe)
+        .env(WRAPPER_VAR, theirs)
+        // `build.build-dir` (cargo 1.91); an older cargo ignores it and builds all in the
+        // target dir.
+        .env("CARGO_BUILD_BUILD_DIR", build_dir);
+}
+
 pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
     let mut command = tokio::process::Command::new(&request.cargo);
     command
@@ -73,6 +150,9 @@ pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
         .arg(request.scratch.join("Cargo.toml"))
         .current_dir(&request.scratch)
         .env("CARGO_TARGET_DIR", &request.target_dir)
+        // The copy's package is built a few times a run, every time with another test module:
+        // its incremental state would outweigh the artifacts the user's own build keeps.
+        .env("CARGO_INCREMENTAL", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -83,6 +163,7 @@ pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
             command.env_remove(&name);
         }
     }
+    share_build_dir(&mut command, &request.build_dir);
     for package in &request.packages {
         command.args(["-p", package]);
     }

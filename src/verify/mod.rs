@@ -31,6 +31,13 @@ use run::{TestBinary, TestOutcome};
 pub use verdict::{Reason, TestVerdict};
 
 /// Told what verification is doing, for the progress bar.
+/// Run first in `main` of every binary that runs the verify stage: started as the containment
+/// launcher or as cargo's compiler wrapper, it does that work and exits.
+pub fn serve_if_asked() {
+    build::wrap_rustc_if_asked();
+    crate::contain::serve_if_asked();
+}
+
 pub trait Progress: crate::generate::Progress {
     fn phase(&self, text: &str);
 }
@@ -202,11 +209,17 @@ struct Ended {
     dropped: Vec<(Tracked, Reason)>,
 }
 
-/// Where the scratch copy and its build live, under the workspace's target dir: stable paths,
-/// so cargo's fingerprints stay valid and a second verification is incremental.
+/// Where the scratch copy and its final artifacts live, under the workspace's target dir:
+/// stable paths, so cargo's fingerprints stay valid and a second verification is incremental.
+/// The intermediate artifacts go to the user's own build dir (see [`build::BuildRequest`]).
 fn scratch_paths(workspace: &Workspace) -> (PathBuf, PathBuf, PathBuf) {
     let base = workspace.target_dir.join("testsmith");
-    (base.clone(), base.join("scratch"), base.join("build"))
+    (base.clone(), base.join("scratch"), base.join("out"))
+}
+
+/// The workspace's own dirs, never copied into the scratch copy.
+fn not_copied(workspace: &Workspace) -> [PathBuf; 2] {
+    [workspace.target_dir.clone(), workspace.build_dir.clone()]
 }
 
 pub fn verify(
@@ -677,7 +690,7 @@ fn no_space(request: &build::BuildRequest, build: &build::Build) -> Option<Verif
     let full = build.stderr.contains(NO_SPACE)
         || build.errors.iter().any(|e| e.rendered.contains(NO_SPACE));
     full.then(|| VerifyError::NoSpace {
-        path: request.target_dir.clone(),
+        path: request.build_dir.clone(),
     })
 }
 
@@ -687,25 +700,23 @@ fn prepare(
     workspace: &Workspace,
     files: &[&SourceFile],
 ) -> Result<(scratch::ScratchLock, build::BuildRequest), Error> {
-    let (base, scratch, build_dir) = scratch_paths(workspace);
+    let (base, scratch, out_dir) = scratch_paths(workspace);
     let scratch_error = |path: &Path| {
         let path = path.to_owned();
         move |source| VerifyError::Scratch { path, source }
     };
     let lock = scratch::lock(&base).map_err(scratch_error(&base))?;
+    // Earlier versions built everything again here, dependencies included; that copy is
+    // ours and now unused.
+    let _ = std::fs::remove_dir_all(base.join("build"));
     // The files tests go into are written by the builds themselves.
     let own = files
         .iter()
         .filter_map(|f| f.path.strip_prefix(&workspace.root).ok())
         .map(Path::to_path_buf)
         .collect();
-    scratch::sync_keeping(
-        &workspace.root,
-        std::slice::from_ref(&workspace.target_dir),
-        &scratch,
-        &own,
-    )
-    .map_err(scratch_error(&scratch))?;
+    scratch::sync_keeping(&workspace.root, &not_copied(workspace), &scratch, &own)
+        .map_err(scratch_error(&scratch))?;
     let mut packages = BTreeSet::new();
     let (mut lib, mut bins) = (false, false);
     for file in files {
@@ -719,7 +730,8 @@ fn prepare(
     let request = build::BuildRequest {
         cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
         scratch: build::canonical(&scratch),
-        target_dir: build_dir,
+        target_dir: out_dir,
+        build_dir: workspace.build_dir.clone(),
         packages: packages.into_iter().collect(),
         lib,
         bins,
@@ -791,10 +803,9 @@ impl<'a> Verifier<'a> {
             None
         } else {
             // The test binaries and their libraries are in the build dir.
-            let build_dir = request.target_dir.as_path();
             let sandbox = Sandbox::new(
                 &[scratch.as_path()],
-                &[build_dir],
+                &[request.build_dir.as_path(), request.target_dir.as_path()],
                 options.allow_uncontained,
             )
             .map_err(|missing| VerifyError::Uncontained { missing })?;
@@ -897,8 +908,8 @@ impl<'a> Verifier<'a> {
     /// the tests that ran since the last build may have changed or deleted its files.
     fn restore_scratch(&self) -> Result<(), Error> {
         let own = self.files.iter().map(|f| f.rel.clone()).collect();
-        let target_dir = std::slice::from_ref(&self.workspace.target_dir);
-        scratch::sync_keeping(&self.workspace.root, target_dir, &self.scratch, &own).map_err(
+        let skip = not_copied(self.workspace);
+        scratch::sync_keeping(&self.workspace.root, &skip, &self.scratch, &own).map_err(
             |source| VerifyError::Scratch {
                 path: self.scratch.clone(),
                 source,
@@ -1617,7 +1628,8 @@ mod tests {
         let request = build::BuildRequest {
             cargo: "cargo".into(),
             scratch: PathBuf::from("/w/target/testsmith/scratch"),
-            target_dir: PathBuf::from("/w/target/testsmith/build"),
+            target_dir: PathBuf::from("/w/target/testsmith/out"),
+            build_dir: PathBuf::from("/w/target"),
             packages: vec!["app".to_owned()],
             lib: true,
             bins: false,
@@ -1642,7 +1654,7 @@ mod tests {
         assert!(matches!(err, VerifyError::NoSpace { .. }), "{err}");
         assert!(
             err.to_string()
-                .starts_with("no space left on the device that holds /w/target/testsmith/build")
+                .starts_with("no space left on the device that holds /w/target")
         );
         let own = failed("error[E0308]: mismatched types\n --> src/lib.rs:3:5", "");
         let err = untouched_failure(&request, own);

@@ -23,7 +23,7 @@ pub fn run_library<S: Into<OsString>>(
 /// (the verify stage runs tests through this binary), and, started as `<bench> run <words>…`,
 /// be one run of the library with `fixed` words first. Whether it was that run.
 pub fn serve(fixed: &[&str]) -> bool {
-    cargo_testsmith::contain::serve_if_asked();
+    cargo_testsmith::verify::serve_if_asked();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) != Some("run") {
         return false;

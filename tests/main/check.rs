@@ -272,3 +272,69 @@ fn pub_fns_of_private_modules_are_items_only_where_the_crate_re_exports_them() {
         assert!(!stdout.contains(hidden), "{hidden} listed:\n{stdout}");
     }
 }
+
+/// The items `--check --message-format json` judges in `dir`, with their status.
+fn statuses(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let out = testsmith(dir)
+        .args(["--check", "--message-format", "json"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "item")
+        .map(|item| {
+            let name = item["name"].as_str().unwrap().to_owned();
+            (name, item["status"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn methods_and_sugar_count_for_the_type_of_the_value_they_act_on() {
+    let bag = "pub struct Bag(Vec<u8>);\n\npub struct BagIter(u8);\n\npub struct Builder(u8);\n\n\
+pub enum Side {\n    Left(u8),\n    Right(u8),\n}\n\n\
+impl Bag {\n    pub fn new() -> Self {\n        Bag(Vec::new())\n    }\n\n    pub fn items(&self) -> BagIter {\n        BagIter(0)\n    }\n\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n}\n\n\
+impl Iterator for BagIter {\n    type Item = u8;\n    fn next(&mut self) -> Option<u8> {\n        None\n    }\n}\n\n\
+impl Builder {\n    pub fn start() -> Builder {\n        Builder(0)\n    }\n\n    pub fn size(self, n: u8) -> Self {\n        Builder(n)\n    }\n\n    pub fn build(self) -> Bag {\n        Bag::new()\n    }\n}\n\n\
+impl std::fmt::Display for Bag {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        write!(f, \"bag\")\n    }\n}\n\n\
+impl Iterator for Side {\n    type Item = u8;\n    fn next(&mut self) -> Option<u8> {\n        None\n    }\n}\n";
+    let tests = "use crate::bag::*;\n\n#[test]\nfn returned_values_and_chains() {\n    \
+let bag = Builder::start().size(3).build();\n    let mut it = bag.items();\n    assert_eq!(it.next(), None);\n    \
+// `len` and `to_string` on values of other types.\n    let c = 'a';\n    assert_eq!(c.to_string(), \"a\");\n    \
+assert_eq!(vec![1].len(), 1);\n}\n";
+    let dir = common::package(
+        "flow",
+        &[
+            (
+                "src/lib.rs",
+                "pub mod bag;\nmod other;\n#[cfg(test)]\nmod tests;\n",
+            ),
+            ("src/bag.rs", bag),
+            ("src/tests.rs", tests),
+            (
+                "src/other.rs",
+                "//! ```\n//! use flow::bag::Side;\n//! let mut side = Side::Left(1);\n//! assert_eq!(side.next(), None);\n//! ```\n",
+            ),
+        ],
+    );
+    let statuses = statuses(dir.path());
+    let status = |name: &str| statuses.get(name).map_or("missing", String::as_str);
+    // A value another call returned, through a builder chain, has its type.
+    for tested in [
+        "Builder::start",
+        "Builder::size",
+        "Builder::build",
+        "Bag::items",
+        "<BagIter as Iterator>::next",
+        // A doc test of another file, on a variant of the enum.
+        "<Side as Iterator>::next",
+    ] {
+        assert_eq!(status(tested), "tested", "{tested}: {statuses:?}");
+    }
+    // A `char`'s `to_string` and a `Vec`'s `len` are not the crate's, though the tests name
+    // the crate's types.
+    for untested in ["<Bag as Display>::fmt", "Bag::len", "Bag::new"] {
+        assert_eq!(status(untested), "untested", "{untested}: {statuses:?}");
+    }
+}

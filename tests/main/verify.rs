@@ -122,8 +122,6 @@ fn only_tests_seen_to_pass_are_written_and_failures_are_repaired_or_dropped_with
     for gone in ["nope", "negate", "seven", "ready", "divide(1, 0)"] {
         assert!(!added.contains(gone), "{gone} was written:\n{added}");
     }
-    // The user's target dir was not used: the scratch build has its own.
-    assert!(!dir.path().join("target/debug").exists());
     let out = cargo_test(dir.path(), &[]);
     assert!(out.contains("test result: ok. 3 passed; 0 failed"), "{out}");
 
@@ -338,6 +336,29 @@ fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
 #[test]
 fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
     let dir = fixture("verify_ws");
+    // The user's own build of alpha's tests: the scratch build shares its build dir (and so
+    // its dependencies), never the file names of its artifacts.
+    let user_build = std::process::Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--no-run",
+            "-p",
+            "alpha",
+            "--message-format",
+            "json",
+            "-q",
+        ])
+        .current_dir(dir.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(user_build.status.success());
+    let binary = String::from_utf8_lossy(&user_build.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("the user's test binary");
+    let built = std::fs::metadata(&binary).unwrap().modified().unwrap();
     let server = Server::start(|call| {
         tests_for(&call.names, |_| {
             Some(
@@ -356,7 +377,23 @@ fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
         ))
         .stderr(predicate::str::contains("mutants").not());
     assert!(read(dir.path(), "alpha/src/lib.rs").contains("fn greets() {"));
-    assert!(!dir.path().join("target/debug").exists());
+    assert_eq!(
+        std::fs::metadata(&binary).unwrap().modified().unwrap(),
+        built,
+        "the user's test binary was overwritten"
+    );
+    let deps = std::fs::read_dir(binary.parent().unwrap()).unwrap();
+    let alphas = deps
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("alpha-") && !name.contains('.')
+        })
+        .count();
+    assert_eq!(
+        alphas, 2,
+        "the scratch copy's test binary beside the user's"
+    );
 }
 
 #[test]
