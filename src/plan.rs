@@ -91,7 +91,19 @@ pub fn plan_file<'a>(
         test_names: Vec::new(),
     };
     let scaffolds = &analysis.scaffolds;
-    let typed = analysis.calls.typed(package.signatures);
+    // Typed once for the package already, where the file's tests are also "elsewhere".
+    let own = package
+        .elsewhere
+        .iter()
+        .find(|e| e.file == Some(file.path.as_path()));
+    let typed_here;
+    let typed = match own {
+        Some(own) => &own.typed,
+        None => {
+            typed_here = analysis.calls.typed(package.signatures);
+            &typed_here
+        }
+    };
     for (item, test_name) in analysis.items.iter().zip(test_names(&analysis.items)) {
         if !package.is_api(item) {
             continue;
@@ -104,7 +116,7 @@ pub fn plan_file<'a>(
             continue;
         }
         let is_scaffold = scaffolds.fns.contains(&test_name);
-        let found = if analysis.calls.covers_with(item, &typed) {
+        let found = if analysis.calls.covers_with(item, typed) {
             Some(Found::TestCode)
         } else if existing_fns.contains(&test_name) && !is_scaffold {
             Some(Found::Generated)

@@ -12,6 +12,13 @@ pub fn scan_calls(tokens: TokenStream, calls: &mut Calls) {
     scan_tokens(tokens, calls, Context::Code);
 }
 
+/// [`scan_calls`] for an item syn has parsed already: the flow reads its tree, not its tokens
+/// parsed again.
+pub fn scan_item_calls(item: &syn::Item, calls: &mut Calls) {
+    super::flow::scan_item_uses(item, &mut calls.uses, &mut calls.signatures);
+    scan_tokens(quote::ToTokens::to_token_stream(item), calls, Context::Code);
+}
+
 /// Where a token stream sits, which decides what its tokens mean.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {

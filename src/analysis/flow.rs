@@ -94,6 +94,10 @@ pub const MADE_PREFIX: &str = "made:";
 const DEPTH: usize = 32;
 
 impl Signatures {
+    pub fn is_empty(&self) -> bool {
+        self.returns.is_empty() && self.inherent.is_empty()
+    }
+
     pub fn extend(&mut self, other: &Signatures) {
         for (key, typed) in &other.returns {
             self.add(key.clone(), typed.clone());
@@ -113,7 +117,7 @@ impl Signatures {
     }
 
     /// The type of `val`, where the signatures tell it.
-    pub fn resolve(&self, val: &Val) -> Option<Typed> {
+    fn resolve(&self, val: &Val) -> Option<Typed> {
         self.resolve_within(val, DEPTH)
     }
 
@@ -359,8 +363,19 @@ fn type_name(ty: &Type) -> Option<Named<'_>> {
     }
 }
 
-/// The uses in a stretch of test code (a module, a fn, a doc test's statements), and what the
-/// fns it defines return; nothing when it does not parse as items or as statements.
+/// The uses in one item of test code (a test module, a test fn), and what the fns it defines
+/// return.
+pub fn scan_item_uses(item: &syn::Item, uses: &mut HashSet<Use>, defined: &mut Signatures) {
+    let mut collector = SignatureCollector::default();
+    collector.visit_item(item);
+    defined.extend(&collector.signatures);
+    let mut flow = Flow::default();
+    flow.visit_item(item);
+    uses.extend(flow.uses);
+}
+
+/// The uses in a stretch of test code (a file, a doc test's statements), and what the fns it
+/// defines return; nothing when it does not parse as items or as statements.
 pub fn scan_uses(tokens: &TokenStream, uses: &mut HashSet<Use>, defined: &mut Signatures) {
     let mut flow = Flow::default();
     if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
@@ -730,7 +745,7 @@ impl<'ast> Visit<'ast> for Flow {
 
     fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
         syn::visit::visit_expr_binary(self, binary);
-        let op = binary.op.to_token_stream_string();
+        let op = operator(&binary.op);
         let on = self.val(&binary.left);
         self.used(on, &op);
     }
@@ -814,17 +829,11 @@ fn made_by(expr: &Expr) -> Option<&'static str> {
     }
 }
 
-trait OpText {
-    fn to_token_stream_string(&self) -> String;
-}
-
-impl OpText for syn::BinOp {
-    /// The operator as written (`+`, `==`, `+=`), as the call scanner records it.
-    fn to_token_stream_string(&self) -> String {
-        quote::ToTokens::to_token_stream(self)
-            .to_string()
-            .replace(' ', "")
-    }
+/// The operator as written (`+`, `==`, `+=`), as the call scanner records it.
+fn operator(op: &syn::BinOp) -> String {
+    quote::ToTokens::to_token_stream(op)
+        .to_string()
+        .replace(' ', "")
 }
 
 /// What test code does to values whose types the signatures tell.

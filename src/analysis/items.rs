@@ -10,7 +10,7 @@ use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibil
 use super::attributes::{
     cfg_paths, derives_default, is_cfg_test, is_testable, lint_attrs, path_attr, push_cfgs,
 };
-use super::calls::scan_calls;
+use super::calls::scan_item_calls;
 use super::doctests::doc_test_calls;
 use super::imports::module_imports;
 use super::tested::is_scaffold;
@@ -126,7 +126,7 @@ impl Walker<'_> {
                 // A `#[test]` fn outside a `#[cfg(test)]` module (as shlex writes them) is test
                 // code like any other: its calls count.
                 Item::Fn(f) if is_test_fn(&f.attrs) => {
-                    scan_calls(item.to_token_stream(), &mut self.out.calls);
+                    scan_item_calls(item, &mut self.out.calls);
                 }
                 Item::Fn(f) if is_public(&f.vis) && is_testable(&f.attrs) => {
                     let body = &f.block.brace_token;
@@ -187,9 +187,9 @@ impl Walker<'_> {
                         Item::Fn(f) if is_ours && is_scaffold(f) => {
                             let scaffolds = &mut self.out.scaffolds;
                             scaffolds.fns.insert(f.sig.ident.to_string());
-                            scan_calls(item.to_token_stream(), &mut scaffolds.calls);
+                            scan_item_calls(item, &mut scaffolds.calls);
                         }
-                        _ => scan_calls(item.to_token_stream(), &mut self.out.calls),
+                        _ => scan_item_calls(item, &mut self.out.calls),
                     }
                 }
                 let text = self.text_to_end(m.mod_token.span, brace.span.close());

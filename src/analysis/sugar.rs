@@ -17,6 +17,9 @@ pub struct Sugar {
     /// How a scaffold calls the method, where that reads better than the full path and cannot
     /// pick another impl.
     pub call: Option<SugarCall>,
+    /// The uses act on the value they make (`let m: Money = 5.into()` uses `Money`'s
+    /// `From`), not on their receiver.
+    pub on_made: bool,
 }
 
 /// A call the way a user writes it, on a local named `value` of the impl's type.
@@ -56,6 +59,7 @@ impl Sugar {
             method: Some(method),
             uses,
             call: None,
+            on_made: false,
         }
     }
 
@@ -66,6 +70,15 @@ impl Sugar {
             method: None,
             uses,
             call: None,
+            on_made: false,
+        }
+    }
+
+    /// Uses that act on the value they make.
+    const fn made(self) -> Sugar {
+        Sugar {
+            on_made: true,
+            ..self
         }
     }
 
@@ -149,10 +162,12 @@ static TABLE: &[Sugar] = &[
         &["format!", "println!", "eprintln!", "dbg!"],
     )
     .written(SugarCall::Format("{:?}")),
-    Sugar::of("FromStr", "from_str", &["parse"]).written(SugarCall::Parse),
-    Sugar::of("From", "from", CONVERT),
+    Sugar::of("FromStr", "from_str", &["parse"])
+        .made()
+        .written(SugarCall::Parse),
+    Sugar::of("From", "from", CONVERT).made(),
     Sugar::of("Into", "into", CONVERT),
-    Sugar::of("TryFrom", "try_from", TRY_CONVERT),
+    Sugar::of("TryFrom", "try_from", TRY_CONVERT).made(),
     Sugar::of("TryInto", "try_into", TRY_CONVERT),
     Sugar::of("Iterator", "next", ITERATE).written(SugarCall::Method("next")),
     Sugar::of("DoubleEndedIterator", "next_back", &["rev", "next_back"]),
@@ -161,7 +176,7 @@ static TABLE: &[Sugar] = &[
         "into_iter",
         &["for", "into_iter", "collect"],
     ),
-    Sugar::of("FromIterator", "from_iter", &["collect"]),
+    Sugar::of("FromIterator", "from_iter", &["collect"]).made(),
     Sugar::of("Extend", "extend", &["extend"]),
     Sugar::of("Default", "default", &["default", "unwrap_or_default"]),
     Sugar::of("Drop", "drop", &["drop"]).written(SugarCall::Drop),

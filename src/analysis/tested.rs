@@ -143,6 +143,9 @@ impl Calls {
 
     /// The uses whose values' types the package's `signatures` (and the test code's own) tell.
     pub fn typed(&self, package: &Signatures) -> TypedUses {
+        if self.signatures.is_empty() {
+            return resolve_uses(&self.uses, package);
+        }
         let mut signatures = package.clone();
         signatures.extend(&self.signatures);
         resolve_uses(&self.uses, &signatures)
@@ -225,9 +228,7 @@ impl Calls {
             && typed
                 .inherent
                 .contains(&(block.type_name.clone(), ident.clone()));
-        // `From`, `FromStr`, `FromIterator`, `TryFrom`: the sugar is on the value made
-        // (`let m: Money = 5.into()`), not on the receiver.
-        let made = trait_name.is_some_and(|t| MADE_SIDE.contains(&t));
+        let made = sugar.is_some_and(|s| s.on_made);
         (item.has_receiver && !shadowed && on(ident.clone()))
             || uses.iter().any(|u| {
                 if made {
@@ -238,9 +239,6 @@ impl Calls {
             })
     }
 }
-
-/// The traits whose sugar acts on the value it makes.
-const MADE_SIDE: &[&str] = &["From", "FromStr", "FromIterator", "TryFrom"];
 
 /// A word among a sugar's uses (`HashMap`), not something done to a value.
 fn is_word(what: &str) -> bool {
