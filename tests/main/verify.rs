@@ -337,7 +337,8 @@ fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
 fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
     let dir = fixture("verify_ws");
     // The user's own build of alpha's tests: the scratch build shares its build dir (and so
-    // its dependencies), never the file names of its artifacts.
+    // its dependencies), never the file names of its artifacts. Without incremental state,
+    // as the scratch build is, so that only the workspace wrapper keeps the names apart.
     let user_build = std::process::Command::new(env!("CARGO"))
         .args([
             "test",
@@ -350,6 +351,7 @@ fn only_touched_packages_are_built_and_build_scripts_run_in_the_copy() {
         ])
         .current_dir(dir.path())
         .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_INCREMENTAL", "0")
         .output()
         .unwrap();
     assert!(user_build.status.success());
