@@ -199,6 +199,32 @@ pub enum Warning {
     /// The file watcher's own trouble (a directory gone, too many watches).
     #[error("watching files: {message}")]
     Watcher { message: String },
+    /// A file no test build of this machine compiles: a test of its items could not be
+    /// checked, so none is written.
+    #[error(
+        "{file}: no tests written: the file is compiled only under `{cfg}`, which no test build on this machine meets (the default features, with any others added)"
+    )]
+    UncheckableFile { file: String, cfg: String },
+    /// Items no test build of this machine compiles.
+    #[error(
+        "{file}: no tests written for {items}: compiled only under `{cfg}`, which no test build on this machine meets (the default features, with any others added)"
+    )]
+    UncheckableItems {
+        file: String,
+        /// By name, quoted: `` `a`, `b` ``.
+        items: String,
+        cfg: String,
+    },
+    /// The package does not build with the features a file's tests need.
+    #[error(
+        "{file}: no tests written, as none could be checked with `--features {features}`: {reason}"
+    )]
+    FeaturesUnbuilt {
+        file: String,
+        features: String,
+        /// The failure, said once per file it leaves without tests.
+        reason: String,
+    },
 }
 
 impl Warning {
@@ -223,6 +249,9 @@ impl Warning {
             Warning::RunUncontained { .. } => "uncontained",
             Warning::Unobserved { .. } => "unobserved",
             Warning::ScaffoldsOnly { .. } => "scaffolds only",
+            Warning::UncheckableFile { .. } => "compiled on no build here",
+            Warning::UncheckableItems { .. } => "items compiled on no build here",
+            Warning::FeaturesUnbuilt { .. } => "features do not build",
         }
     }
 
@@ -251,6 +280,9 @@ impl Warning {
             | Warning::Dropped { file, .. }
             | Warning::Generation { file, .. }
             | Warning::ChangedDuringRun { file }
+            | Warning::UncheckableFile { file, .. }
+            | Warning::UncheckableItems { file, .. }
+            | Warning::FeaturesUnbuilt { file, .. }
             | Warning::Write { file, .. } => (Some(file), None, None),
         }
     }
@@ -267,6 +299,7 @@ impl Warning {
                 | Warning::RunUncontained { .. }
                 | Warning::ScaffoldsOnly { .. }
                 | Warning::Unobserved { .. }
+                | Warning::UncheckableItems { .. }
         )
     }
 }

@@ -305,6 +305,7 @@ mod tests {
                 test_roots: Vec::new(),
                 lib_name: None,
                 tokio_test: false,
+                features: Default::default(),
             }],
             unknown_excludes: Vec::new(),
             target_dir: PathBuf::from("/w/target"),

@@ -1,6 +1,7 @@
 //! Find the packages to work on and their lib and bin targets, the way `cargo test` selects
 //! them. The interface to `cargo metadata` (through the cargo_metadata crate) is localized here.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package};
@@ -52,6 +53,9 @@ pub struct PackageSources {
     pub lib_name: Option<String>,
     /// It can run `#[tokio::test]`: tokio with its `macros` and a runtime is a dependency.
     pub tokio_test: bool,
+    /// `[features]`: each feature and what it enables (`other`, `dep:x`, `x/feature`), with
+    /// the implicit feature of each optional dependency; `default` among them.
+    pub features: BTreeMap<String, Vec<String>>,
 }
 
 /// A lib or bin target: the crates whose unit tests testsmith writes.
@@ -133,6 +137,7 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                     .map(|t| canonical(t.src_path.as_std_path()))
                     .collect(),
                 tokio_test: can_run_tokio_tests(package),
+                features: package.features.clone().into_iter().collect(),
                 lib_name: package
                     .targets
                     .iter()
@@ -155,6 +160,68 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
             .into_std_path_buf(),
         config,
     })
+}
+
+/// What a test build on this machine sets besides features, as `rustc --print cfg` says
+/// (`unix`, `target_os = "linux"`), with `test`.
+#[derive(Debug, Default)]
+pub struct HostCfg {
+    pub names: BTreeSet<String>,
+    pub pairs: BTreeSet<(String, String)>,
+}
+
+/// Ask the toolchain the workspace builds with (`$RUSTC`, or rustup's choice for the root)
+/// what it sets. A toolchain that cannot be asked is answered for by the facts this binary
+/// was built under, most likely the same machine's.
+pub fn host_cfg(root: &Path) -> HostCfg {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let printed = std::process::Command::new(rustc)
+        .args(["--print", "cfg"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let mut host = match printed {
+        Some(text) => parse_cfg_print(&text),
+        None => built_for(),
+    };
+    // `cargo test` builds the test profile: `test` always, debug assertions by default.
+    host.names.insert("test".to_owned());
+    host
+}
+
+/// The lines of `rustc --print cfg`: `unix`, `target_os="linux"`.
+fn parse_cfg_print(text: &str) -> HostCfg {
+    let mut host = HostCfg::default();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.split_once('=') {
+            Some((key, value)) => {
+                let value = value.trim_matches('"').to_owned();
+                host.pairs.insert((key.to_owned(), value));
+            }
+            None => {
+                host.names.insert(line.to_owned());
+            }
+        }
+    }
+    host
+}
+
+/// The facts this binary was compiled under.
+fn built_for() -> HostCfg {
+    let mut text = format!(
+        "debug_assertions\ntarget_os=\"{}\"\ntarget_family=\"{}\"\ntarget_arch=\"{}\"\n\
+         target_pointer_width=\"{}\"\npanic=\"unwind\"\n",
+        std::env::consts::OS,
+        std::env::consts::FAMILY,
+        std::env::consts::ARCH,
+        usize::BITS,
+    );
+    text.push_str(std::env::consts::FAMILY);
+    parse_cfg_print(&text)
 }
 
 /// Normal and dev dependencies, by the name code uses (`rename`, `-` as `_`).
@@ -276,5 +343,23 @@ fn matches_spec(package: &Package, spec: &str) -> bool {
             package.name.as_str() == name && package.version.to_string() == version
         }
         None => package.name.as_str() == spec,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_toolchain_and_the_fallback_agree_on_what_a_test_build_sets() {
+        let os = ("target_os".to_owned(), std::env::consts::OS.to_owned());
+        let mut fallback = built_for();
+        fallback.names.insert("test".to_owned());
+        for host in [host_cfg(Path::new(".")), fallback] {
+            assert!(host.names.contains("test"));
+            assert_eq!(host.names.contains("unix"), cfg!(unix));
+            assert_eq!(host.names.contains("windows"), cfg!(windows));
+            assert!(host.pairs.contains(&os), "{host:?}");
+        }
     }
 }

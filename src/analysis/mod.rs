@@ -5,6 +5,7 @@
 
 mod attributes;
 mod calls;
+mod cfg;
 mod doctests;
 mod flow;
 mod imports;
@@ -19,6 +20,7 @@ use proc_macro2::{Span, TokenStream};
 
 pub(crate) use attributes::is_cfg_test;
 pub use calls::scan_calls;
+pub use cfg::{Cfg, Facts, item_cfgs};
 pub use flow::{Signatures, TypedUses};
 pub use imports::Import;
 pub use sugar::{Sugar, SugarCall, sugar};

@@ -2,7 +2,7 @@
 //! fallback), the scratch build warmed while the model answers, generation, and verification,
 //! ending with each file's tests and what became of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::console::Console;
@@ -17,7 +17,7 @@ use crate::generate::{
 use crate::interrupt::Runtime;
 use crate::llm::{self, LlmGenerator};
 use crate::options::Options;
-use crate::plan::{self, FilePlan};
+use crate::plan::{self, Checkable, FeatureBuild, FilePlan};
 use crate::scan::{Scan, SourceFile};
 use crate::splice;
 use crate::verify::{self, VerifyOptions};
@@ -113,6 +113,19 @@ pub(super) fn generate(
         .filter(|(_, plan)| options.mode != Mode::Check && !plan.untested.is_empty())
         .map(|(file, plan)| plan::request_for(file, plan, scan, workspace))
         .collect();
+    // The source file of each request, found once.
+    let sources = sources(&requests, scan);
+    // What is checked is checked with the features it is compiled under.
+    let Checkable {
+        requests,
+        sources,
+        builds,
+        warnings: uncheckable,
+    } = if options.verify.enabled {
+        plan::choose_features(requests, sources, workspace)
+    } else {
+        Checkable::unchanged(requests, sources)
+    };
     let allow_uncontained = options.verify.allow_uncontained
         || workspace
             .config
@@ -134,9 +147,7 @@ pub(super) fn generate(
     let observing = ObservingGenerator::default();
     let observe =
         llm.generator.is_none() && observes(options, &requests, allow_uncontained, console);
-    // The source file of each request, found once.
-    let sources = sources(&requests, scan);
-    let warm = warm_up(options, &llm, &sources, workspace)?;
+    let warm = warm_up(options, &llm, &sources, &builds, workspace)?;
     console.generating(requests.len(), llm.generator.is_some());
     let generator: &dyn Generator = match &llm.generator {
         Some(generator) => generator,
@@ -179,16 +190,33 @@ pub(super) fn generate(
         let under_test = UnderTest {
             requests: &requests,
             sources: &sources,
+            builds: &builds,
             workspace,
         };
         verify_all(&under_test, rendered, &verify_options, checker, console)?
     };
+    let mut files: BTreeMap<String, FileTests> = requests
+        .iter()
+        .map(|r| r.display.to_owned())
+        .zip(files)
+        .collect();
+    // Said with the file, first: what of it could not be checked.
+    for warning in uncheckable {
+        let Some(display) = warning.location().0 else {
+            continue;
+        };
+        let tests = files
+            .entry(display.to_owned())
+            .or_insert_with(|| FileTests {
+                candidates: Vec::new(),
+                warnings: Vec::new(),
+                verdicts: Vec::new(),
+                mutants: Vec::new(),
+            });
+        tests.warnings.insert(0, warning);
+    }
     let generated = Generated {
-        files: requests
-            .iter()
-            .map(|r| r.display.to_owned())
-            .zip(files)
-            .collect(),
+        files,
         verified,
         unverified: any && !verify_options.enabled && llm.generator.is_some(),
     };
@@ -242,17 +270,22 @@ fn warm_up(
     options: &Options,
     llm: &Llm,
     sources: &[&SourceFile],
+    builds: &[FeatureBuild],
     workspace: &Workspace,
 ) -> Result<Option<verify::WarmUp>, Error> {
     let Some(generator) = llm.generator.as_ref() else {
         return Ok(None);
     };
-    if !options.verify.enabled || sources.is_empty() || llm.soft {
+    let Some(first) = builds.first() else {
+        return Ok(None);
+    };
+    if !options.verify.enabled || llm.soft {
         return Ok(None);
     }
+    let files: Vec<&SourceFile> = first.files.iter().map(|(i, _)| sources[*i]).collect();
     // A scratch copy that cannot be made (a target dir that cannot be written, a full disk)
     // ends the run before the first call.
-    verify::warm_up(workspace, sources, generator.runtime()).map(Some)
+    verify::warm_up(workspace, &files, &first.features, generator.runtime()).map(Some)
 }
 
 /// The source file of each request, in order.
@@ -324,15 +357,19 @@ struct UnderTest<'a> {
     requests: &'a [FileRequest<'a>],
     /// The source file of each request.
     sources: &'a [&'a SourceFile],
+    /// The builds that check them, each with the features its files need.
+    builds: &'a [FeatureBuild],
     workspace: &'a Workspace,
 }
 
-/// The verify stage over every file's candidates; the kept ones come back in the same order.
-/// Scaffolds of a package that cannot be built are written unchecked, with a warning: they
-/// are `#[ignore]`d, and the package is broken already.
+/// The verify stage over every file's candidates, one build of the features each item needs
+/// after another; the kept ones come back in the same order. Scaffolds of a package that
+/// cannot be built with its defaults are written unchecked, with a warning: they are
+/// `#[ignore]`d, and the package is broken already. Items whose features do not build get
+/// nothing: it is not how the user's `cargo test` builds the package.
 fn verify_all(
     under_test: &UnderTest<'_>,
-    generated: Vec<FileCandidates>,
+    mut generated: Vec<FileCandidates>,
     options: &VerifyOptions,
     checker: Checker<'_>,
     console: &Console,
@@ -354,25 +391,10 @@ fn verify_all(
         .map(|f| f.candidates)
         .collect()
     } else {
-        Vec::new()
+        generated.iter().map(|_| Vec::new()).collect()
     };
-    let mut warnings = Vec::with_capacity(generated.len());
-    let files: Vec<verify::FileUnderTest<'_>> = under_test
-        .requests
-        .iter()
-        .zip(under_test.sources.iter().copied())
-        .zip(generated)
-        .map(|((request, file), generated)| {
-            warnings.push(generated.warnings);
-            verify::FileUnderTest {
-                file,
-                request,
-                candidates: generated.candidates,
-            }
-        })
-        .collect();
     let offline_runtime;
-    let (repairer, runtime, warm): (&dyn Repairer, &Runtime, _) = match checker {
+    let (repairer, runtime, mut warm): (&dyn Repairer, &Runtime, _) = match checker {
         Checker::Llm { generator, warm } => (generator, generator.runtime(), warm),
         Checker::Scaffolds => {
             offline_runtime = Runtime::new()?;
@@ -383,45 +405,104 @@ fn verify_all(
             (generator, &offline_runtime, None)
         }
     };
-    let workspace = under_test.workspace;
-    let verified = verify::verify(
-        workspace,
-        files,
-        options,
-        Some(repairer),
-        runtime,
-        console,
-        warm,
-    );
-    let report = match verified {
-        Ok(report) => report,
-        Err(Error::Verify(reason)) if offline || observed => {
-            console.report(&Event::Warning(&Warning::Unchecked { reason }));
-            let files = unchecked
-                .into_iter()
-                .zip(warnings)
-                .map(|(candidates, warnings)| FileTests {
-                    candidates,
-                    warnings,
-                    verdicts: Vec::new(),
-                    mutants: Vec::new(),
-                })
-                .collect();
-            return Ok((files, None));
-        }
-        Err(err) => return Err(err),
-    };
-    console.report(&Event::Verified(&report.summary));
-    let files = report
-        .files
-        .into_iter()
-        .zip(warnings)
-        .map(|(verdict, warnings)| FileTests {
-            candidates: verdict.kept,
-            warnings,
-            verdicts: verdict.tests,
-            mutants: verdict.mutants,
+    // Each file's tests, its generator's warnings first.
+    let mut files: Vec<FileTests> = generated
+        .iter_mut()
+        .map(|g| FileTests {
+            candidates: Vec::new(),
+            warnings: std::mem::take(&mut g.warnings),
+            verdicts: Vec::new(),
+            mutants: Vec::new(),
         })
         .collect();
-    Ok((files, Some(report.summary)))
+    let mut summary: Option<verify::Summary> = None;
+    for build in under_test.builds {
+        let of = |all: &[generate::Candidate], items: &BTreeSet<String>| {
+            all.iter()
+                .filter(|c| items.contains(&c.item))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let requests: Vec<FileRequest<'_>> = build
+            .files
+            .iter()
+            .map(|(index, items)| under_test.requests[*index].only(items))
+            .collect();
+        let under: Vec<verify::FileUnderTest<'_>> = build
+            .files
+            .iter()
+            .zip(&requests)
+            .map(|((index, items), request)| verify::FileUnderTest {
+                file: under_test.sources[*index],
+                request,
+                candidates: of(&generated[*index].candidates, items),
+            })
+            .collect();
+        let batch = verify::Batch {
+            files: under,
+            features: &build.features,
+        };
+        let verified = verify::verify(
+            under_test.workspace,
+            batch,
+            options,
+            Some(repairer),
+            runtime,
+            console,
+            // The warm-up built the first build's features.
+            warm.take(),
+        );
+        let report = match verified {
+            Ok(report) => report,
+            Err(Error::Verify(reason)) if !build.features.is_empty() => {
+                let features = build.features.iter().cloned().collect::<Vec<_>>().join(",");
+                for (index, _) in &build.files {
+                    files[*index].warnings.push(Warning::FeaturesUnbuilt {
+                        file: under_test.requests[*index].display.to_owned(),
+                        features: features.clone(),
+                        reason: reason.to_string(),
+                    });
+                }
+                continue;
+            }
+            Err(Error::Verify(reason)) if offline || observed => {
+                console.report(&Event::Warning(&Warning::Unchecked { reason }));
+                for (index, items) in &build.files {
+                    let written = of(&unchecked[*index], items);
+                    files[*index].candidates.extend(written);
+                }
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        match &mut summary {
+            Some(summary) => summary.add(&report.summary),
+            None => summary = Some(report.summary),
+        }
+        for ((index, _), verdict) in build.files.iter().zip(report.files) {
+            let tests = &mut files[*index];
+            tests.candidates.extend(verdict.kept);
+            tests.verdicts.extend(verdict.tests);
+            tests.mutants.extend(verdict.mutants);
+        }
+    }
+    // Tests in their items' order, whichever build checked them.
+    let builds_of = |file: usize| {
+        let builds = under_test.builds.iter();
+        builds
+            .filter(|b| b.files.iter().any(|(i, _)| *i == file))
+            .count()
+    };
+    for (file, (tests, request)) in files.iter_mut().zip(under_test.requests).enumerate() {
+        if builds_of(file) < 2 {
+            continue;
+        }
+        let place = |item: &str| request.items.iter().position(|i| i.name == item);
+        tests.candidates.sort_by_key(|c| place(&c.item));
+        tests.mutants.sort_by_key(|m| place(&m.item));
+    }
+    if let Some(summary) = &summary {
+        console.report(&Event::Verified(summary));
+    }
+    Ok((files, summary))
 }

@@ -31,8 +31,22 @@ pub struct BuildRequest {
     /// package gets artifacts of its own, hashed from its path.
     pub build_dir: PathBuf,
     pub packages: Vec<String>,
+    /// Added to the defaults, as `package/feature`: what the files under test are compiled
+    /// under.
+    pub features: Vec<String>,
     pub lib: bool,
     pub bins: bool,
+}
+
+impl BuildRequest {
+    /// `--features a/x,b/y`, or nothing for the defaults alone.
+    pub fn features_flag(&self) -> String {
+        if self.features.is_empty() {
+            String::new()
+        } else {
+            format!("--features {}", self.features.join(","))
+        }
+    }
 }
 
 /// One compiler error.
@@ -173,15 +187,19 @@ pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
     if request.bins {
         command.arg("--bins");
     }
+    if !request.features.is_empty() {
+        command.args(["--features", &request.features.join(",")]);
+    }
     let shown = format!(
-        "cargo test --no-run {}{}{}",
+        "cargo test --no-run {}{}{}{}",
         request
             .packages
             .iter()
             .map(|p| format!("-p {p} "))
             .collect::<String>(),
         if request.lib { "--lib " } else { "" },
-        if request.bins { "--bins" } else { "" }
+        if request.bins { "--bins " } else { "" },
+        request.features_flag(),
     )
     .trim_end()
     .to_owned();

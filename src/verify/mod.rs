@@ -49,6 +49,13 @@ pub struct FileUnderTest<'a> {
     pub candidates: Vec<Candidate>,
 }
 
+/// Files verified together: one scratch build, with these features added to the defaults.
+pub struct Batch<'a> {
+    pub files: Vec<FileUnderTest<'a>>,
+    /// As cargo takes them for a workspace's members: `package/feature`.
+    pub features: &'a BTreeSet<String>,
+}
+
 /// What verification made of one file's candidates.
 #[derive(Default)]
 pub struct FileVerdict {
@@ -98,6 +105,36 @@ pub struct Summary {
     pub run_time: Duration,
     /// The mutation stage's figures; `None` when it did not run.
     pub mutants: Option<MutationSummary>,
+}
+
+impl Summary {
+    /// Another build's figures added to these.
+    pub fn add(&mut self, other: &Summary) {
+        let (ours, theirs) = (&mut self.counts, &other.counts);
+        ours.candidates += theirs.candidates;
+        ours.passed += theirs.passed;
+        ours.repaired += theirs.repaired;
+        ours.kept_failing += theirs.kept_failing;
+        ours.dropped += theirs.dropped;
+        ours.unchosen += theirs.unchosen;
+        ours.observed |= theirs.observed;
+        self.compile_only &= other.compile_only;
+        self.builds += other.builds;
+        self.build_time += other.build_time;
+        self.run_time += other.run_time;
+        self.mutants = match (self.mutants, other.mutants) {
+            (Some(mut ours), Some(theirs)) => {
+                ours.caught += theirs.caught;
+                ours.total += theirs.total;
+                ours.unbuildable += theirs.unbuildable;
+                ours.builds += theirs.builds;
+                ours.time += theirs.time;
+                ours.isolated |= theirs.isolated;
+                Some(ours)
+            }
+            (ours, theirs) => ours.or(theirs),
+        };
+    }
 }
 
 /// The verify stage's settings: every candidate from a model is built and run in a scratch
@@ -224,14 +261,17 @@ fn not_copied(workspace: &Workspace) -> [PathBuf; 2] {
 
 pub fn verify(
     workspace: &Workspace,
-    files: Vec<FileUnderTest<'_>>,
+    batch: Batch<'_>,
     options: &VerifyOptions,
     repairer: Option<&dyn Repairer>,
     runtime: &Runtime,
     progress: &dyn Progress,
     warm: Option<WarmUp>,
 ) -> Result<Report, Error> {
-    let mut verifier = Verifier::new(workspace, &files, options, runtime, progress, warm)?;
+    let Batch { files, features } = batch;
+    let mut verifier = Verifier::new(
+        workspace, &files, features, options, runtime, progress, warm,
+    )?;
     let mut tracked: Vec<Tracked> = Vec::new();
     for (index, file) in files.iter().enumerate() {
         for candidate in &file.candidates {
@@ -612,9 +652,10 @@ impl Drop for WarmUp {
 pub fn warm_up(
     workspace: &Workspace,
     files: &[&SourceFile],
+    features: &BTreeSet<String>,
     runtime: &Runtime,
 ) -> Result<WarmUp, Error> {
-    let (lock, request) = prepare(workspace, files)?;
+    let (lock, request) = prepare(workspace, files, features)?;
     let background = request.clone();
     let stopper = runtime.stopper();
     // The files tests go into hold the last run's tests, which may not compile now: a failure
@@ -699,6 +740,7 @@ fn no_space(request: &build::BuildRequest, build: &build::Build) -> Option<Verif
 fn prepare(
     workspace: &Workspace,
     files: &[&SourceFile],
+    features: &BTreeSet<String>,
 ) -> Result<(scratch::ScratchLock, build::BuildRequest), Error> {
     let (base, scratch, out_dir) = scratch_paths(workspace);
     let scratch_error = |path: &Path| {
@@ -733,6 +775,7 @@ fn prepare(
         target_dir: out_dir,
         build_dir: workspace.build_dir.clone(),
         packages: packages.into_iter().collect(),
+        features: features.iter().cloned().collect(),
         lib,
         bins,
     };
@@ -743,6 +786,7 @@ impl<'a> Verifier<'a> {
     fn new(
         workspace: &'a Workspace,
         files: &[FileUnderTest<'a>],
+        features: &BTreeSet<String>,
         options: &'a VerifyOptions,
         runtime: &'a Runtime,
         progress: &'a dyn Progress,
@@ -763,7 +807,7 @@ impl<'a> Verifier<'a> {
             None => {
                 progress.phase("copying the workspace to a scratch directory");
                 let sources: Vec<&SourceFile> = files.iter().map(|f| f.file).collect();
-                prepare(workspace, &sources)?
+                prepare(workspace, &sources, features)?
             }
         };
         // What the candidates' build waited on counts as building.
@@ -1631,6 +1675,7 @@ mod tests {
             target_dir: PathBuf::from("/w/target/testsmith/out"),
             build_dir: PathBuf::from("/w/target"),
             packages: vec!["app".to_owned()],
+            features: Vec::new(),
             lib: true,
             bins: false,
         };

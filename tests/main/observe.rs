@@ -89,3 +89,66 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
     // Only the three scaffolds are left to fill in.
     assert!(check_err.contains("3 with only a scaffold"), "{check_err}");
 }
+
+/// Code behind features is checked in a build with the fewest features added to the defaults
+/// that compile it, each item on its own (a fn and the alternative for when a feature is off
+/// both get tests); code no build of this machine compiles is named in a warning and gets
+/// none. The user's `cargo test`, with the defaults or with the features, passes.
+#[test]
+fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_named() {
+    let dir = fixture("features");
+    let out = testsmith(dir.path()).arg("-v").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+
+    // Seen run: only a build with `extra` compiles the module.
+    let extra = read(dir.path(), "src/extra.rs");
+    assert!(extra.contains("assert_eq!(triple("), "{extra}");
+    let lib = read(dir.path(), "src/lib.rs");
+    for (test, gate) in [
+        ("fn test_base()", None),
+        (
+            "fn test_doubled()",
+            Some("#[cfg(all(feature = \"more\", feature = \"extra\"))]"),
+        ),
+        ("fn test_plain()", Some("#[cfg(not(feature = \"extra\"))]")),
+    ] {
+        let at = lib
+            .find(test)
+            .unwrap_or_else(|| panic!("no `{test}` in:\n{lib}"));
+        let before = &lib[..at];
+        let own = &before[before.rfind("///").unwrap()..];
+        match gate {
+            Some(gate) => assert!(own.contains(gate), "{own}"),
+            None => assert!(!own.contains("#[cfg("), "{own}"),
+        }
+        assert!(lib[at..].contains("assert_eq!("), "{lib}");
+    }
+    assert!(!lib.contains("fn test_bare"), "{lib}");
+    assert_eq!(
+        read(dir.path(), "src/windows_only.rs")
+            .matches("mod testsmith_tests")
+            .count(),
+        0
+    );
+    for warning in [
+        "warning: src/lib.rs: no tests written for `bare`: compiled only under `not(feature = \"std\")`",
+        "warning: src/windows_only.rs: no tests written: the file is compiled only under `windows`",
+    ] {
+        assert!(stderr.contains(warning), "{stderr}");
+    }
+    assert!(stderr.contains("1 file skipped"), "{stderr}");
+
+    let plain = cargo_test(dir.path(), &[]);
+    assert!(
+        plain.contains("test testsmith_tests::test_plain ... ok"),
+        "{plain}"
+    );
+    let featured = cargo_test(dir.path(), &["--features", "more"]);
+    for test in [
+        "test testsmith_tests::test_doubled ... ok",
+        "test extra::testsmith_tests::test_triple ... ok",
+    ] {
+        assert!(featured.contains(test), "{featured}");
+    }
+}

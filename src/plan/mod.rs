@@ -7,6 +7,8 @@
 //! item is not generated for again, but `--check` lists it. The [`FileRequest`] a generator
 //! is asked for a file's untested items is made here too.
 
+mod features;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::analysis::{
@@ -17,6 +19,7 @@ use crate::git::ChangedLines;
 use crate::rules::Rules;
 use crate::scan;
 use crate::workspace::Workspace;
+pub use features::{Checkable, FeatureBuild, choose as choose_features};
 
 /// Where an item's test was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,6 +314,7 @@ pub fn request_for<'a>(
 }
 
 /// The untested items of one file, with what a generator may want to know about the crate.
+#[derive(Clone)]
 pub struct FileRequest<'a> {
     /// Path relative to the workspace root.
     pub display: &'a str,
@@ -346,6 +350,17 @@ pub struct FileRequest<'a> {
 }
 
 impl FileRequest<'_> {
+    /// The request for those of its items `names` holds.
+    pub fn only(&self, names: &BTreeSet<String>) -> Self {
+        let mut only = self.clone();
+        let kept: Vec<bool> = self.items.iter().map(|i| names.contains(&i.name)).collect();
+        let mut keep = kept.iter().copied();
+        only.items.retain(|_| keep.next().unwrap_or(false));
+        let mut keep = kept.iter().copied();
+        only.test_names.retain(|_| keep.next().unwrap_or(false));
+        only
+    }
+
     /// The imports of the inline module at `module_path` (none at the file's top level, where
     /// `use super::*` brings them).
     pub fn imports(&self, module_path: &[String]) -> Option<&BTreeMap<String, Import>> {

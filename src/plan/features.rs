@@ -1,0 +1,469 @@
+//! Which cargo features the scratch builds enable. A file behind
+//! `#[cfg(feature = "extra")] mod extra;`, or an item behind its own `#[cfg(…)]`, is checked in
+//! a build with the fewest features added to the defaults that compile it, as the user's
+//! `cargo test --features extra` would; files that need nothing added are checked with the
+//! defaults alone, as the user's plain `cargo test` builds them. What no build of this machine
+//! compiles (`windows` here, `not(feature = "std")` under a default `std`) gets no test, and a
+//! warning names it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::analysis::{Cfg, Facts, PublicFn, item_cfgs};
+use crate::error::Warning;
+use crate::scan::SourceFile;
+use crate::workspace::{self, HostCfg, Workspace};
+
+use super::FileRequest;
+
+/// The features a package's condition may choose among, at most: 2^12 sets tried.
+const MOST_CHOSEN: usize = 12;
+
+/// Tests checked in one build, and the features it adds to the defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureBuild {
+    /// As cargo takes them for a workspace's members: `package/feature`; empty for the
+    /// defaults alone.
+    pub features: BTreeSet<String>,
+    /// Per file it checks: its index among the requests kept, and its items (by name) whose
+    /// tests this build checks.
+    pub files: Vec<(usize, BTreeSet<String>)>,
+}
+
+/// What the choice leaves.
+pub struct Checkable<'a, 's> {
+    pub requests: Vec<FileRequest<'a>>,
+    pub sources: Vec<&'s SourceFile>,
+    /// The builds, the defaults' first: every kept item in exactly one.
+    pub builds: Vec<FeatureBuild>,
+    pub warnings: Vec<Warning>,
+}
+
+impl<'a, 's> Checkable<'a, 's> {
+    /// Every request kept, checked with the defaults alone (`--no-verify` builds nothing).
+    pub fn unchanged(requests: Vec<FileRequest<'a>>, sources: Vec<&'s SourceFile>) -> Self {
+        let builds = vec![FeatureBuild {
+            features: BTreeSet::new(),
+            files: requests
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i, r.items.iter().map(|i| i.name.clone()).collect()))
+                .collect(),
+        }];
+        Checkable {
+            requests,
+            sources,
+            builds,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Facts for HostCfg {
+    fn name(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+    fn pair(&self, key: &str, value: &str) -> bool {
+        self.pairs.contains(&(key.to_owned(), value.to_owned()))
+    }
+}
+
+/// Choose each file's features, drop the items (and files) no build compiles, and group the
+/// files by the build that checks them.
+pub fn choose<'a, 's>(
+    requests: Vec<FileRequest<'a>>,
+    sources: Vec<&'s SourceFile>,
+    workspace: &Workspace,
+) -> Checkable<'a, 's> {
+    let conditions: Vec<(Vec<Cfg>, ItemCfgs<'_>)> = requests
+        .iter()
+        .zip(&sources)
+        .map(|(request, file)| {
+            let file_cfgs: Vec<Cfg> = file.mod_cfgs.iter().map(|c| Cfg::parse(c)).collect();
+            let items = request
+                .items
+                .iter()
+                .map(|i| (i.name.as_str(), item_cfgs(i)))
+                .collect();
+            (file_cfgs, items)
+        })
+        .collect();
+    // Asked once, and only of a crate whose cfgs ask about the machine.
+    let asks = conditions
+        .iter()
+        .flat_map(|(file, items)| file.iter().chain(items.iter().flat_map(|(_, c)| c)))
+        .any(Cfg::asks_machine);
+    let host = if asks {
+        workspace::host_cfg(&workspace.root)
+    } else {
+        HostCfg {
+            names: BTreeSet::from(["test".to_owned()]),
+            ..HostCfg::default()
+        }
+    };
+    let mut kept = Checkable {
+        requests: Vec::new(),
+        sources: Vec::new(),
+        builds: Vec::new(),
+        warnings: Vec::new(),
+    };
+    // The items of each kept file, grouped by the features they add.
+    let mut units: Vec<Unit> = Vec::new();
+    for ((mut request, file), (file_cfgs, item_cfgs)) in
+        requests.into_iter().zip(sources).zip(conditions)
+    {
+        let table = &workspace.packages[file.package].features;
+        let needs = choose_items(table, &host, &file_cfgs, &item_cfgs);
+        let warnings = uncheckable(file, &request.items, &file_cfgs, &item_cfgs, &needs);
+        kept.warnings.extend(warnings);
+        let Some(needs) = needs else {
+            continue;
+        };
+        let index = kept.requests.len();
+        let mut by_added: BTreeMap<&BTreeSet<String>, Unit> = BTreeMap::new();
+        for ((item, (_, cfgs)), added) in request.items.iter().zip(&item_cfgs).zip(&needs) {
+            let Some(added) = added else {
+                continue;
+            };
+            let unit = by_added.entry(added).or_insert_with(|| Unit {
+                request: index,
+                package: file.package,
+                added: added.clone(),
+                items: BTreeSet::new(),
+                conditions: file_cfgs.clone(),
+            });
+            unit.items.insert(item.name.clone());
+            unit.conditions.extend(cfgs.iter().cloned());
+        }
+        let mut keep = needs.iter().map(Option::is_some);
+        request.items.retain(|_| keep.next().unwrap_or(false));
+        let mut keep = needs.iter().map(Option::is_some);
+        request.test_names.retain(|_| keep.next().unwrap_or(false));
+        if request.items.is_empty() {
+            continue;
+        }
+        units.extend(by_added.into_values());
+        kept.requests.push(request);
+        kept.sources.push(file);
+    }
+    kept.builds = group(&units, workspace, &host);
+    kept
+}
+
+/// Each item's name and cfgs, in order.
+type ItemCfgs<'a> = Vec<(&'a str, Vec<Cfg>)>;
+
+/// A build being put together: each package's features added, and the units it checks.
+#[derive(Default)]
+struct Forming {
+    added: BTreeMap<usize, BTreeSet<String>>,
+    units: Vec<usize>,
+}
+
+/// Items of one file that need the same features added.
+struct Unit {
+    /// Index among the requests kept.
+    request: usize,
+    package: usize,
+    added: BTreeSet<String>,
+    /// By name.
+    items: BTreeSet<String>,
+    /// The file's cfgs and the items': all must hold in the build that checks them.
+    conditions: Vec<Cfg>,
+}
+
+/// The builds: the items that need nothing added first, as the user's plain `cargo test`
+/// builds them; then as few builds as hold the others, a unit joining a build whose features,
+/// with its own added, still compile every unit in it.
+fn group(units: &[Unit], workspace: &Workspace, host: &HostCfg) -> Vec<FeatureBuild> {
+    let mut builds: Vec<Forming> = Vec::new();
+    if units.iter().any(|u| u.added.is_empty()) {
+        builds.push(Forming::default());
+    }
+    for (index, unit) in units.iter().enumerate() {
+        if unit.added.is_empty() {
+            builds[0].units.push(index);
+            continue;
+        }
+        let table = &workspace.packages[unit.package].features;
+        let fits = |build: &Forming| {
+            if build.added.is_empty() {
+                return false;
+            }
+            let mut merged = build.added.get(&unit.package).cloned().unwrap_or_default();
+            merged.extend(unit.added.iter().cloned());
+            let defaults = table.get("default").into_iter().flatten();
+            let on = enabled(table, defaults.chain(&merged));
+            build
+                .units
+                .iter()
+                .chain([&index])
+                .filter(|&&u| units[u].package == unit.package)
+                .all(|&u| units[u].conditions.iter().all(|c| c.holds(&on, host)))
+        };
+        match builds.iter().position(fits) {
+            Some(n) => {
+                let build = &mut builds[n];
+                let package = build.added.entry(unit.package).or_default();
+                package.extend(unit.added.iter().cloned());
+                build.units.push(index);
+            }
+            None => builds.push(Forming {
+                added: BTreeMap::from([(unit.package, unit.added.clone())]),
+                units: vec![index],
+            }),
+        }
+    }
+    builds
+        .into_iter()
+        .map(
+            |Forming {
+                 added,
+                 units: members,
+             }| {
+                let mut files: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+                for u in members {
+                    let items = files.entry(units[u].request).or_default();
+                    items.extend(units[u].items.iter().cloned());
+                }
+                FeatureBuild {
+                    features: added
+                        .iter()
+                        .flat_map(|(package, set)| {
+                            let name = &workspace.packages[*package].name;
+                            set.iter().map(move |f| format!("{name}/{f}"))
+                        })
+                        .collect(),
+                    files: files.into_iter().collect(),
+                }
+            },
+        )
+        .collect()
+}
+
+/// Per item, in order: the fewest features added to the defaults that compile it with its
+/// file, or `None` where none do; `None` for the whole file when no build compiles the file
+/// itself. Items of one name (a fn and its `cfg` alternative) share a test name, so a build:
+/// the first's, where it compiles the others.
+fn choose_items(
+    table: &BTreeMap<String, Vec<String>>,
+    host: &HostCfg,
+    file_cfgs: &[Cfg],
+    items: &[(&str, Vec<Cfg>)],
+) -> Option<Vec<Option<BTreeSet<String>>>> {
+    let defaults = enabled(table, table.get("default").into_iter().flatten());
+    fewest(table, host, &defaults, file_cfgs.iter())?;
+    let mut needs: Vec<Option<BTreeSet<String>>> = Vec::with_capacity(items.len());
+    for (i, (name, cfgs)) in items.iter().enumerate() {
+        let all = || file_cfgs.iter().chain(cfgs);
+        let first = (0..i).find(|&j| items[j].0 == *name && needs[j].is_some());
+        needs.push(match first {
+            Some(j) => {
+                let added = needs[j].clone().expect("some");
+                let on = enabled(table, defaults.iter().chain(&added));
+                all().all(|c| c.holds(&on, host)).then_some(added)
+            }
+            None => fewest(table, host, &defaults, all()),
+        });
+    }
+    Some(needs)
+}
+
+/// The fewest features, among those the conditions name, that make them all hold when added
+/// to `on`.
+fn fewest<'c>(
+    table: &BTreeMap<String, Vec<String>>,
+    host: &HostCfg,
+    on: &BTreeSet<String>,
+    conditions: impl Iterator<Item = &'c Cfg> + Clone,
+) -> Option<BTreeSet<String>> {
+    let mut named = BTreeSet::new();
+    for c in conditions.clone() {
+        c.features(&mut named);
+    }
+    let named: Vec<&String> = named
+        .iter()
+        .filter(|f| table.contains_key(*f) && !on.contains(*f))
+        .take(MOST_CHOSEN)
+        .collect();
+    let mut sets: Vec<u32> = (0..1u32 << named.len()).collect();
+    sets.sort_by_key(|s| s.count_ones());
+    sets.into_iter().find_map(|set| {
+        let added: BTreeSet<String> = (0..named.len())
+            .filter(|i| set & (1 << i) != 0)
+            .map(|i| named[i].clone())
+            .collect();
+        let all = enabled(table, on.iter().chain(&added));
+        conditions
+            .clone()
+            .all(|c| c.holds(&all, host))
+            .then_some(added)
+    })
+}
+
+/// The features on when `chosen` are asked for: each with what it enables, all the way down.
+/// `x/feature` turns on the implicit feature of an optional dependency `x`; `x?/feature` and
+/// `dep:x` turn on none.
+fn enabled<'f>(
+    table: &BTreeMap<String, Vec<String>>,
+    chosen: impl Iterator<Item = &'f String>,
+) -> BTreeSet<String> {
+    let mut on = BTreeSet::new();
+    let mut todo: Vec<&str> = chosen.map(String::as_str).collect();
+    while let Some(feature) = todo.pop() {
+        if !on.insert(feature.to_owned()) {
+            continue;
+        }
+        for next in table.get(feature).into_iter().flatten() {
+            if next.starts_with("dep:") || next.contains("?/") {
+                continue;
+            }
+            let name = next.split_once('/').map_or(next.as_str(), |(dep, _)| dep);
+            if table.contains_key(name) {
+                todo.push(name);
+            }
+        }
+    }
+    on
+}
+
+/// The warnings for what is left untested: the file, or its items by condition.
+fn uncheckable(
+    file: &SourceFile,
+    items: &[&PublicFn],
+    file_cfgs: &[Cfg],
+    item_cfgs: &[(&str, Vec<Cfg>)],
+    needs: &Option<Vec<Option<BTreeSet<String>>>>,
+) -> Vec<Warning> {
+    let both = |item: &[Cfg]| -> String {
+        let all: Vec<Cfg> = file_cfgs.iter().chain(item).cloned().collect();
+        match all.len() {
+            1 => all[0].to_string(),
+            _ => Cfg::All(all).to_string(),
+        }
+    };
+    let Some(needs) = needs else {
+        return vec![Warning::UncheckableFile {
+            file: file.display.clone(),
+            cfg: both(&[]),
+        }];
+    };
+    let mut by_cfg: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (i, item) in items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| needs[*i].is_none())
+    {
+        let names = by_cfg.entry(both(&item_cfgs[i].1)).or_default();
+        names.push(format!("`{}`", item.name));
+    }
+    by_cfg
+        .into_iter()
+        .map(|(cfg, names)| Warning::UncheckableItems {
+            file: file.display.clone(),
+            items: names.join(", "),
+            cfg,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect()))
+            .collect()
+    }
+
+    fn linux() -> HostCfg {
+        HostCfg {
+            names: ["unix", "test"].map(str::to_owned).into(),
+            pairs: [("target_os".to_owned(), "linux".to_owned())].into(),
+        }
+    }
+
+    fn cfgs(texts: &[&str]) -> Vec<Cfg> {
+        texts.iter().map(|t| Cfg::parse(t)).collect()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn each_item_gets_the_fewest_features_that_compile_it_with_its_file() {
+        let table = table(&[
+            ("default", &["std"]),
+            ("std", &[]),
+            ("extra", &[]),
+            ("more", &["extra", "serde/derive"]),
+            ("serde", &["dep:serde"]),
+            ("fast", &[]),
+        ]);
+        type Case<'c> = (
+            &'c [&'c str],
+            &'c [(&'c str, &'c [&'c str])],
+            Option<Vec<Option<&'c [&'c str]>>>,
+        );
+        let cases: [Case<'_>; 7] = [
+            // Nothing asked: the defaults alone.
+            (&[], &[("a", &[])], Some(vec![Some(&[])])),
+            (&["feature = \"std\""], &[("a", &[])], Some(vec![Some(&[])])),
+            (
+                &["feature = \"extra\""],
+                &[("a", &[]), ("b", &[])],
+                Some(vec![Some(&["extra"]), Some(&["extra"])]),
+            ),
+            // `more` turns on `extra` and the optional `serde`: one is enough.
+            (
+                &["all(feature = \"more\", feature = \"extra\")"],
+                &[("a", &[])],
+                Some(vec![Some(&["more"])]),
+            ),
+            // Each item on its own; one the defaults rule out is left.
+            (
+                &[],
+                &[
+                    ("a", &["feature = \"fast\""]),
+                    ("b", &["not(feature = \"std\")"]),
+                    ("c", &[]),
+                ],
+                Some(vec![Some(&["fast"]), None, Some(&[])]),
+            ),
+            // A fn and its alternative share a name, so a build: the first's.
+            (
+                &[],
+                &[
+                    ("run", &["not(feature = \"fast\")"]),
+                    ("run", &["all(unix, feature = \"fast\")"]),
+                    ("other", &["all(unix, feature = \"fast\")"]),
+                ],
+                Some(vec![Some(&[]), None, Some(&["fast"])]),
+            ),
+            (&["windows"], &[("a", &[])], None),
+        ];
+        for (file, items, expected) in cases {
+            let items: Vec<(&str, Vec<Cfg>)> =
+                items.iter().map(|(name, c)| (*name, cfgs(c))).collect();
+            let needs = choose_items(&table, &linux(), &cfgs(file), &items);
+            let expected: Option<Vec<Option<BTreeSet<String>>>> =
+                expected.map(|needs| needs.into_iter().map(|n| n.map(set)).collect());
+            assert_eq!(needs, expected, "{file:?} {items:?}");
+        }
+    }
+
+    #[test]
+    fn what_a_feature_turns_on_is_followed_to_the_end() {
+        let table = table(&[
+            ("a", &["b", "dep:x"]),
+            ("b", &["c", "y/std", "z?/std"]),
+            ("c", &[]),
+            ("y", &["dep:y"]),
+            ("z", &["dep:z"]),
+        ]);
+        let on = enabled(&table, [&"a".to_owned()].into_iter());
+        assert_eq!(on, set(&["a", "b", "c", "y"]));
+    }
+}
