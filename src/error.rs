@@ -120,6 +120,18 @@ pub enum VerifyError {
     },
 }
 
+impl VerifyError {
+    /// What went wrong, without the command or the package already named around it: the
+    /// first compiler error, or cargo's own words.
+    pub fn cause(&self) -> String {
+        match self {
+            VerifyError::Baseline { first_error, .. } => first_error.clone(),
+            VerifyError::Cargo { stderr, .. } => stderr.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// One file that could not be handled; each names the file (relative to the workspace root).
 #[derive(Debug, thiserror::Error)]
 pub enum Warning {
@@ -215,12 +227,25 @@ pub enum Warning {
         items: String,
         cfg: String,
     },
-    /// The package does not build with the features a file's tests need.
+    /// An item and its alternative under another cfg share a test name: the alternative that
+    /// needs fewer features gets the test.
     #[error(
-        "{file}: no tests written, as none could be checked with `--features {features}`: {reason}"
+        "{file}: `{item}` under `{cfg}` gets no test of its own: the name's test is its alternative's, under `{checked}`"
+    )]
+    Alternative {
+        file: String,
+        item: String,
+        cfg: String,
+        checked: String,
+    },
+    /// The package does not build with the features some items' tests need.
+    #[error(
+        "{file}: no tests written for {items}: the package does not build with `--features {features}`: {reason}"
     )]
     FeaturesUnbuilt {
         file: String,
+        /// By name, quoted, or how many.
+        items: String,
         features: String,
         /// The failure, said once per file it leaves without tests.
         reason: String,
@@ -251,6 +276,7 @@ impl Warning {
             Warning::ScaffoldsOnly { .. } => "scaffolds only",
             Warning::UncheckableFile { .. } => "compiled on no build here",
             Warning::UncheckableItems { .. } => "items compiled on no build here",
+            Warning::Alternative { .. } => "an alternative tested",
             Warning::FeaturesUnbuilt { .. } => "features do not build",
         }
     }
@@ -282,6 +308,7 @@ impl Warning {
             | Warning::ChangedDuringRun { file }
             | Warning::UncheckableFile { file, .. }
             | Warning::UncheckableItems { file, .. }
+            | Warning::Alternative { file, .. }
             | Warning::FeaturesUnbuilt { file, .. }
             | Warning::Write { file, .. } => (Some(file), None, None),
         }
@@ -300,6 +327,7 @@ impl Warning {
                 | Warning::ScaffoldsOnly { .. }
                 | Warning::Unobserved { .. }
                 | Warning::UncheckableItems { .. }
+                | Warning::Alternative { .. }
         )
     }
 }

@@ -21,12 +21,27 @@ const MOST_CHOSEN: usize = 12;
 /// Tests checked in one build, and the features it adds to the defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeatureBuild {
-    /// As cargo takes them for a workspace's members: `package/feature`; empty for the
-    /// defaults alone.
+    /// The package whose features are added; `None` for the defaults' build, which checks
+    /// items of every package.
+    pub package: Option<String>,
+    /// Added to the package's defaults; empty for the defaults alone.
     pub features: BTreeSet<String>,
     /// Per file it checks: its index among the requests kept, and its items (by name) whose
     /// tests this build checks.
     pub files: Vec<(usize, BTreeSet<String>)>,
+    /// The builds merged into this one, by the features each needs: built one by one should
+    /// this one not build.
+    pub parts: Vec<FeatureBuild>,
+}
+
+impl FeatureBuild {
+    /// The features, as verification takes them; `None` for the defaults' build.
+    pub fn features(&self) -> Option<crate::verify::Features<'_>> {
+        Some(crate::verify::Features {
+            package: self.package.as_deref()?,
+            names: &self.features,
+        })
+    }
 }
 
 /// What the choice leaves.
@@ -42,12 +57,14 @@ impl<'a, 's> Checkable<'a, 's> {
     /// Every request kept, checked with the defaults alone (`--no-verify` builds nothing).
     pub fn unchanged(requests: Vec<FileRequest<'a>>, sources: Vec<&'s SourceFile>) -> Self {
         let builds = vec![FeatureBuild {
+            package: None,
             features: BTreeSet::new(),
             files: requests
                 .iter()
                 .enumerate()
                 .map(|(i, r)| (i, r.items.iter().map(|i| i.name.clone()).collect()))
                 .collect(),
+            parts: Vec::new(),
         }];
         Checkable {
             requests,
@@ -152,10 +169,12 @@ pub fn choose<'a, 's>(
 /// Each item's name and cfgs, in order.
 type ItemCfgs<'a> = Vec<(&'a str, Vec<Cfg>)>;
 
-/// A build being put together: each package's features added, and the units it checks.
+/// A build being put together: the package whose features it adds (none for the defaults'
+/// build), the features, and the units it checks.
 #[derive(Default)]
 struct Forming {
-    added: BTreeMap<usize, BTreeSet<String>>,
+    package: Option<usize>,
+    added: BTreeSet<String>,
     units: Vec<usize>,
 }
 
@@ -172,8 +191,11 @@ struct Unit {
 }
 
 /// The builds: the items that need nothing added first, as the user's plain `cargo test`
-/// builds them; then as few builds as hold the others, a unit joining a build whose features,
-/// with its own added, still compile every unit in it.
+/// builds them; then, per package (a build's features are one package's, so cargo reads them
+/// alike under either resolver), as few builds as hold its other items, a unit joining a build
+/// whose features, with its own added, still compile every unit in it. A merged build keeps
+/// its parts, built one by one should it fail (one feature may need a nightly compiler or a
+/// dependency not downloaded).
 fn group(units: &[Unit], workspace: &Workspace, host: &HostCfg) -> Vec<FeatureBuild> {
     let mut builds: Vec<Forming> = Vec::new();
     if units.iter().any(|u| u.added.is_empty()) {
@@ -186,64 +208,66 @@ fn group(units: &[Unit], workspace: &Workspace, host: &HostCfg) -> Vec<FeatureBu
         }
         let table = &workspace.packages[unit.package].features;
         let fits = |build: &Forming| {
-            if build.added.is_empty() {
+            if build.package != Some(unit.package) {
                 return false;
             }
-            let mut merged = build.added.get(&unit.package).cloned().unwrap_or_default();
-            merged.extend(unit.added.iter().cloned());
+            let merged = build.added.iter().chain(&unit.added);
             let defaults = table.get("default").into_iter().flatten();
-            let on = enabled(table, defaults.chain(&merged));
-            build
-                .units
-                .iter()
-                .chain([&index])
-                .filter(|&&u| units[u].package == unit.package)
-                .all(|&u| units[u].conditions.iter().all(|c| c.holds(&on, host)))
+            let on = enabled(table, defaults.chain(merged));
+            let mut all = build.units.iter().chain([&index]);
+            all.all(|&u| units[u].conditions.iter().all(|c| c.holds(&on, host)))
         };
         match builds.iter().position(fits) {
             Some(n) => {
                 let build = &mut builds[n];
-                let package = build.added.entry(unit.package).or_default();
-                package.extend(unit.added.iter().cloned());
+                build.added.extend(unit.added.iter().cloned());
                 build.units.push(index);
             }
             None => builds.push(Forming {
-                added: BTreeMap::from([(unit.package, unit.added.clone())]),
+                package: Some(unit.package),
+                added: unit.added.clone(),
                 units: vec![index],
             }),
         }
     }
+    let made = |package: Option<usize>, added: BTreeSet<String>, members: &[usize]| {
+        let mut files: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for &u in members {
+            let items = files.entry(units[u].request).or_default();
+            items.extend(units[u].items.iter().cloned());
+        }
+        FeatureBuild {
+            package: package.map(|p| workspace.packages[p].name.clone()),
+            features: added,
+            files: files.into_iter().collect(),
+            parts: Vec::new(),
+        }
+    };
     builds
         .into_iter()
-        .map(
-            |Forming {
-                 added,
-                 units: members,
-             }| {
-                let mut files: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-                for u in members {
-                    let items = files.entry(units[u].request).or_default();
-                    items.extend(units[u].items.iter().cloned());
-                }
-                FeatureBuild {
-                    features: added
-                        .iter()
-                        .flat_map(|(package, set)| {
-                            let name = &workspace.packages[*package].name;
-                            set.iter().map(move |f| format!("{name}/{f}"))
-                        })
-                        .collect(),
-                    files: files.into_iter().collect(),
-                }
-            },
-        )
+        .map(|forming| {
+            let mut build = made(forming.package, forming.added, &forming.units);
+            // Units with the same features added are one part.
+            let mut parts: BTreeMap<&BTreeSet<String>, Vec<usize>> = BTreeMap::new();
+            for &u in &forming.units {
+                parts.entry(&units[u].added).or_default().push(u);
+            }
+            if forming.package.is_some() && parts.len() > 1 {
+                build.parts = parts
+                    .into_iter()
+                    .map(|(added, members)| made(forming.package, added.clone(), &members))
+                    .collect();
+            }
+            build
+        })
         .collect()
 }
 
 /// Per item, in order: the fewest features added to the defaults that compile it with its
 /// file, or `None` where none do; `None` for the whole file when no build compiles the file
 /// itself. Items of one name (a fn and its `cfg` alternative) share a test name, so a build:
-/// the first's, where it compiles the others.
+/// the one of them that needs fewest features added (the defaults' where one compiles there),
+/// where it compiles the others.
 fn choose_items(
     table: &BTreeMap<String, Vec<String>>,
     host: &HostCfg,
@@ -252,19 +276,24 @@ fn choose_items(
 ) -> Option<Vec<Option<BTreeSet<String>>>> {
     let defaults = enabled(table, table.get("default").into_iter().flatten());
     fewest(table, host, &defaults, file_cfgs.iter())?;
-    let mut needs: Vec<Option<BTreeSet<String>>> = Vec::with_capacity(items.len());
-    for (i, (name, cfgs)) in items.iter().enumerate() {
-        let all = || file_cfgs.iter().chain(cfgs);
-        let first = (0..i).find(|&j| items[j].0 == *name && needs[j].is_some());
-        needs.push(match first {
-            Some(j) => {
-                let added = needs[j].clone().expect("some");
-                let on = enabled(table, defaults.iter().chain(&added));
-                all().all(|c| c.holds(&on, host)).then_some(added)
-            }
-            None => fewest(table, host, &defaults, all()),
-        });
-    }
+    let alone: Vec<Option<BTreeSet<String>>> = items
+        .iter()
+        .map(|(_, cfgs)| fewest(table, host, &defaults, file_cfgs.iter().chain(cfgs)))
+        .collect();
+    let needs = items
+        .iter()
+        .map(|(name, cfgs)| {
+            let namesakes = (0..items.len()).filter(|&j| items[j].0 == *name);
+            let added = namesakes
+                .filter_map(|j| alone[j].as_ref())
+                .min_by_key(|added| added.len())?;
+            let on = enabled(table, defaults.iter().chain(added));
+            let all = file_cfgs.iter().chain(cfgs);
+            all.clone()
+                .all(|c| c.holds(&on, host))
+                .then(|| added.clone())
+        })
+        .collect();
     Some(needs)
 }
 
@@ -348,22 +377,37 @@ fn uncheckable(
         }];
     };
     let mut by_cfg: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut warnings = Vec::new();
     for (i, item) in items
         .iter()
         .enumerate()
         .filter(|(i, _)| needs[*i].is_none())
     {
-        let names = by_cfg.entry(both(&item_cfgs[i].1)).or_default();
-        names.push(format!("`{}`", item.name));
+        let cfg = both(&item_cfgs[i].1);
+        let namesake = (0..items.len()).find(|&j| items[j].name == item.name && needs[j].is_some());
+        match namesake {
+            Some(j) => warnings.push(Warning::Alternative {
+                file: file.display.clone(),
+                item: item.name.clone(),
+                cfg,
+                checked: both(&item_cfgs[j].1),
+            }),
+            None => by_cfg
+                .entry(cfg)
+                .or_default()
+                .push(format!("`{}`", item.name)),
+        }
     }
-    by_cfg
-        .into_iter()
-        .map(|(cfg, names)| Warning::UncheckableItems {
-            file: file.display.clone(),
-            items: names.join(", "),
-            cfg,
-        })
-        .collect()
+    warnings.extend(
+        by_cfg
+            .into_iter()
+            .map(|(cfg, names)| Warning::UncheckableItems {
+                file: file.display.clone(),
+                items: names.join(", "),
+                cfg,
+            }),
+    );
+    warnings
 }
 
 #[cfg(test)]
@@ -432,15 +476,16 @@ mod tests {
                 ],
                 Some(vec![Some(&["fast"]), None, Some(&[])]),
             ),
-            // A fn and its alternative share a name, so a build: the first's.
+            // A fn and its alternative share a name, so a build: the defaults', whichever
+            // comes first.
             (
                 &[],
                 &[
-                    ("run", &["not(feature = \"fast\")"]),
                     ("run", &["all(unix, feature = \"fast\")"]),
+                    ("run", &["not(feature = \"fast\")"]),
                     ("other", &["all(unix, feature = \"fast\")"]),
                 ],
-                Some(vec![Some(&[]), None, Some(&["fast"])]),
+                Some(vec![None, Some(&[]), Some(&["fast"])]),
             ),
             (&["windows"], &[("a", &[])], None),
         ];

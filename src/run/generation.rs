@@ -285,7 +285,7 @@ fn warm_up(
     let files: Vec<&SourceFile> = first.files.iter().map(|(i, _)| sources[*i]).collect();
     // A scratch copy that cannot be made (a target dir that cannot be written, a full disk)
     // ends the run before the first call.
-    verify::warm_up(workspace, &files, &first.features, generator.runtime()).map(Some)
+    verify::warm_up(workspace, &files, first.features(), generator.runtime()).map(Some)
 }
 
 /// The source file of each request, in order.
@@ -336,6 +336,20 @@ fn unverified(generated: FileCandidates) -> FileTests {
         warnings: generated.warnings,
         verdicts: Vec::new(),
         mutants: Vec::new(),
+    }
+}
+
+/// Items by name, in their file's order: `` `a`, `b` ``, or how many when they are many.
+fn quoted(items: &BTreeSet<String>, request: &FileRequest<'_>) -> String {
+    let names: Vec<String> = request
+        .items
+        .iter()
+        .filter(|i| items.contains(&i.name))
+        .map(|i| format!("`{}`", i.name))
+        .collect();
+    match names.len() {
+        0..=3 => names.join(", "),
+        n => format!("{n} items"),
     }
 }
 
@@ -416,7 +430,8 @@ fn verify_all(
         })
         .collect();
     let mut summary: Option<verify::Summary> = None;
-    for build in under_test.builds {
+    let mut queue: std::collections::VecDeque<&FeatureBuild> = under_test.builds.iter().collect();
+    while let Some(build) = queue.pop_front() {
         let of = |all: &[generate::Candidate], items: &BTreeSet<String>| {
             all.iter()
                 .filter(|c| items.contains(&c.item))
@@ -440,7 +455,7 @@ fn verify_all(
             .collect();
         let batch = verify::Batch {
             files: under,
-            features: &build.features,
+            features: build.features(),
         };
         let verified = verify::verify(
             under_test.workspace,
@@ -454,13 +469,22 @@ fn verify_all(
         );
         let report = match verified {
             Ok(report) => report,
-            Err(Error::Verify(reason)) if !build.features.is_empty() => {
+            // One of the features merged may be what does not build: each on its own.
+            Err(Error::Verify(_)) if !build.parts.is_empty() => {
+                for part in build.parts.iter().rev() {
+                    queue.push_front(part);
+                }
+                continue;
+            }
+            Err(Error::Verify(reason)) if build.package.is_some() => {
                 let features = build.features.iter().cloned().collect::<Vec<_>>().join(",");
-                for (index, _) in &build.files {
+                for (index, items) in &build.files {
+                    let request = &under_test.requests[*index];
                     files[*index].warnings.push(Warning::FeaturesUnbuilt {
-                        file: under_test.requests[*index].display.to_owned(),
+                        file: request.display.to_owned(),
+                        items: quoted(items, request),
                         features: features.clone(),
-                        reason: reason.to_string(),
+                        reason: reason.cause(),
                     });
                 }
                 continue;

@@ -31,15 +31,16 @@ pub struct BuildRequest {
     /// package gets artifacts of its own, hashed from its path.
     pub build_dir: PathBuf,
     pub packages: Vec<String>,
-    /// Added to the defaults, as `package/feature`: what the files under test are compiled
-    /// under.
+    /// Added to the defaults of the one package built from `manifest`.
     pub features: Vec<String>,
+    /// The copy's root manifest, or for a build with features, their package's.
+    pub manifest: PathBuf,
     pub lib: bool,
     pub bins: bool,
 }
 
 impl BuildRequest {
-    /// `--features a/x,b/y`, or nothing for the defaults alone.
+    /// `--features x,y`, or nothing for the defaults alone.
     pub fn features_flag(&self) -> String {
         if self.features.is_empty() {
             String::new()
@@ -161,7 +162,7 @@ pub async fn build(request: &BuildRequest) -> Result<Build, VerifyError> {
     command
         .args(["test", "--no-run", "--message-format", "json"])
         .arg("--manifest-path")
-        .arg(request.scratch.join("Cargo.toml"))
+        .arg(&request.manifest)
         .current_dir(&request.scratch)
         .env("CARGO_TARGET_DIR", &request.target_dir)
         // The copy's package is built a few times a run, every time with another test module:

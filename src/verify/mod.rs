@@ -49,11 +49,18 @@ pub struct FileUnderTest<'a> {
     pub candidates: Vec<Candidate>,
 }
 
-/// Files verified together: one scratch build, with these features added to the defaults.
+/// Files verified together: one scratch build, with the defaults or features added.
 pub struct Batch<'a> {
     pub files: Vec<FileUnderTest<'a>>,
-    /// As cargo takes them for a workspace's members: `package/feature`.
-    pub features: &'a BTreeSet<String>,
+    pub features: Option<Features<'a>>,
+}
+
+/// Features added to one package's defaults: the build runs from that package's manifest,
+/// where cargo's older resolver reads `--features` too.
+#[derive(Clone, Copy)]
+pub struct Features<'a> {
+    pub package: &'a str,
+    pub names: &'a BTreeSet<String>,
 }
 
 /// What verification made of one file's candidates.
@@ -652,7 +659,7 @@ impl Drop for WarmUp {
 pub fn warm_up(
     workspace: &Workspace,
     files: &[&SourceFile],
-    features: &BTreeSet<String>,
+    features: Option<Features<'_>>,
     runtime: &Runtime,
 ) -> Result<WarmUp, Error> {
     let (lock, request) = prepare(workspace, files, features)?;
@@ -740,7 +747,7 @@ fn no_space(request: &build::BuildRequest, build: &build::Build) -> Option<Verif
 fn prepare(
     workspace: &Workspace,
     files: &[&SourceFile],
-    features: &BTreeSet<String>,
+    features: Option<Features<'_>>,
 ) -> Result<(scratch::ScratchLock, build::BuildRequest), Error> {
     let (base, scratch, out_dir) = scratch_paths(workspace);
     let scratch_error = |path: &Path| {
@@ -769,13 +776,21 @@ fn prepare(
             TargetKind::Bin => bins = true,
         }
     }
+    let scratch = build::canonical(&scratch);
     let request = build::BuildRequest {
         cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-        scratch: build::canonical(&scratch),
         target_dir: out_dir,
         build_dir: workspace.build_dir.clone(),
         packages: packages.into_iter().collect(),
-        features: features.iter().cloned().collect(),
+        manifest: features
+            .and_then(|f| workspace.packages.iter().find(|p| p.name == f.package))
+            .and_then(|p| p.root.strip_prefix(&workspace.root).ok())
+            .map_or_else(
+                || scratch.join("Cargo.toml"),
+                |rel| scratch.join(rel).join("Cargo.toml"),
+            ),
+        features: features.map_or_else(Vec::new, |f| f.names.iter().cloned().collect()),
+        scratch,
         lib,
         bins,
     };
@@ -786,7 +801,7 @@ impl<'a> Verifier<'a> {
     fn new(
         workspace: &'a Workspace,
         files: &[FileUnderTest<'a>],
-        features: &BTreeSet<String>,
+        features: Option<Features<'_>>,
         options: &'a VerifyOptions,
         runtime: &'a Runtime,
         progress: &'a dyn Progress,
@@ -1676,6 +1691,7 @@ mod tests {
             build_dir: PathBuf::from("/w/target"),
             packages: vec!["app".to_owned()],
             features: Vec::new(),
+            manifest: PathBuf::from("/w/target/testsmith/scratch/Cargo.toml"),
             lib: true,
             bins: false,
         };

@@ -93,7 +93,8 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
 /// Code behind features is checked in a build with the fewest features added to the defaults
 /// that compile it, each item on its own (a fn and the alternative for when a feature is off
 /// both get tests); code no build of this machine compiles is named in a warning and gets
-/// none. The user's `cargo test`, with the defaults or with the features, passes.
+/// none, and so is code behind a feature that does not build, which costs the others nothing.
+/// The user's `cargo test`, with the defaults or with the features, passes.
 #[test]
 fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_named() {
     let dir = fixture("features");
@@ -124,7 +125,10 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
         }
         assert!(lib[at..].contains("assert_eq!("), "{lib}");
     }
-    assert!(!lib.contains("fn test_bare"), "{lib}");
+    assert!(
+        !lib.contains("fn test_bare") && !lib.contains("fn test_never"),
+        "{lib}"
+    );
     assert_eq!(
         read(dir.path(), "src/windows_only.rs")
             .matches("mod testsmith_tests")
@@ -134,6 +138,7 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     for warning in [
         "warning: src/lib.rs: no tests written for `bare`: compiled only under `not(feature = \"std\")`",
         "warning: src/windows_only.rs: no tests written: the file is compiled only under `windows`",
+        "warning: src/lib.rs: no tests written for `never`: the package does not build with `--features broken`: error: `broken` never builds",
     ] {
         assert!(stderr.contains(warning), "{stderr}");
     }
