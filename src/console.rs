@@ -220,6 +220,19 @@ impl Console {
             Event::FileDiff { diff, .. } => self.diff(diff),
             Event::Containment(layers) => self.detail(&format!("containment: {layers}")),
             Event::Mutants { file, mutants } => self.mutants(file, mutants),
+            Event::Features {
+                package,
+                features,
+                files,
+                items,
+            } => {
+                let features = features.iter().cloned().collect::<Vec<_>>().join(",");
+                self.detail(&format!(
+                    "features: {} in {} checked with `cargo test -p {package} --features {features}`",
+                    plural(*items, "item", "items"),
+                    plural(*files, "file", "files"),
+                ));
+            }
             Event::Verified(summary) => {
                 let runs = if summary.compile_only {
                     String::new()

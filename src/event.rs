@@ -95,6 +95,13 @@ pub enum Event<'a> {
     Containment(&'a crate::contain::Layers),
     /// The verify stage's builds and runs.
     Verified(&'a verify::Summary),
+    /// `-v`: items checked in a build with features added to a package's defaults.
+    Features {
+        package: &'a str,
+        features: &'a std::collections::BTreeSet<String>,
+        files: usize,
+        items: usize,
+    },
     /// `-v` with an LLM: the cache's figures.
     CacheStats {
         hits: usize,

@@ -499,6 +499,14 @@ fn verify_all(
             }
             Err(err) => return Err(err),
         };
+        if let Some(package) = &build.package {
+            console.report(&Event::Features {
+                package,
+                features: &build.features,
+                files: build.files.len(),
+                items: build.files.iter().map(|(_, items)| items.len()).sum(),
+            });
+        }
         match &mut summary {
             Some(summary) => summary.add(&report.summary),
             None => summary = Some(report.summary),

@@ -143,6 +143,13 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
         assert!(stderr.contains(warning), "{stderr}");
     }
     assert!(stderr.contains("1 file skipped"), "{stderr}");
+    // `-v` says which builds checked what: `broken` merged with the others failed, so each
+    // was built on its own.
+    for build in ["--features extra`", "--features more`"] {
+        let line =
+            format!("features: 1 item in 1 file checked with `cargo test -p features {build}");
+        assert!(stderr.contains(&line), "{stderr}");
+    }
 
     let plain = cargo_test(dir.path(), &[]);
     assert!(
