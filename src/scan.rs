@@ -173,6 +173,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         }
     }
     drop_unexported(&mut scan.files, workspace);
+    follow_trait_attributes(&mut scan.files, &scan.trait_defs);
     scan.files.sort_by(|a, b| a.display.cmp(&b.display));
     scan.warnings.sort_by_key(ToString::to_string);
     for files in &mut scan.integration {
@@ -238,6 +239,27 @@ fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
                     path.starts_with(export)
                         && (!glob || path.len() == export.len() + 1 || *export == module)
                 })
+        });
+    }
+}
+
+/// What a package's trait says of its methods wherever they are implemented: those of a
+/// `#[doc(hidden)]` trait are not API, those of a `#[deprecated]` one warn when called.
+fn follow_trait_attributes(files: &mut [SourceFile], trait_defs: &[BTreeMap<String, String>]) {
+    for file in files.iter_mut() {
+        let defs = &trait_defs[file.package];
+        // The attributes before the definition's `trait` keyword.
+        let attributes = |name: &str| -> &str {
+            let text = defs.get(name).map_or("", String::as_str);
+            text.find("trait ").map_or("", |at| &text[..at])
+        };
+        file.analysis.items.retain_mut(|item| {
+            let Some(trait_) = item.impl_block.as_ref().and_then(|b| b.trait_.as_ref()) else {
+                return true;
+            };
+            let attributes = attributes(&trait_.name);
+            item.deprecated |= attributes.contains("#[deprecated");
+            !attributes.contains("#[doc(hidden)]")
         });
     }
 }
@@ -471,13 +493,16 @@ impl Walk<'_> {
                 item.stub.insert_str(0, &prefix);
             }
         }
+        // `#![cfg(feature = "x")]` at the top of the file gates it as its `mod` would.
+        let mut mod_cfgs = pending.mod_cfgs;
+        mod_cfgs.extend(std::mem::take(&mut analysis.inner_cfgs));
         let parent = Parent {
             path: &path,
             mod_rs: pending.mod_rs,
             module_path: &pending.module_path,
             exposed: pending.exposed,
             cfgs: &pending.cfgs,
-            mod_cfgs: &pending.mod_cfgs,
+            mod_cfgs: &mod_cfgs,
             package: pending.package,
             target: pending.target,
             rules: &rules,
@@ -496,7 +521,7 @@ impl Walk<'_> {
             source,
             analysis,
             selected,
-            mod_cfgs: pending.mod_cfgs,
+            mod_cfgs,
         });
     }
 
@@ -608,7 +633,17 @@ impl Walk<'_> {
                 no_std: Some(rules.no_std),
                 cfgs,
                 required: condition.is_some() || decl.cfg_paths.is_empty(),
-                mod_cfgs: parent.mod_cfgs.iter().chain(&decl.cfgs).cloned().collect(),
+                mod_cfgs: {
+                    let mut mod_cfgs: Vec<String> =
+                        parent.mod_cfgs.iter().chain(&decl.cfgs).cloned().collect();
+                    // The file a `cfg_attr` path does not choose is compiled where none does.
+                    if condition.is_none() && !decl.cfg_paths.is_empty() {
+                        let conditions: Vec<&str> =
+                            decl.cfg_paths.iter().map(|(c, _)| c.as_str()).collect();
+                        mod_cfgs.push(format!("not(any({}))", conditions.join(", ")));
+                    }
+                    mod_cfgs
+                },
             };
             scope.spawn(move |scope| self.visit(scope, child));
         }

@@ -296,6 +296,12 @@ impl Walker<'_> {
             trait_,
         };
         let pushed = push_cfgs(cfgs, &imp.attrs);
+        // An impl that allows `deprecated` names what std or the crate deprecated
+        // (`impl From<LayoutErr>`): a test of its methods names it too.
+        let allows_deprecated = lint_attrs(&imp.attrs)
+            .iter()
+            .any(|l| l.level == crate::rules::Level::Allow && l.lint == "deprecated");
+        let first = self.out.items.len();
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
             doc_test_calls(&f.attrs, &mut self.out.doc_calls);
@@ -320,6 +326,11 @@ impl Walker<'_> {
             }
             let body = &f.block.brace_token;
             self.push_fn(&f.sig, &f.attrs, body, modules, cfgs, Some(block.clone()));
+        }
+        if allows_deprecated {
+            for item in &mut self.out.items[first..] {
+                item.deprecated = true;
+            }
         }
         cfgs.truncate(cfgs.len() - pushed);
     }
@@ -452,7 +463,10 @@ impl Walker<'_> {
             has_receiver: sig.receiver().is_some(),
             source,
             stub,
-            deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated")),
+            deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated"))
+                || lint_attrs(attrs)
+                    .iter()
+                    .any(|l| l.level == crate::rules::Level::Allow && l.lint == "deprecated"),
             line: sig.ident.span().start().line,
             column: sig.ident.span().start().column + 1,
             span: (

@@ -57,6 +57,8 @@ pub struct PublicFn {
     /// around it (a test must compile under the same conditions as what it calls), and the
     /// signature, parseable as a `syn::ItemFn`.
     pub stub: String,
+    /// Deprecated, or of a deprecated trait, or allowed (on itself or its impl) to use what
+    /// is: its test needs `deprecated` allowed.
     pub deprecated: bool,
     /// 1-based line of the fn's name.
     pub line: usize,
@@ -192,6 +194,8 @@ pub struct FileAnalysis {
     pub lints: Vec<LintAttr>,
     /// `#![no_std]` (meaningful at a crate root).
     pub no_std: bool,
+    /// The file's inner `#![cfg(…)]`s, as written: it is compiled only under them.
+    pub inner_cfgs: Vec<String>,
     /// Names of [`STD_NAMES`](crate::rules::STD_NAMES) the file's top level defines or imports from elsewhere.
     pub shadowed: BTreeSet<String>,
     /// The file's top level has a glob import.
@@ -265,6 +269,15 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         duplicate_types: BTreeSet::new(),
         lints: lint_attrs(&file.attrs),
         no_std: file.attrs.iter().any(|a| a.path().is_ident("no_std")),
+        inner_cfgs: file
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .filter_map(|a| match &a.meta {
+                syn::Meta::List(list) => Some(compact(&list.tokens)),
+                _ => None,
+            })
+            .collect(),
         shadowed: BTreeSet::new(),
         glob: false,
         imports: BTreeMap::new(),

@@ -13,12 +13,64 @@ use crate::analysis::{Constructor, bound_text};
 use crate::rules::{Rules, STD_NAMES};
 
 /// How a test names std's items where the file may hide them, and where core's paths start.
+#[derive(Clone)]
 pub struct StdNames {
     /// Names the test module sees as the package's own: the file defines or imports them, or
     /// a glob import may bring the package's type of that name.
     hidden: BTreeSet<String>,
     core: TokenStream,
+    /// A type to try for a bound on one of the package's own traits, which no candidate is
+    /// known to meet (implementations a macro writes cannot be read): the probe's build
+    /// decides, and one that does not compile is set aside.
+    guess: Option<Guess>,
 }
+
+/// See [`StdNames::guessing`].
+#[derive(Clone)]
+struct Guess {
+    ty: &'static str,
+    /// The std traits it implements, by the bound as written.
+    traits: Vec<&'static str>,
+    /// The package's own traits, by name.
+    own_traits: BTreeSet<String>,
+}
+
+impl Guess {
+    /// Whether `bound` names one of the package's own traits (`Array`, `private::Sealed`).
+    fn owns(&self, bound: &str) -> bool {
+        let name = bound.split('<').next().unwrap_or(bound);
+        let name = name.rsplit("::").next().unwrap_or(name);
+        self.own_traits.contains(name)
+    }
+}
+
+/// The types a probe tries for a bound on the package's own trait: the numbers, text and
+/// arrays such traits are most often implemented for.
+pub const GUESSES: &[&str] = &[
+    "i32",
+    "u64",
+    "u8",
+    "f64",
+    "&'static str",
+    "String",
+    "[i32; 4]",
+];
+
+/// The std traits of the guesses that are not [`CANDIDATES`]: a candidate's (an integer's
+/// are near enough `i32`'s: the build tells), or these, by the bound as written.
+const GUESSED: &[(&str, &str)] = &[
+    ("u64", "i32"),
+    ("u8", "i32"),
+    (
+        "f64",
+        "Copy Clone Debug Display Default PartialEq PartialOrd",
+    ),
+    // A trait for arrays of every size (`smallvec::Array`).
+    ("[i32; 4]", "Copy Clone Debug Default PartialEq Eq Hash"),
+];
+
+/// Every type is `Sized`, `Send`, `Sync` and `Unpin` here.
+const MARKERS: &[&str] = &["Sized", "Send", "Sync", "Unpin"];
 
 impl StdNames {
     pub fn new(rules: &Rules, type_defs: &BTreeMap<String, String>) -> StdNames {
@@ -34,7 +86,54 @@ impl StdNames {
         StdNames {
             hidden,
             core: rules.core_root(),
+            guess: None,
         }
+    }
+
+    /// The same names, with `GUESSES[index]` tried for a bound on one of `own_traits`.
+    pub fn guessing<'t>(&self, index: usize, own_traits: impl Iterator<Item = &'t String>) -> Self {
+        let ty = GUESSES[index];
+        let candidate = |ty: &str| CANDIDATES.iter().find(|(t, _)| *t == ty).map(|(_, t)| *t);
+        let traits: Vec<&'static str> = match GUESSED.iter().find(|(t, _)| *t == ty) {
+            Some((_, like)) => match candidate(like) {
+                Some(traits) => traits.to_vec(),
+                None => like.split(' ').collect(),
+            },
+            None => candidate(ty).unwrap_or_default().to_vec(),
+        };
+        StdNames {
+            guess: Some(Guess {
+                ty,
+                traits,
+                own_traits: own_traits.cloned().collect(),
+            }),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the guess is taken to meet `bound`: one of the package's own traits (the build
+    /// tells), or a std trait it implements. A `new` bound by them builds the guessed type.
+    fn guess_meets(&self, bound: &str) -> bool {
+        let Some(guess) = self.guess.as_ref() else {
+            return false;
+        };
+        guess.traits.contains(&bound) || MARKERS.contains(&bound) || guess.owns(bound)
+    }
+
+    /// The guess, where `bounds` name one of the package's own traits and every other bound
+    /// is one the guess meets.
+    fn guessed(&self, bounds: &[String]) -> Option<Type> {
+        let guess = self.guess.as_ref()?;
+        let fits =
+            bounds.iter().any(|b| guess.owns(b)) && bounds.iter().all(|b| self.guess_meets(b));
+        if !fits {
+            return None;
+        }
+        Some(if guess.ty == "String" {
+            syn::parse2(self.path("String")).expect("std paths parse")
+        } else {
+            syn::parse_str(guess.ty).expect("guesses parse")
+        })
     }
 
     /// Whether a bare `name` in the file means something other than std's.
@@ -522,7 +621,9 @@ impl Env<'_> {
             Constructor::New { args, bounds }
                 if self.can_name_types
                     && depth < MAX_DEPTH
-                    && bounds.iter().all(|b| met_by_every_candidate(b)) =>
+                    && bounds
+                        .iter()
+                        .all(|b| met_by_every_candidate(b) || self.std.guess_meets(b)) =>
             {
                 let path = expr_path(path)?;
                 let args = args
@@ -889,7 +990,7 @@ pub fn choose<'b>(
     bounds: impl Iterator<Item = &'b TypeParamBound> + Clone,
     std: &StdNames,
 ) -> Option<Type> {
-    CANDIDATES.iter().find_map(|(ty, traits)| {
+    let known = CANDIDATES.iter().find_map(|(ty, traits)| {
         let fits = bounds
             .clone()
             .filter_map(|b| bound_text(&without_lifetimes(b)))
@@ -901,6 +1002,12 @@ pub fn choose<'b>(
                 syn::parse_str(ty).expect("candidate types parse")
             }
         })
+    });
+    known.or_else(|| {
+        let texts: Vec<String> = bounds
+            .filter_map(|b| bound_text(&without_lifetimes(b)))
+            .collect();
+        std.guessed(&texts)
     })
 }
 

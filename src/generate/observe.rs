@@ -16,7 +16,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::{ReturnType, Type};
 
-use super::args::{Literals, StdNames, tuple_of};
+use super::args::{GUESSES, Literals, StdNames, tuple_of};
 use super::scaffold::{self, Gaps, Parts};
 use super::{
     FileRequest, GeneratedTest, Generator, PROBE_MARK, PROBE_RUNS, Progress, RepairRequest,
@@ -27,6 +27,9 @@ use crate::error::Error;
 
 /// Calls tried per item; the mutation stage keeps the fewest that catch the most.
 const CALLS: usize = 8;
+
+/// Calls per type guessed for a bound on the package's own trait: most guesses do not compile.
+const CALLS_PER_GUESS: usize = 2;
 
 /// What a recorded test says about itself, so a reader does not take a bug for the spec.
 const NOTE: &str =
@@ -134,22 +137,45 @@ fn probes(
         return scaffold;
     }
     let literals = Literals::of(&item.source);
+    // The calls with the first `count` of the chosen inputs; `None` when one cannot be built.
+    let calls = |std: &StdNames, count: usize| -> Option<Vec<Parts>> {
+        (0..count)
+            .map(|k| {
+                let mut gaps = Gaps::default();
+                let parts = scaffold::parts(
+                    item,
+                    &stub.sig,
+                    request,
+                    impls,
+                    std,
+                    Some((k, &literals)),
+                    &mut gaps,
+                );
+                parts.filter(|_| !gaps.placeholders && !gaps.unsafe_block)
+            })
+            .collect()
+    };
+    let all = match calls(std, CALLS) {
+        Some(all) => all,
+        // Generic over the package's own traits, which no known type meets: each guess is
+        // tried, and the build keeps those that compile.
+        None => {
+            let guessed: Vec<Parts> = (0..GUESSES.len())
+                .filter_map(|index| {
+                    let std = std.guessing(index, request.trait_defs.keys());
+                    calls(&std, CALLS_PER_GUESS)
+                })
+                .flatten()
+                .collect();
+            if guessed.is_empty() {
+                return scaffold();
+            }
+            guessed
+        }
+    };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for k in 0..CALLS {
-        let mut gaps = Gaps::default();
-        let parts = scaffold::parts(
-            item,
-            &stub.sig,
-            request,
-            impls,
-            std,
-            Some((k, &literals)),
-            &mut gaps,
-        );
-        let Some(parts) = parts.filter(|_| !gaps.placeholders && !gaps.unsafe_block) else {
-            return scaffold();
-        };
+    for parts in all {
         let stmts = &parts.stmts;
         if !seen.insert(quote!(#(#stmts)* ; ).to_string() + &parts.call.to_string()) {
             continue;
@@ -216,10 +242,19 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
         Some(_) => quote!(#call.collect::<Vec<_>>()),
         None => quote!(#call),
     };
-    let changed: &[syn::Ident] = if borrows(&stub.sig.output) {
-        &[]
+    let borrowed = borrows(&stub.sig.output);
+    let changed: &[syn::Ident] = if borrowed { &[] } else { &parts.changed };
+    // What borrows a local the closure captures cannot leave it: it is shown inside.
+    let (call, shown) = if borrowed {
+        (
+            quote!({
+                let __testsmith_value = #call;
+                (&__TestsmithShow(&__testsmith_value)).show()
+            }),
+            quote!(value),
+        )
     } else {
-        &parts.changed
+        (quote!(#call), quote!(&(&__TestsmithShow(value)).show()))
     };
     let labels = changed.iter().map(|c| format!("\nafter {c} "));
     // The probe is never written; what the crate denies must not stop it building (a lint
@@ -265,8 +300,6 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
         fn #name() {
             #link
             #(#stmts)*
-            let __testsmith_call =
-                #root::panic::catch_unwind(#root::panic::AssertUnwindSafe(|| #call));
             struct __TestsmithShow<'a, T: ?Sized>(&'a T);
             trait __TestsmithDebug {
                 fn show(&self) -> #root::string::String;
@@ -284,11 +317,13 @@ fn probe(stub: &syn::ItemFn, name: &str, parts: &Parts, request: &FileRequest<'_
                     #root::string::String::from("-")
                 }
             }
+            let __testsmith_call =
+                #root::panic::catch_unwind(#root::panic::AssertUnwindSafe(|| #call));
             let mut __testsmith_seen = #root::string::String::from(#PROBE_MARK);
             match &__testsmith_call {
                 #root::result::Result::Ok(value) => {
                     __testsmith_seen.push_str("\nreturned ");
-                    __testsmith_seen.push_str(&(&__TestsmithShow(value)).show());
+                    __testsmith_seen.push_str(#shown);
                 }
                 #root::result::Result::Err(payload) => {
                     let message = payload
@@ -500,6 +535,18 @@ fn forms(
 /// `to_string`, and imports those.
 fn link_std(test: &mut syn::ItemFn) {
     let text = test.block.to_token_stream().to_string();
+    // A whole identifier, then what follows it: `SmallVec <` is no use of `Vec`.
+    let uses_tokens = |used: &str| {
+        let (word, then) = used.split_once(' ').unwrap_or((used, ""));
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = &text[at + word.len()..];
+            !before.is_some_and(ident)
+                && !after.chars().next().is_some_and(ident)
+                && after.trim_start().starts_with(then)
+        })
+    };
     let mut uses: Vec<syn::Stmt> = vec![syn::parse_quote!(
         extern crate std;
     )];
@@ -535,7 +582,7 @@ fn link_std(test: &mut syn::ItemFn) {
             ),
         ),
     ] {
-        if text.contains(used) {
+        if uses_tokens(used) {
             uses.push(syn::parse2(import).expect("a use item"));
         }
     }
@@ -632,13 +679,18 @@ fn split_probe(probe: &syn::ItemFn) -> Option<(Vec<syn::Stmt>, syn::Expr)> {
             let syn::Expr::Closure(closure) = assert.args.first()? else {
                 return None;
             };
+            // `{ let __testsmith_value = CALL; … }` where what it returns borrows.
+            if let syn::Expr::Block(block) = &*closure.body
+                && let Some(syn::Stmt::Local(value)) = block.block.stmts.first()
+                && matches!(&value.pat, syn::Pat::Ident(p) if p.ident == "__testsmith_value")
+            {
+                return Some((stmts, (*value.init.as_ref()?.expr).clone()));
+            }
             return Some((stmts, (*closure.body).clone()));
         }
-        // The probe's own link to std (a `no_std` crate's test gets its own).
-        if !matches!(
-            stmt,
-            syn::Stmt::Item(syn::Item::ExternCrate(_) | syn::Item::Use(_))
-        ) {
+        // The probe's own items: its link to std (a `no_std` crate's test gets its own) and
+        // what shows a value.
+        if !matches!(stmt, syn::Stmt::Item(_)) {
             stmts.push(stmt.clone());
         }
     }
@@ -1184,6 +1236,23 @@ mod tests {
         let mut plain: syn::ItemFn = syn::parse_str("fn t() { assert_eq!(f(), 1); }").unwrap();
         link_std(&mut plain);
         assert!(!plain.to_token_stream().to_string().contains("extern crate"));
+        // A name that ends in `Vec` is no use of std's.
+        let mut own: syn::ItemFn = syn::parse_str(
+            "fn t() { let v: SmallVec<[i32; 4]> = SmallVec::new(); let w: Vec<u8> = v.to_vec(); }",
+        )
+        .unwrap();
+        link_std(&mut own);
+        let text = own.to_token_stream().to_string();
+        assert_eq!(text.matches("use std :: vec :: Vec").count(), 1, "{text}");
+        let mut only_own: syn::ItemFn =
+            syn::parse_str("fn t() { let v: SmallVec<[i32; 4]> = SmallVec::new(); }").unwrap();
+        link_std(&mut only_own);
+        assert!(
+            !only_own
+                .to_token_stream()
+                .to_string()
+                .contains("extern crate")
+        );
     }
 
     #[test]

@@ -212,8 +212,7 @@ fn group(units: &[Unit], workspace: &Workspace, host: &HostCfg) -> Vec<FeatureBu
                 return false;
             }
             let merged = build.added.iter().chain(&unit.added);
-            let defaults = table.get("default").into_iter().flatten();
-            let on = enabled(table, defaults.chain(merged));
+            let on = enabled(table, defaults(table).iter().chain(merged));
             let mut all = build.units.iter().chain([&index]);
             all.all(|&u| units[u].conditions.iter().all(|c| c.holds(&on, host)))
         };
@@ -274,7 +273,7 @@ fn choose_items(
     file_cfgs: &[Cfg],
     items: &[(&str, Vec<Cfg>)],
 ) -> Option<Vec<Option<BTreeSet<String>>>> {
-    let defaults = enabled(table, table.get("default").into_iter().flatten());
+    let defaults = defaults(table);
     fewest(table, host, &defaults, file_cfgs.iter())?;
     let alone: Vec<Option<BTreeSet<String>>> = items
         .iter()
@@ -331,28 +330,39 @@ fn fewest<'c>(
 
 /// The features on when `chosen` are asked for: each with what it enables, all the way down.
 /// `x/feature` turns on the implicit feature of an optional dependency `x`; `x?/feature` and
-/// `dep:x` turn on none.
+/// `dep:x` turn on none. Entries are read alike wherever they are (the `default` list too).
 fn enabled<'f>(
-    table: &BTreeMap<String, Vec<String>>,
+    table: &'f BTreeMap<String, Vec<String>>,
     chosen: impl Iterator<Item = &'f String>,
 ) -> BTreeSet<String> {
+    let feature = |entry: &'f str| -> Option<&'f str> {
+        if entry.starts_with("dep:") || entry.contains("?/") {
+            return None;
+        }
+        let name = entry.split_once('/').map_or(entry, |(dep, _)| dep);
+        table.contains_key(name).then_some(name)
+    };
     let mut on = BTreeSet::new();
-    let mut todo: Vec<&str> = chosen.map(String::as_str).collect();
-    while let Some(feature) = todo.pop() {
-        if !on.insert(feature.to_owned()) {
+    let mut todo: Vec<&str> = chosen.filter_map(|c| feature(c)).collect();
+    while let Some(name) = todo.pop() {
+        if !on.insert(name.to_owned()) {
             continue;
         }
-        for next in table.get(feature).into_iter().flatten() {
-            if next.starts_with("dep:") || next.contains("?/") {
-                continue;
-            }
-            let name = next.split_once('/').map_or(next.as_str(), |(dep, _)| dep);
-            if table.contains_key(name) {
-                todo.push(name);
-            }
-        }
+        todo.extend(
+            table
+                .get(name)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| feature(e)),
+        );
     }
     on
+}
+
+/// The features the defaults turn on: `default` and what it enables.
+fn defaults(table: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    let default = "default".to_owned();
+    enabled(table, std::iter::once(&default))
 }
 
 /// The warnings for what is left untested: the file, or its items by condition.
@@ -366,6 +376,7 @@ fn uncheckable(
     let both = |item: &[Cfg]| -> String {
         let all: Vec<Cfg> = file_cfgs.iter().chain(item).cloned().collect();
         match all.len() {
+            0 => "no cfg".to_owned(),
             1 => all[0].to_string(),
             _ => Cfg::All(all).to_string(),
         }
@@ -510,5 +521,12 @@ mod tests {
         ]);
         let on = enabled(&table, [&"a".to_owned()].into_iter());
         assert_eq!(on, set(&["a", "b", "c", "y"]));
+        // The `default` list is read as any other: `y/std` there turns on `y`.
+        let mut with_default = table.clone();
+        with_default.insert(
+            "default".to_owned(),
+            vec!["z?/std".to_owned(), "y/std".to_owned()],
+        );
+        assert_eq!(defaults(&with_default), set(&["default", "y"]));
     }
 }

@@ -279,7 +279,9 @@ fn warm_up(
     let Some(first) = builds.first() else {
         return Ok(None);
     };
-    if !options.verify.enabled || llm.soft {
+    // A build with features may fail for them alone: only the defaults' is worth ending the
+    // run over.
+    if !options.verify.enabled || llm.soft || first.package.is_some() {
         return Ok(None);
     }
     let files: Vec<&SourceFile> = first.files.iter().map(|(i, _)| sources[*i]).collect();
@@ -430,6 +432,8 @@ fn verify_all(
         })
         .collect();
     let mut summary: Option<verify::Summary> = None;
+    // Per file, the builds whose tests it got.
+    let mut checked_in = vec![0; files.len()];
     let mut queue: std::collections::VecDeque<&FeatureBuild> = under_test.builds.iter().collect();
     while let Some(build) = queue.pop_front() {
         let of = |all: &[generate::Candidate], items: &BTreeSet<String>| {
@@ -470,13 +474,17 @@ fn verify_all(
         let report = match verified {
             Ok(report) => report,
             // One of the features merged may be what does not build: each on its own.
-            Err(Error::Verify(_)) if !build.parts.is_empty() => {
+            Err(Error::Verify(VerifyError::Baseline { .. } | VerifyError::Cargo { .. }))
+                if !build.parts.is_empty() =>
+            {
                 for part in build.parts.iter().rev() {
                     queue.push_front(part);
                 }
                 continue;
             }
-            Err(Error::Verify(reason)) if build.package.is_some() => {
+            Err(Error::Verify(
+                reason @ (VerifyError::Baseline { .. } | VerifyError::Cargo { .. }),
+            )) if build.package.is_some() => {
                 let features = build.features.iter().cloned().collect::<Vec<_>>().join(",");
                 for (index, items) in &build.files {
                     let request = &under_test.requests[*index];
@@ -512,6 +520,7 @@ fn verify_all(
             None => summary = Some(report.summary),
         }
         for ((index, _), verdict) in build.files.iter().zip(report.files) {
+            checked_in[*index] += 1;
             let tests = &mut files[*index];
             tests.candidates.extend(verdict.kept);
             tests.verdicts.extend(verdict.tests);
@@ -519,14 +528,8 @@ fn verify_all(
         }
     }
     // Tests in their items' order, whichever build checked them.
-    let builds_of = |file: usize| {
-        let builds = under_test.builds.iter();
-        builds
-            .filter(|b| b.files.iter().any(|(i, _)| *i == file))
-            .count()
-    };
     for (file, (tests, request)) in files.iter_mut().zip(under_test.requests).enumerate() {
-        if builds_of(file) < 2 {
+        if checked_in[file] < 2 {
             continue;
         }
         let place = |item: &str| request.items.iter().position(|i| i.name == item);

@@ -19,7 +19,7 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
 
     // Literal forms where the type has one, the package's unit variants, a float within a
     // tolerance, a panic as `should_panic`, a `&mut self` method through its receiver after,
-    // an iterator through what it yields.
+    // an iterator through what it yields, a type guessed for the crate's own trait.
     for expected in [
         "assert_eq!(parse_size(",
         "Ok(",
@@ -31,6 +31,9 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
         ".collect::<Vec<_>>();",
         "assert_eq!(result, vec![",
         "assert_eq!(format!(\"{:?}\", value), \"Counter { count: ",
+        // A bound on the crate's own trait, implemented by a macro: the guesses that
+        // compile are kept; what the call returns borrows the receiver.
+        "let result = value.write::<u64>(n);\n        assert_eq!(result, \"",
     ] {
         assert!(module.contains(expected), "no `{expected}` in:\n{module}");
     }
@@ -105,6 +108,9 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     // Seen run: only a build with `extra` compiles the module.
     let extra = read(dir.path(), "src/extra.rs");
     assert!(extra.contains("assert_eq!(triple("), "{extra}");
+    // A file gated by its own `#![cfg]` is too.
+    let inner = read(dir.path(), "src/inner.rs");
+    assert!(inner.contains("assert_eq!(quadruple("), "{inner}");
     let lib = read(dir.path(), "src/lib.rs");
     for (test, gate) in [
         ("fn test_base()", None),
@@ -145,9 +151,11 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     assert!(stderr.contains("1 file skipped"), "{stderr}");
     // `-v` says which builds checked what: `broken` merged with the others failed, so each
     // was built on its own.
-    for build in ["--features extra`", "--features more`"] {
-        let line =
-            format!("features: 1 item in 1 file checked with `cargo test -p features {build}");
+    for (build, counts) in [
+        ("--features extra`", "2 items in 2 files"),
+        ("--features more`", "1 item in 1 file"),
+    ] {
+        let line = format!("features: {counts} checked with `cargo test -p features {build}");
         assert!(stderr.contains(&line), "{stderr}");
     }
 
@@ -160,6 +168,7 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     for test in [
         "test testsmith_tests::test_doubled ... ok",
         "test extra::testsmith_tests::test_triple ... ok",
+        "test inner::testsmith_tests::test_quadruple ... ok",
     ] {
         assert!(featured.contains(test), "{featured}");
     }

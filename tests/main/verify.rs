@@ -310,17 +310,17 @@ fn offline_scaffolds_are_compile_checked_and_fall_back_to_a_lone_todo() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "warning: src/lib.rs: the scaffold of `Yards::feet` does not compile here (error: use of deprecated struct `Yards`: use `Meters`); wrote a lone `todo!()` in its place",
+            "warning: src/lib.rs: the scaffold of `old::Yards::feet` does not compile here (error: use of deprecated struct `old::Yards`: use `Meters`); wrote a lone `todo!()` in its place",
         ))
         .stderr(predicate::str::contains(
             "generated 2 tests in 1 file (1 scaffold fell back to a lone todo!()), 0 items already tested",
         ));
     let after = read(dir.path(), "src/lib.rs");
     let added = common::appended(before.as_bytes(), after.as_bytes());
-    // `new_way` keeps its full scaffold; `Yards::feet` only says what to do.
+    // `new_way` keeps its full scaffold; `old::Yards::feet` only says what to do.
     assert!(added.contains("let _result = new_way(x);"), "{added}");
     assert!(
-        added.contains("choose the arguments of `Yards::feet`"),
+        added.contains("choose the arguments of `old::Yards::feet`"),
         "{added}"
     );
     assert!(!added.contains("value.feet()"), "{added}");
