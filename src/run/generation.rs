@@ -20,7 +20,7 @@ use crate::options::Options;
 use crate::plan::{self, Checkable, FeatureBuild, FilePlan};
 use crate::scan::{Scan, SourceFile};
 use crate::splice;
-use crate::verify::{self, VerifyOptions};
+use crate::verify::{self, Reason, TestVerdict, VerifyOptions};
 use crate::workspace::Workspace;
 
 /// The model, when there is one to ask.
@@ -341,6 +341,182 @@ fn unverified(generated: FileCandidates) -> FileTests {
     }
 }
 
+/// The defaults' tests run again under the features a package's other items were checked
+/// with: a value recorded with the defaults may be another with a feature on (a `Debug` form
+/// that gains a field), and `cargo test --features x` runs them too.
+struct Again<'a> {
+    under_test: &'a UnderTest<'a>,
+    options: &'a VerifyOptions,
+    runtime: &'a Runtime,
+    console: &'a Console,
+}
+
+impl Again<'_> {
+    /// Run the tests of `package`'s items outside any feature with every set in `sets` on at
+    /// once, or, should that not build, with each; drop those that do not hold, with a
+    /// warning. The figures of the builds that ran.
+    fn under_features(
+        &self,
+        package: &str,
+        sets: &[&BTreeSet<String>],
+        files: &mut [FileTests],
+    ) -> Result<Option<verify::Summary>, Error> {
+        let union: BTreeSet<String> = sets.iter().flat_map(|s| s.iter().cloned()).collect();
+        let mut tries: Vec<BTreeSet<String>> = vec![union];
+        if sets.len() > 1 {
+            tries.extend(sets.iter().map(|s| (*s).clone()));
+        }
+        let mut figures: Option<verify::Summary> = None;
+        let mut held_with_all = false;
+        for (attempt, features) in tries.iter().enumerate() {
+            if attempt > 0 && held_with_all {
+                break;
+            }
+            match self.run(package, features, files)? {
+                Some(summary) => {
+                    held_with_all |= attempt == 0;
+                    match &mut figures {
+                        Some(figures) => figures.add(&summary),
+                        None => figures = Some(summary),
+                    }
+                }
+                // Nothing of the package's to run again.
+                None if attempt == 0 => return Ok(None),
+                None => {}
+            }
+        }
+        Ok(figures)
+    }
+
+    /// One run; `None` when there was nothing to run or the package does not build with
+    /// `features`.
+    fn run(
+        &self,
+        package: &str,
+        features: &BTreeSet<String>,
+        files: &mut [FileTests],
+    ) -> Result<Option<verify::Summary>, Error> {
+        let under_test = self.under_test;
+        // The files of the package whose tests were checked with the defaults.
+        let defaults = under_test.builds.iter().find(|b| b.package.is_none());
+        let chosen: Vec<(usize, BTreeSet<String>)> = defaults
+            .into_iter()
+            .flat_map(|b| &b.files)
+            .filter(|(index, _)| {
+                let file = under_test.sources[*index];
+                under_test.workspace.packages[file.package].name == package
+            })
+            .map(|(index, items)| {
+                // An `#[ignore]`d scaffold is not run; it compiled, and asserts nothing.
+                let written = files[*index].candidates.iter();
+                let ran: BTreeSet<String> = written
+                    .filter(|c| items.contains(&c.item) && !c.is_scaffold())
+                    .map(|c| c.name.clone())
+                    .collect();
+                (*index, ran)
+            })
+            .filter(|(_, ran)| !ran.is_empty())
+            .collect();
+        if chosen.is_empty() {
+            return Ok(None);
+        }
+        let candidates: Vec<Vec<generate::Candidate>> = chosen
+            .iter()
+            .map(|(index, names)| {
+                let written = files[*index].candidates.iter();
+                written
+                    .filter(|c| names.contains(&c.name))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let requests: Vec<FileRequest<'_>> = chosen
+            .iter()
+            .zip(&candidates)
+            .map(|((index, _), candidates)| {
+                let items = candidates.iter().map(|c| c.item.clone()).collect();
+                under_test.requests[*index].only(&items)
+            })
+            .collect();
+        let under: Vec<verify::FileUnderTest<'_>> = chosen
+            .iter()
+            .zip(&requests)
+            .zip(candidates)
+            .map(
+                |(((index, _), request), candidates)| verify::FileUnderTest {
+                    file: under_test.sources[*index],
+                    request,
+                    candidates,
+                },
+            )
+            .collect();
+        // Seen to pass already: run, not repaired, not mutated again.
+        let options = VerifyOptions {
+            repair_rounds: 0,
+            mutants: false,
+            mutation_rounds: 0,
+            keep_failing: false,
+            ..self.options.clone()
+        };
+        let batch = verify::Batch {
+            files: under,
+            features: Some(verify::Features {
+                package,
+                names: features,
+            }),
+        };
+        let report = match verify::verify(
+            under_test.workspace,
+            batch,
+            &options,
+            None,
+            self.runtime,
+            self.console,
+            None,
+        ) {
+            Ok(report) => report,
+            Err(Error::Verify(VerifyError::Baseline { .. } | VerifyError::Cargo { .. })) => {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let flag = features.iter().cloned().collect::<Vec<_>>().join(",");
+        for ((index, ran), verdict) in chosen.iter().zip(report.files) {
+            let kept: BTreeSet<&str> = verdict.kept.iter().map(|c| c.name.as_str()).collect();
+            // Compiled out with these features (`cfg(not(feature = "x"))`): nothing to hold.
+            let compiled_out: BTreeSet<&str> = verdict
+                .tests
+                .iter()
+                .filter(|(_, v)| matches!(v, TestVerdict::Dropped(Reason::NotRun)))
+                .map(|(item, _)| item.as_str())
+                .collect();
+            let tests = &mut files[*index];
+            let display = under_test.requests[*index].display;
+            let mut dropped = Vec::new();
+            tests.candidates.retain(|c| {
+                let held = !ran.contains(&c.name)
+                    || kept.contains(c.name.as_str())
+                    || compiled_out.contains(c.item.as_str());
+                if !held {
+                    dropped.push(c.item.clone());
+                }
+                held
+            });
+            for item in dropped {
+                tests.warnings.push(Warning::Dropped {
+                    file: display.to_owned(),
+                    what: format!(
+                        "the test of `{item}`: recorded with the default features, it does not hold with `--features {flag}`"
+                    ),
+                });
+            }
+            let left: BTreeSet<&str> = tests.candidates.iter().map(|c| c.item.as_str()).collect();
+            tests.mutants.retain(|m| left.contains(m.item.as_str()));
+        }
+        Ok(Some(report.summary))
+    }
+}
+
 /// Items by name, in their file's order: `` `a`, `b` ``, or how many when they are many.
 fn quoted(items: &BTreeSet<String>, request: &FileRequest<'_>) -> String {
     let names: Vec<String> = request
@@ -434,6 +610,8 @@ fn verify_all(
     let mut summary: Option<verify::Summary> = None;
     // Per file, the builds whose tests it got.
     let mut checked_in = vec![0; files.len()];
+    // Per package, the features of each of its builds that built.
+    let mut built: BTreeMap<&str, Vec<&BTreeSet<String>>> = BTreeMap::new();
     let mut queue: std::collections::VecDeque<&FeatureBuild> = under_test.builds.iter().collect();
     while let Some(build) = queue.pop_front() {
         let of = |all: &[generate::Candidate], items: &BTreeSet<String>| {
@@ -508,6 +686,7 @@ fn verify_all(
             Err(err) => return Err(err),
         };
         if let Some(package) = &build.package {
+            built.entry(package).or_default().push(&build.features);
             console.report(&Event::Features {
                 package,
                 features: &build.features,
@@ -525,6 +704,32 @@ fn verify_all(
             tests.candidates.extend(verdict.kept);
             tests.verdicts.extend(verdict.tests);
             tests.mutants.extend(verdict.mutants);
+        }
+    }
+    let again = Again {
+        under_test,
+        options,
+        runtime,
+        console,
+    };
+    // Scaffolds alone are not run.
+    let built = if options.compile_only {
+        BTreeMap::new()
+    } else {
+        built
+    };
+    for (package, sets) in built {
+        let written = |files: &[FileTests]| files.iter().map(|f| f.candidates.len()).sum();
+        let before: usize = written(&files);
+        let figures = again.under_features(package, &sets, &mut files)?;
+        if let (Some(summary), Some(figures)) = (&mut summary, figures) {
+            // Its builds and runs count; its tests were counted once already.
+            summary.builds += figures.builds;
+            summary.build_time += figures.build_time;
+            summary.run_time += figures.run_time;
+            let dropped = before - written(&files);
+            summary.counts.dropped += dropped;
+            summary.counts.passed = summary.counts.passed.saturating_sub(dropped);
         }
     }
     // Tests in their items' order, whichever build checked them.

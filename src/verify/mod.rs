@@ -471,6 +471,10 @@ fn end_of(test: &Tracked, options: &VerifyOptions) -> End {
             compiled: false,
         };
     }
+    // Compiled out by its `cfg` in this build (`not(feature = "x")` with `x` on).
+    if !test.outcomes.is_empty() && test.outcomes.iter().all(TestOutcome::not_found) {
+        return End::Dropped(Reason::NotRun);
+    }
     let runs = test.outcomes.len();
     // A probe fails to say what its call did, in each run; whatever it did (a hang, a crash)
     // is the observing generator's to write down.
