@@ -171,19 +171,33 @@ pub struct HostCfg {
 }
 
 /// Ask the toolchain the workspace builds with (`$RUSTC`, or rustup's choice for the root)
-/// what it sets. A toolchain that cannot be asked is answered for by the facts this binary
-/// was built under, most likely the same machine's.
+/// what it sets, with the `--cfg`s and target features of `RUSTFLAGS` (or cargo's encoded
+/// form) and `CARGO_BUILD_TARGET`'s target. A toolchain that cannot be asked is answered for
+/// by the facts this binary was built under, most likely the same machine's. Not read:
+/// rustflags and a target set in `.cargo/config.toml`.
 pub fn host_cfg(root: &Path) -> HostCfg {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let printed = std::process::Command::new(rustc)
-        .args(["--print", "cfg"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let mut flags = rustflags(
+        std::env::var("CARGO_ENCODED_RUSTFLAGS").ok(),
+        std::env::var("RUSTFLAGS").ok(),
+    );
+    if let Ok(target) = std::env::var("CARGO_BUILD_TARGET") {
+        flags.extend(["--target".to_owned(), target]);
+    }
+    let ask = |flags: &[String]| {
+        std::process::Command::new(&rustc)
+            .args(["--print", "cfg"])
+            .args(flags)
+            .current_dir(root)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    // Flags rustc refuses here (a linker's) are the build's business, not the cfgs'.
+    let printed = ask(&flags).or_else(|| ask(&[]));
     let mut host = match printed {
         Some(text) => parse_cfg_print(&text),
         None => built_for(),
@@ -191,6 +205,18 @@ pub fn host_cfg(root: &Path) -> HostCfg {
     // `cargo test` builds the test profile: `test` always, debug assertions by default.
     host.names.insert("test".to_owned());
     host
+}
+
+/// The flags cargo passes rustc: `CARGO_ENCODED_RUSTFLAGS` (split on `\x1f`) where set, else
+/// `RUSTFLAGS` (split on spaces), as cargo reads them.
+fn rustflags(encoded: Option<String>, plain: Option<String>) -> Vec<String> {
+    match (encoded, plain) {
+        (Some(encoded), _) if !encoded.is_empty() => {
+            encoded.split('\x1f').map(str::to_owned).collect()
+        }
+        (_, Some(plain)) => plain.split_whitespace().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The lines of `rustc --print cfg`: `unix`, `target_os="linux"`.
@@ -349,6 +375,26 @@ fn matches_spec(package: &Package, spec: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cfgs_rustflags_give_are_read_as_cargo_reads_them() {
+        let plain = rustflags(None, Some("--cfg fast_path  -C opt-level=1".to_owned()));
+        assert_eq!(plain, ["--cfg", "fast_path", "-C", "opt-level=1"]);
+        let encoded = rustflags(
+            Some("--cfg\x1fkind=\"a b\"".to_owned()),
+            Some("--cfg ignored".to_owned()),
+        );
+        assert_eq!(encoded, ["--cfg", "kind=\"a b\""]);
+        assert!(rustflags(None, None).is_empty());
+        // rustc itself says what a `--cfg` sets.
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let printed = std::process::Command::new(rustc)
+            .args(["--print", "cfg", "--cfg", "fast_path"])
+            .output()
+            .unwrap();
+        let host = parse_cfg_print(&String::from_utf8_lossy(&printed.stdout));
+        assert!(host.names.contains("fast_path"), "{host:?}");
+    }
 
     #[test]
     fn the_toolchain_and_the_fallback_agree_on_what_a_test_build_sets() {

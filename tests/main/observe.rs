@@ -101,7 +101,12 @@ fn offline_tests_assert_what_the_code_was_seen_to_do_and_what_varies_is_not_asse
 #[test]
 fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_named() {
     let dir = fixture("features");
-    let out = testsmith(dir.path()).arg("-v").output().unwrap();
+    let out = testsmith(dir.path())
+        .arg("-v")
+        .env("RUSTFLAGS", "--cfg fast_path")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
 
@@ -119,6 +124,8 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
             Some("#[cfg(all(feature = \"more\", feature = \"extra\"))]"),
         ),
         ("fn test_plain()", Some("#[cfg(not(feature = \"extra\"))]")),
+        // `RUSTFLAGS`' `--cfg` is one of the machine's facts.
+        ("fn test_fast()", Some("#[cfg(fast_path)]")),
     ] {
         let at = lib
             .find(test)
