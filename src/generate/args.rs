@@ -111,6 +111,14 @@ impl StdNames {
         }
     }
 
+    /// The same names, guessing nothing.
+    pub fn without_guess(&self) -> Self {
+        StdNames {
+            guess: None,
+            ..self.clone()
+        }
+    }
+
     /// Whether the guess is taken to meet `bound`: one of the package's own traits (the build
     /// tells), or a std trait it implements. A `new` bound by them builds the guessed type.
     fn guess_meets(&self, bound: &str) -> bool {

@@ -421,6 +421,21 @@ impl<'a> Body<'a> {
         let mut self_in_module = !item.module_path.is_empty();
         if let Some(block) = &item.impl_block {
             let imp = impls.get(block.stub.as_str())?.as_ref()?;
+            // A blanket impl (`impl<T: ToSnakeCase> ToKebab for T`) is for the types that
+            // implement the bound, which the crate names (`impl ToSnakeCase for str`): a guess
+            // of ours would not be one.
+            let blanket = matches!(&*imp.self_ty, Type::Path(p)
+            if p.qself.is_none()
+                && p.path.get_ident().is_some_and(|i| {
+                    imp.generics.type_params().any(|tp| tp.ident == *i)
+                }));
+            let unguessed;
+            let std = if blanket {
+                unguessed = std.without_guess();
+                &unguessed
+            } else {
+                std
+            };
             substitute_generics(&imp.generics, &mut substitutions, &mut consts, std)?;
             // A trait impl in an inline module may be for a type from anywhere (`super::Money`).
             let written = if block.trait_.is_some() {

@@ -299,7 +299,8 @@ pub fn verify(
     let mut mutants = None;
     if !options.compile_only {
         let started = Instant::now();
-        verifier.together(&mut ended, None)?;
+        let built_also = verifier.built_beside(&ended);
+        verifier.together(&mut ended, built_also)?;
         // A mutant that makes a loop endless is caught when its test takes far longer than
         // all the kept tests took together (as cargo-mutants scales its timeout from the
         // baseline); `--test-timeout` bounds it.
@@ -1245,6 +1246,23 @@ impl<'a> Verifier<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Where the last build holds every kept test (and no failing one to write `#[ignore]`d):
+    /// the libtest names of the others it holds, which the run with the crate's tests skips,
+    /// so that run needs no build of its own.
+    fn built_beside(&self, ended: &Ended) -> Option<BTreeSet<String>> {
+        let wanted: BTreeSet<(usize, String)> = ended
+            .kept
+            .iter()
+            .map(|t| (t.file, t.candidate.name.clone()))
+            .collect();
+        (ended.failing.is_empty() && wanted.is_subset(&self.built)).then(|| {
+            self.built
+                .difference(&wanted)
+                .map(|(file, name)| format!("{}::{}", self.files[*file].module, name))
+                .collect()
+        })
     }
 
     fn libtest_name(&self, test: &Tracked) -> String {
