@@ -298,6 +298,7 @@ mod tests {
                         kind: crate::workspace::TargetKind::Bin,
                         root: PathBuf::from(root),
                         edition: 2021,
+                        required_features: Vec::new(),
                     })
                     .collect(),
                 other_roots: Vec::new(),

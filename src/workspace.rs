@@ -67,6 +67,8 @@ pub struct Target {
     pub root: PathBuf,
     /// The target's edition (2015, 2018, 2021, 2024, …).
     pub edition: u16,
+    /// `required-features`: cargo builds the target only with them on.
+    pub required_features: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,7 @@ pub fn load(selection: &Selection) -> Result<Workspace, Error> {
                         },
                         root: canonical(t.src_path.as_std_path()),
                         edition: t.edition.as_str().parse().unwrap_or(2021),
+                        required_features: t.required_features.clone(),
                     })
                     .collect(),
                 other_roots: package

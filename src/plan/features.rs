@@ -95,7 +95,16 @@ pub fn choose<'a, 's>(
         .iter()
         .zip(&sources)
         .map(|(request, file)| {
-            let file_cfgs: Vec<Cfg> = file.mod_cfgs.iter().map(|c| Cfg::parse(c)).collect();
+            let target = &workspace.packages[file.package].targets[file.target];
+            // A target with `required-features` is built only with them on, as a module
+            // behind them is.
+            let required = target.required_features.iter().cloned().map(Cfg::Feature);
+            let file_cfgs: Vec<Cfg> = file
+                .mod_cfgs
+                .iter()
+                .map(|c| Cfg::parse(c))
+                .chain(required)
+                .collect();
             let items = request
                 .items
                 .iter()

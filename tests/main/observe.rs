@@ -116,6 +116,9 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     // A file gated by its own `#![cfg]` is too.
     let inner = read(dir.path(), "src/inner.rs");
     assert!(inner.contains("assert_eq!(quadruple("), "{inner}");
+    // So is a binary with `required-features`.
+    let tool = read(dir.path(), "src/bin/tool.rs");
+    assert!(tool.contains("assert_eq!(quintuple("), "{tool}");
     let lib = read(dir.path(), "src/lib.rs");
     for (test, gate) in [
         ("fn test_base()", None),
@@ -160,7 +163,7 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
     // `-v` says which builds checked what: `broken` merged with the others failed, so each
     // was built on its own.
     for (build, counts) in [
-        ("--features extra`", "2 items in 2 files"),
+        ("--features extra`", "3 items in 3 files"),
         ("--features more`", "1 item in 1 file"),
     ] {
         let line = format!("features: {counts} checked with `cargo test -p features {build}");
@@ -177,6 +180,7 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
         "test testsmith_tests::test_doubled ... ok",
         "test extra::testsmith_tests::test_triple ... ok",
         "test inner::testsmith_tests::test_quadruple ... ok",
+        "test testsmith_tests::test_quintuple ... ok",
     ] {
         assert!(featured.contains(test), "{featured}");
     }
