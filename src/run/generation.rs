@@ -373,7 +373,7 @@ impl Again<'_> {
                 break;
             }
             match self.run(package, features, files)? {
-                Some(summary) => {
+                RunAgain::Ran(summary) => {
                     held_with_all |= attempt == 0;
                     match &mut figures {
                         Some(figures) => figures.add(&summary),
@@ -381,21 +381,21 @@ impl Again<'_> {
                     }
                 }
                 // Nothing of the package's to run again.
-                None if attempt == 0 => return Ok(None),
-                None => {}
+                RunAgain::Nothing => return Ok(figures),
+                // The features together (`a` and `b` may exclude each other): each set next.
+                RunAgain::Unbuilt => {}
             }
         }
         Ok(figures)
     }
 
-    /// One run; `None` when there was nothing to run or the package does not build with
-    /// `features`.
+    /// One run.
     fn run(
         &self,
         package: &str,
         features: &BTreeSet<String>,
         files: &mut [FileTests],
-    ) -> Result<Option<verify::Summary>, Error> {
+    ) -> Result<RunAgain, Error> {
         let under_test = self.under_test;
         // The files of the package whose tests were checked with the defaults.
         let defaults = under_test.builds.iter().find(|b| b.package.is_none());
@@ -418,7 +418,7 @@ impl Again<'_> {
             .filter(|(_, ran)| !ran.is_empty())
             .collect();
         if chosen.is_empty() {
-            return Ok(None);
+            return Ok(RunAgain::Nothing);
         }
         let candidates: Vec<Vec<generate::Candidate>> = chosen
             .iter()
@@ -476,7 +476,7 @@ impl Again<'_> {
         ) {
             Ok(report) => report,
             Err(Error::Verify(VerifyError::Baseline { .. } | VerifyError::Cargo { .. })) => {
-                return Ok(None);
+                return Ok(RunAgain::Unbuilt);
             }
             Err(err) => return Err(err),
         };
@@ -513,8 +513,17 @@ impl Again<'_> {
             let left: BTreeSet<&str> = tests.candidates.iter().map(|c| c.item.as_str()).collect();
             tests.mutants.retain(|m| left.contains(m.item.as_str()));
         }
-        Ok(Some(report.summary))
+        Ok(RunAgain::Ran(report.summary))
     }
+}
+
+/// What running the defaults' tests again came to.
+enum RunAgain {
+    /// The package has none.
+    Nothing,
+    /// The package does not build with the features.
+    Unbuilt,
+    Ran(verify::Summary),
 }
 
 /// Items by name, in their file's order: `` `a`, `b` ``, or how many when they are many.

@@ -129,6 +129,7 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
         ("fn test_plain()", Some("#[cfg(not(feature = \"extra\"))]")),
         // `RUSTFLAGS`' `--cfg` is one of the machine's facts.
         ("fn test_fast()", Some("#[cfg(fast_path)]")),
+        ("fn test_alone()", Some("#[cfg(feature = \"solo\")]")),
     ] {
         let at = lib
             .find(test)
@@ -154,8 +155,9 @@ fn code_behind_features_is_run_with_its_features_and_what_no_build_compiles_is_n
         "warning: src/lib.rs: no tests written for `bare`: compiled only under `not(feature = \"std\")`",
         "warning: src/windows_only.rs: no tests written: the file is compiled only under `windows`",
         "warning: src/lib.rs: no tests written for `never`: the package does not build with `--features broken`: error: `broken` never builds",
-        // Run again with the features the others were checked with.
-        "warning: src/lib.rs: dropped the test of `speed`: recorded with the default features, it does not hold with `--features extra,more`",
+        // Run again with the features the others were checked with: `solo` and `extra` do
+        // not build together, so with each set.
+        "warning: src/lib.rs: dropped the test of `speed`: recorded with the default features, it does not hold with `--features extra`",
     ] {
         assert!(stderr.contains(warning), "{stderr}");
     }
