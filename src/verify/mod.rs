@@ -186,6 +186,21 @@ impl Default for VerifyOptions {
     }
 }
 
+/// An item one of whose tests fails among the crate's others reads what they change: its other
+/// tests passed by luck of the order, and are dropped too. What is kept comes back.
+fn drop_lucky_siblings(kept: Vec<Tracked>, dropped: &mut Vec<(Tracked, Reason)>) -> Vec<Tracked> {
+    let shaky: BTreeSet<(usize, String)> = dropped
+        .iter()
+        .filter(|(_, reason)| *reason == Reason::FlakyTogether)
+        .map(|(t, _)| (t.file, t.candidate.item.clone()))
+        .collect();
+    let (lucky, still): (Vec<Tracked>, Vec<Tracked>) = kept.into_iter().partition(|t| {
+        !t.candidate.is_scaffold() && shaky.contains(&(t.file, t.candidate.item.clone()))
+    });
+    dropped.extend(lucky.into_iter().map(|t| (t, Reason::ItemFlakyTogether)));
+    still
+}
+
 /// One test on its way through verification.
 struct Tracked {
     /// Index into the files under test.
@@ -1595,7 +1610,7 @@ impl<'a> Verifier<'a> {
                 None => dropped.push((test, Reason::NoResultTogether)),
             }
         }
-        *kept = still;
+        *kept = drop_lucky_siblings(still, dropped);
     }
 
     /// Per crate root of `kept`: `--exact` and every test its binary lists but `skip` and the
@@ -1702,6 +1717,50 @@ mod tests {
             first_lines(rendered),
             "error[E0599]: no method named `nope` found (src/lib.rs:3:7)"
         );
+    }
+
+    #[test]
+    fn a_test_whose_sibling_fails_in_company_is_dropped_with_it() {
+        let test = |file: usize, item: &str, name: &str, text: &str| Tracked {
+            file,
+            origin: 0,
+            candidate: Candidate {
+                item: item.to_owned(),
+                name: name.to_owned(),
+                text: text.to_owned(),
+                uses_super: true,
+                gated: false,
+            },
+            repaired: false,
+            compile_error: None,
+            replaced: None,
+            outcomes: Vec::new(),
+            alone: None,
+        };
+        let scaffold = "#[ignore = \"testsmith scaffold: x\"] fn t() {}";
+        let kept = vec![
+            test(0, "current", "test_current_2", "fn t() {}"),
+            test(0, "current", "test_current_3", scaffold),
+            test(1, "current", "test_current", "fn t() {}"),
+            test(0, "bump", "test_bump", "fn t() {}"),
+        ];
+        let mut dropped = vec![(
+            test(0, "current", "test_current", "fn t() {}"),
+            Reason::FlakyTogether,
+        )];
+        let still = drop_lucky_siblings(kept, &mut dropped);
+        let names: Vec<(usize, &str)> = still
+            .iter()
+            .map(|t| (t.file, t.candidate.name.as_str()))
+            .collect();
+        // The scaffold asserts nothing; another file's item of that name is another item.
+        assert_eq!(
+            names,
+            [(0, "test_current_3"), (1, "test_current"), (0, "test_bump")]
+        );
+        assert_eq!(dropped.len(), 2);
+        assert_eq!(dropped[1].0.candidate.name, "test_current_2");
+        assert_eq!(dropped[1].1, Reason::ItemFlakyTogether);
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum Reason {
     },
     /// Passed alone, failed among the crate's other tests.
     FlakyTogether,
+    /// Passed among the crate's other tests, where another test of its item failed: what
+    /// the item reads is shared, and the pass was luck.
+    ItemFlakyTogether,
     /// Passes only in a process of its own, or only among the other candidates: it depends
     /// on what else ran (a `set_var`, a file, a static).
     OrderDependent {
@@ -85,6 +88,9 @@ impl fmt::Display for Reason {
             Reason::FlakyTogether => {
                 f.write_str("flaky: passes alone but fails when run with the other tests")
             }
+            Reason::ItemFlakyTogether => f.write_str(
+                "flaky: another test of the item fails when run with the other tests, so what it reads is shared",
+            ),
             Reason::OrderDependent { passes_alone: true } => {
                 f.write_str("order-dependent: passes alone but not with the other tests")
             }
