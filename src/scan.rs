@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl, Signatures};
+use crate::analysis::{self, Calls, Constructor, FileAnalysis, ModDecl, Signatures, TraitMarks};
 use crate::error::Warning;
 use crate::rules::{LintAttr, Rules, unraw};
 use crate::workspace::{TargetKind, Workspace};
@@ -173,7 +173,7 @@ pub fn scan(workspace: &Workspace, filter: &[PathBuf], on_file: &(dyn Fn(usize) 
         }
     }
     drop_unexported(&mut scan.files, workspace);
-    follow_trait_attributes(&mut scan.files, &scan.trait_defs);
+    follow_trait_attributes(&mut scan.files);
     scan.files.sort_by(|a, b| a.display.cmp(&b.display));
     scan.warnings.sort_by_key(ToString::to_string);
     for files in &mut scan.integration {
@@ -245,21 +245,27 @@ fn drop_unexported(files: &mut [SourceFile], workspace: &Workspace) {
 
 /// What a package's trait says of its methods wherever they are implemented: those of a
 /// `#[doc(hidden)]` trait are not API, those of a `#[deprecated]` one warn when called.
-fn follow_trait_attributes(files: &mut [SourceFile], trait_defs: &[BTreeMap<String, String>]) {
+fn follow_trait_attributes(files: &mut [SourceFile]) {
+    let mut marks: HashMap<(usize, String), TraitMarks> = HashMap::new();
+    for file in files.iter() {
+        for (name, mark) in &file.analysis.trait_marks {
+            marks.insert((file.package, name.clone()), *mark);
+        }
+    }
+    if marks.is_empty() {
+        return;
+    }
     for file in files.iter_mut() {
-        let defs = &trait_defs[file.package];
-        // The attributes before the definition's `trait` keyword.
-        let attributes = |name: &str| -> &str {
-            let text = defs.get(name).map_or("", String::as_str);
-            text.find("trait ").map_or("", |at| &text[..at])
-        };
+        let package = file.package;
         file.analysis.items.retain_mut(|item| {
             let Some(trait_) = item.impl_block.as_ref().and_then(|b| b.trait_.as_ref()) else {
                 return true;
             };
-            let attributes = attributes(&trait_.name);
-            item.deprecated |= attributes.contains("#[deprecated");
-            !attributes.contains("#[doc(hidden)]")
+            let Some(mark) = marks.get(&(package, trait_.name.clone())) else {
+                return true;
+            };
+            item.deprecated |= mark.deprecated;
+            !mark.hidden
         });
     }
 }

@@ -17,8 +17,23 @@ pub(super) fn is_testable(attrs: &[Attribute]) -> bool {
             || path.is_ident("proc_macro")
             || path.is_ident("proc_macro_derive")
             || path.is_ident("proc_macro_attribute")
-            || (path.is_ident("doc") && contains_ident(attr.meta.to_token_stream(), "hidden"))
-    })
+    }) && !is_doc_hidden(attrs)
+}
+
+/// `#[doc(hidden)]`: not documented, so not API.
+pub(super) fn is_doc_hidden(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| a.path().is_ident("doc") && contains_ident(a.meta.to_token_stream(), "hidden"))
+}
+
+/// `#[deprecated]`, or `#[allow(deprecated)]` (also under `cfg_attr`): a test of what it
+/// marks names something deprecated.
+pub(super) fn touches_deprecated(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("deprecated"))
+        || lint_attrs(attrs)
+            .iter()
+            .any(|l| l.level == crate::rules::Level::Allow && l.lint == "deprecated")
 }
 
 pub(super) fn push_cfgs(cfgs: &mut Vec<Attribute>, attrs: &[Attribute]) -> usize {

@@ -8,7 +8,8 @@ use quote::ToTokens;
 use syn::{Attribute, FnArg, ImplItem, Item, ReturnType, Signature, Type, Visibility};
 
 use super::attributes::{
-    cfg_paths, derives_default, is_cfg_test, is_testable, lint_attrs, path_attr, push_cfgs,
+    cfg_paths, derives_default, is_cfg_test, is_doc_hidden, is_testable, lint_attrs, path_attr,
+    push_cfgs, touches_deprecated,
 };
 use super::calls::scan_item_calls;
 use super::doctests::doc_test_calls;
@@ -17,7 +18,7 @@ use super::tested::is_scaffold;
 use super::text::{bound_text, compact, self_type_display};
 use super::{
     Constructor, ExistingModule, FileAnalysis, ImplBlock, MODULE_NAME, ModDecl, PublicFn, ReExport,
-    TraitRef,
+    TraitMarks, TraitRef,
 };
 
 /// Walk the items of a parsed file into `out`.
@@ -298,9 +299,7 @@ impl Walker<'_> {
         let pushed = push_cfgs(cfgs, &imp.attrs);
         // An impl that allows `deprecated` names what std or the crate deprecated
         // (`impl From<LayoutErr>`): a test of its methods names it too.
-        let allows_deprecated = lint_attrs(&imp.attrs)
-            .iter()
-            .any(|l| l.level == crate::rules::Level::Allow && l.lint == "deprecated");
+        let allows_deprecated = touches_deprecated(&imp.attrs);
         let first = self.out.items.len();
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
@@ -350,6 +349,13 @@ impl Walker<'_> {
             .map_or(t.trait_token.span, |a| a.pound_token.span);
         let text = self.text_to_end(start, t.brace_token.span.close());
         self.out.trait_defs.insert(t.ident.to_string(), text);
+        let marks = TraitMarks {
+            hidden: is_doc_hidden(&t.attrs),
+            deprecated: t.attrs.iter().any(|a| a.path().is_ident("deprecated")),
+        };
+        if marks != TraitMarks::default() {
+            self.out.trait_marks.insert(t.ident.to_string(), marks);
+        }
         if !pub_types.contains(&t.ident.to_string()) || is_cfg_test(&t.attrs) {
             return;
         }
@@ -463,10 +469,7 @@ impl Walker<'_> {
             has_receiver: sig.receiver().is_some(),
             source,
             stub,
-            deprecated: attrs.iter().any(|a| a.path().is_ident("deprecated"))
-                || lint_attrs(attrs)
-                    .iter()
-                    .any(|l| l.level == crate::rules::Level::Allow && l.lint == "deprecated"),
+            deprecated: touches_deprecated(attrs),
             line: sig.ident.span().start().line,
             column: sig.ident.span().start().column + 1,
             span: (

@@ -108,6 +108,15 @@ impl ImplBlock {
     }
 }
 
+/// What a trait's own attributes say of the methods of every impl of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraitMarks {
+    /// `#[doc(hidden)]`: its methods are not API.
+    pub hidden: bool,
+    /// `#[deprecated]`: calling its methods warns.
+    pub deprecated: bool,
+}
+
 /// How a crate-local type can be built without knowing anything else about it.
 #[derive(Clone, Debug)]
 pub enum Constructor {
@@ -207,6 +216,8 @@ pub struct FileAnalysis {
     pub public_names: BTreeSet<String>,
     /// Trait definitions by name, as written, for a model's context.
     pub trait_defs: BTreeMap<String, String>,
+    /// What the file's traits' attributes say of every impl of them, where they say anything.
+    pub trait_marks: BTreeMap<String, TraitMarks>,
     /// What every fn of the file returns (the light type flow's evidence).
     pub signatures: Signatures,
     /// How a test can make each type (by the identifiers its makers return): the signatures
@@ -284,6 +295,7 @@ pub fn analyze(source: &str) -> Result<FileAnalysis, ParseFailure> {
         doc_calls: Calls::default(),
         public_names: BTreeSet::new(),
         trait_defs: BTreeMap::new(),
+        trait_marks: BTreeMap::new(),
         signatures: flow::signatures(&file),
         builders: BTreeMap::new(),
     };
