@@ -34,16 +34,6 @@ pub struct FeatureBuild {
     pub parts: Vec<FeatureBuild>,
 }
 
-impl FeatureBuild {
-    /// The features, as verification takes them; `None` for the defaults' build.
-    pub fn features(&self) -> Option<crate::verify::Features<'_>> {
-        Some(crate::verify::Features {
-            package: self.package.as_deref()?,
-            names: &self.features,
-        })
-    }
-}
-
 /// What the choice leaves.
 pub struct Checkable<'a, 's> {
     pub requests: Vec<FileRequest<'a>>,

@@ -287,7 +287,7 @@ fn warm_up(
     let files: Vec<&SourceFile> = first.files.iter().map(|(i, _)| sources[*i]).collect();
     // A scratch copy that cannot be made (a target dir that cannot be written, a full disk)
     // ends the run before the first call.
-    verify::warm_up(workspace, &files, first.features(), generator.runtime()).map(Some)
+    verify::warm_up(workspace, &files, features_of(first), generator.runtime()).map(Some)
 }
 
 /// The source file of each request, in order.
@@ -526,6 +526,14 @@ enum RunAgain {
     Ran(verify::Summary),
 }
 
+/// A build's features as verification takes them; `None` for the defaults' build.
+fn features_of(build: &FeatureBuild) -> Option<verify::Features<'_>> {
+    Some(verify::Features {
+        package: build.package.as_deref()?,
+        names: &build.features,
+    })
+}
+
 /// Items by name, in their file's order: `` `a`, `b` ``, or how many when they are many.
 fn quoted(items: &BTreeSet<String>, request: &FileRequest<'_>) -> String {
     let names: Vec<String> = request
@@ -646,7 +654,7 @@ fn verify_all(
             .collect();
         let batch = verify::Batch {
             files: under,
-            features: build.features(),
+            features: features_of(build),
         };
         let verified = verify::verify(
             under_test.workspace,
